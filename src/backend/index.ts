@@ -1,1 +1,2 @@
-export {};
+export { BACKEND_NAMES, availableBackends, initBackend, probeBackends } from './select.js';
+export type { BackendInfo, BackendName, BackendProbe } from './select.js';

@@ -1,0 +1,40 @@
+/** Shared helpers for CLI commands: the global options, the data dir, backend start-up and output. */
+import os from 'node:os';
+import path from 'node:path';
+import { initBackend, type BackendInfo } from '../backend/index.js';
+
+/** Global options every command receives (see `src/cli/parser.ts`). */
+export interface GlobalArgs {
+  backend?: string;
+  dataDir: string;
+  seed: number;
+  verbose: boolean;
+  json: boolean;
+}
+
+/** Default `--data-dir`: `$JOINTSHOT_DATA`, else `~/.cache/jointshot`. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.JOINTSHOT_DATA || path.join(os.homedir(), '.cache', 'jointshot');
+}
+
+/** The data dir a command should use, as an absolute path. */
+export function resolveDataDir(argv: Pick<GlobalArgs, 'dataDir'>): string {
+  return path.resolve(argv.dataDir || defaultDataDir());
+}
+
+/** One line describing a backend, e.g. `wasm (2 threads)`. */
+export function describeBackend(info: BackendInfo): string {
+  return `${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'})`;
+}
+
+/** Starts the backend chosen by `--backend`/`JOINTSHOT_BACKEND` and announces it on stderr. */
+export async function startBackend(argv: Pick<GlobalArgs, 'backend'>): Promise<BackendInfo> {
+  const info = await initBackend(argv.backend);
+  process.stderr.write(`backend: ${describeBackend(info)}\n`);
+  return info;
+}
+
+/** Prints a command's result: `data` as one JSON document under `--json`, else `text`. */
+export function emit(argv: Pick<GlobalArgs, 'json'>, data: unknown, text: string): void {
+  process.stdout.write(argv.json ? `${JSON.stringify(data, null, 2)}\n` : text.endsWith('\n') ? text : `${text}\n`);
+}
