@@ -1,1 +1,23 @@
-export {};
+/** Backbones: Conv-4 and ResNet-12 with train/inference modes, seeded init and checkpoints. */
+export type { Backbone, BackboneConfig, BackboneFactory, EmbedOptions, Pooling } from './types.js';
+export type { Conv4Config } from './conv4.js';
+export type { ResNet12Config } from './resnet12.js';
+export { backboneNames, createBackbone, registerBackbone } from './registry.js';
+export {
+  CHECKPOINT_MAGIC,
+  CHECKPOINT_VERSION,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  readCheckpointHeader,
+  saveCheckpoint,
+  type CheckpointContents,
+  type CheckpointHeader,
+  type JsonValue,
+  type LoadedCheckpoint,
+  type StateRecord,
+} from './checkpoint.js';
+export { batchNormTrain, batchNormInference, BN_EPSILON, BN_MOMENTUM } from './batchnorm.js';
+export { maxPool2x2 } from './maxpool.js';
+export { dropBlock, dropBlockKeepRate, seededDropout } from './dropout.js';
+export { kaimingNormalKernel, normalSampler } from './init.js';

@@ -1,0 +1,76 @@
+/** Functional layers on raw tf ops: a store of named variables, conv (no bias) and batch norm. */
+import { tf } from '../tf.js';
+import { batchNormInference, batchNormTrain, updateRunningStats } from './batchnorm.js';
+import { kaimingNormalKernel } from './init.js';
+
+/** Named tf.Variables of one backbone: trainable weights and non-trainable state. */
+export class ParameterStore {
+  readonly trainable: Record<string, tf.Variable> = {};
+  readonly state: Record<string, tf.Variable> = {};
+
+  /** Registers a trainable variable under `name`, taking ownership of `initial`. */
+  addTrainable(name: string, initial: tf.Tensor): tf.Variable {
+    return this.add(this.trainable, name, initial, true);
+  }
+
+  /** Registers a non-trainable state variable under `name`, taking ownership of `initial`. */
+  addState(name: string, initial: tf.Tensor): tf.Variable {
+    return this.add(this.state, name, initial, false);
+  }
+
+  /** Frees every variable. */
+  dispose(): void {
+    for (const v of [...Object.values(this.trainable), ...Object.values(this.state)]) v.dispose();
+  }
+
+  private add(into: Record<string, tf.Variable>, name: string, initial: tf.Tensor, trainable: boolean) {
+    if (name in this.trainable || name in this.state) throw new Error(`duplicate parameter name ${name}`);
+    const variable = tf.variable(initial, trainable);
+    initial.dispose();
+    into[name] = variable;
+    return variable;
+  }
+}
+
+/** Batch norm with learnable gamma/beta (init 1/0) and running mean/variance (init 0/1). */
+export class BatchNormLayer {
+  private readonly gamma: tf.Variable<tf.Rank.R1>;
+  private readonly beta: tf.Variable<tf.Rank.R1>;
+  private readonly runningMean: tf.Variable<tf.Rank.R1>;
+  private readonly runningVar: tf.Variable<tf.Rank.R1>;
+
+  constructor(store: ParameterStore, prefix: string, channels: number) {
+    this.gamma = store.addTrainable(`${prefix}/gamma`, tf.ones([channels])) as tf.Variable<tf.Rank.R1>;
+    this.beta = store.addTrainable(`${prefix}/beta`, tf.zeros([channels])) as tf.Variable<tf.Rank.R1>;
+    this.runningMean = store.addState(`${prefix}/runningMean`, tf.zeros([channels])) as tf.Variable<tf.Rank.R1>;
+    this.runningVar = store.addState(`${prefix}/runningVar`, tf.ones([channels])) as tf.Variable<tf.Rank.R1>;
+  }
+
+  /** Normalises `x`: batch statistics (and running-average update) in training, running ones otherwise. */
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    if (!training) return batchNormInference(x, this.gamma, this.beta, this.runningMean, this.runningVar);
+    const rows = x.size / x.shape[3];
+    return batchNormTrain(x, this.gamma, this.beta, (mean, variance) =>
+      updateRunningStats(this.runningMean, this.runningVar, mean, variance, rows),
+    ) as tf.Tensor4D;
+  }
+}
+
+/** A bias-free stride-1 'same' convolution followed by batch norm (the unit of both backbones). */
+export class ConvBn {
+  private readonly kernel: tf.Variable<tf.Rank.R4>;
+  private readonly bn: BatchNormLayer;
+
+  constructor(store: ParameterStore, prefix: string, inC: number, outC: number, size: number, normal: () => number) {
+    this.kernel = store.addTrainable(
+      `${prefix}/kernel`,
+      kaimingNormalKernel([size, size, inC, outC], normal),
+    ) as tf.Variable<tf.Rank.R4>;
+    this.bn = new BatchNormLayer(store, `${prefix}/bn`, outC);
+  }
+
+  /** conv then batch norm. */
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return this.bn.apply(tf.conv2d(x, this.kernel, 1, 'same'), training);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * 2x2 / stride-2 max pooling with a custom gradient: dx = [x == upsample(y)] * upsample(dy),
+ * computed by broadcasting x viewed as [N, h, 2, w, 2, C] against y viewed as [N, h, 1, w, 1, C].
+ * tfjs's MaxPoolGrad is slow on wasm; this is a few elementwise kernels.
+ *
+ * Ties: when several entries of a window equal its maximum, each of them receives the full
+ * upstream gradient (tf.maxPool's gradient gives it to one). After ReLU/LeakyReLU, exact ties
+ * only occur among zeros of ReLU, whose own gradient is 0 there, so the backbones are unaffected.
+ * Odd sizes: the last row/column is dropped by the pooling (VALID) and gets zero gradient.
+ */
+import { tf } from '../tf.js';
+
+/** Max pooling 2x2 stride 2 (VALID) of NHWC `x` with the broadcast-mask gradient. */
+export function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
+  const [n, height, width, channels] = x.shape;
+  const h = Math.floor(height / 2);
+  const w = Math.floor(width / 2);
+  const op = tf.customGrad((xIn, save) => {
+    const y = tf.maxPool(xIn as tf.Tensor4D, 2, 2, 'valid');
+    (save as tf.GradSaveFunc)([xIn as tf.Tensor, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sy] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const even = height === 2 * h && width === 2 * w;
+        const cropped = even ? sx : sx.slice([0, 0, 0, 0], [n, 2 * h, 2 * w, channels]);
+        const windows = cropped.reshape([n, h, 2, w, 2, channels]);
+        const isMax = tf.equal(windows, sy.reshape([n, h, 1, w, 1, channels]));
+        // A broadcasting multiply, not tf.where: where() broadcasts through Tile.
+        const grad = isMax
+          .cast('float32')
+          .mul((dy as tf.Tensor).reshape([n, h, 1, w, 1, channels]))
+          .reshape([n, 2 * h, 2 * w, channels]);
+        return even ? grad : grad.pad([[0, 0], [0, height - 2 * h], [0, width - 2 * w], [0, 0]]);
+      },
+    };
+  });
+  return op(x) as tf.Tensor4D;
+}

@@ -1,0 +1,29 @@
+/** Backbones by name: a new backbone is one file plus one `registerBackbone` line. */
+import { UsageError } from '../errors.js';
+import { createConv4 } from './conv4.js';
+import { createResNet12 } from './resnet12.js';
+import type { Backbone, BackboneConfig, BackboneFactory } from './types.js';
+
+const factories = new Map<string, BackboneFactory>();
+
+/** Adds (or replaces) the backbone factory called `name`. */
+export function registerBackbone(name: string, factory: BackboneFactory): void {
+  factories.set(name, factory);
+}
+
+/** The registered backbone names, sorted. */
+export function backboneNames(): string[] {
+  return [...factories.keys()].sort();
+}
+
+/** Builds the backbone `config.name` with seeded weights, or a UsageError listing the known names. */
+export function createBackbone(config: BackboneConfig): Backbone {
+  const factory = factories.get(config.name);
+  if (!factory) {
+    throw new UsageError(`unknown backbone '${config.name}': expected one of ${backboneNames().join(', ')}`);
+  }
+  return factory(config);
+}
+
+registerBackbone('conv4', createConv4);
+registerBackbone('resnet12', createResNet12);

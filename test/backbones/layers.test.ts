@@ -1,0 +1,132 @@
+import test from 'ava';
+import { tf } from '../../src/tf.js';
+import { useCpuBackend, withNoLeaks } from '../helpers/tf.js';
+import { BN_EPSILON, batchNormTrain } from '../../src/backbones/batchnorm.js';
+import { BatchNormLayer, ParameterStore } from '../../src/backbones/layers.js';
+import { maxPool2x2 } from '../../src/backbones/maxpool.js';
+import { createRng } from '../../src/util/rng.js';
+import { normalSampler } from '../../src/backbones/init.js';
+
+test.before(useCpuBackend);
+
+function randomValues(n: number, seed: string): number[] {
+  const normal = normalSampler(createRng(seed));
+  return Array.from({ length: n }, normal);
+}
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => a.sub(b).abs().max().dataSync()[0]!);
+}
+
+/** sum(w * BN(x)) in float64 over x [M, C] (row-major), batch statistics: the direct reference. */
+function bnLoss64(x: number[], gamma: number[], beta: number[], w: number[], c: number): number {
+  const m = x.length / c;
+  let loss = 0;
+  for (let j = 0; j < c; j++) {
+    let mean = 0;
+    for (let i = 0; i < m; i++) mean += x[i * c + j]!;
+    mean /= m;
+    let variance = 0;
+    for (let i = 0; i < m; i++) variance += (x[i * c + j]! - mean) ** 2;
+    variance /= m;
+    for (let i = 0; i < m; i++) {
+      const y = ((x[i * c + j]! - mean) / Math.sqrt(variance + BN_EPSILON)) * gamma[j]! + beta[j]!;
+      loss += w[i * c + j]! * y;
+    }
+  }
+  return loss;
+}
+
+test('batch norm custom gradient matches float64 finite differences and tfjs autodiff of plain ops', async (t) => {
+  await withNoLeaks(t, () => {
+    const shape: [number, number, number, number] = [2, 3, 3, 4];
+    const c = 4;
+    const xs = randomValues(72, 'bn-x').map((v, i) => v * (1 + (i % c)) + (i % c));
+    const gs = randomValues(c, 'bn-g').map((v) => 1 + 0.3 * v);
+    const bs = randomValues(c, 'bn-b');
+    const ws = randomValues(72, 'bn-w');
+    tf.tidy(() => {
+      const x = tf.tensor4d(xs, shape);
+      const gamma = tf.tensor1d(gs);
+      const beta = tf.tensor1d(bs);
+      const w = tf.tensor4d(ws, shape);
+      const custom = tf.grads((a, g, b) => batchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D).mul(w).sum())([x, gamma, beta]);
+      const plain = tf.grads((a, g, b) => {
+        const { mean, variance } = tf.moments(a, [0, 1, 2]);
+        return a.sub(mean).div(variance.add(BN_EPSILON).sqrt()).mul(g).add(b).mul(w).sum();
+      })([x, gamma, beta]);
+      for (let i = 0; i < 3; i++) t.true(maxAbsDiff(custom[i]!, plain[i]!) < 1e-4, `input ${i} vs autodiff`);
+      const dx = custom[0]!.dataSync();
+      const dg = custom[1]!.dataSync();
+      const db = custom[2]!.dataSync();
+      const h = 1e-5;
+      const fd = (f: (delta: number) => number) => (f(h) - f(-h)) / (2 * h);
+      for (const i of [0, 7, 33, 71]) {
+        const numeric = fd((d) => bnLoss64(xs.map((v, k) => (k === i ? v + d : v)), gs, bs, ws, c));
+        t.true(Math.abs(numeric - dx[i]!) <= 1e-3 * Math.max(1, Math.abs(numeric)), `dx[${i}] ${dx[i]} vs ${numeric}`);
+      }
+      for (let j = 0; j < c; j++) {
+        const ng = fd((d) => bnLoss64(xs, gs.map((v, k) => (k === j ? v + d : v)), bs, ws, c));
+        const nb = fd((d) => bnLoss64(xs, gs, bs.map((v, k) => (k === j ? v + d : v)), ws, c));
+        t.true(Math.abs(ng - dg[j]!) <= 1e-3 * Math.max(1, Math.abs(ng)), `dgamma[${j}]`);
+        t.true(Math.abs(nb - db[j]!) <= 1e-3 * Math.max(1, Math.abs(nb)), `dbeta[${j}]`);
+      }
+      // Forward value equals the float64 reference.
+      const value = batchNormTrain(x, gamma, beta).mul(w).sum().dataSync()[0]!;
+      t.true(Math.abs(value - bnLoss64(xs, gs, bs, ws, c)) < 1e-3);
+    });
+  });
+});
+
+test('batch norm layer: training normalises with batch stats and updates running stats (momentum 0.1, unbiased)', async (t) => {
+  await withNoLeaks(t, () => {
+    const store = new ParameterStore();
+    const bn = new BatchNormLayer(store, 'bn', 3);
+    const values = randomValues(2 * 2 * 2 * 3, 'bn-layer').map((v, i) => 2 * v + (i % 3));
+    tf.tidy(() => {
+      const x = tf.tensor4d(values, [2, 2, 2, 3]);
+      const y = bn.apply(x, true);
+      const { mean, variance } = tf.moments(y, [0, 1, 2]);
+      t.true(mean.abs().max().dataSync()[0]! < 1e-5);
+      t.true(variance.sub(1).abs().max().dataSync()[0]! < 1e-3);
+      const batch = tf.moments(x, [0, 1, 2]);
+      const m = 8;
+      const expectedMean = batch.mean.mul(0.1);
+      const expectedVar = batch.variance.mul((0.1 * m) / (m - 1)).add(0.9);
+      t.true(maxAbsDiff(store.state['bn/runningMean']!, expectedMean) < 1e-6);
+      t.true(maxAbsDiff(store.state['bn/runningVar']!, expectedVar) < 1e-5);
+      // Inference uses the running statistics and leaves them alone.
+      const inferred = bn.apply(x, false);
+      const reference = x.sub(expectedMean).div(expectedVar.add(BN_EPSILON).sqrt());
+      t.true(maxAbsDiff(inferred, reference) < 1e-5);
+      t.true(maxAbsDiff(store.state['bn/runningMean']!, expectedMean) < 1e-6);
+    });
+    store.dispose();
+  });
+});
+
+test('2x2 max-pool custom gradient equals tf.maxPool gradient on tie-free input (even and odd sizes)', async (t) => {
+  await withNoLeaks(t, () => {
+    for (const [h, w] of [[4, 6], [5, 7]] as const) {
+      tf.tidy(() => {
+        const x = tf.tensor4d(randomValues(2 * h * w * 3, `mp${h}`), [2, h, w, 3]);
+        const up = tf.tensor4d(randomValues(2 * Math.floor(h / 2) * Math.floor(w / 2) * 3, `dy${h}`), [2, Math.floor(h / 2), Math.floor(w / 2), 3]);
+        const ours = tf.grad((a) => maxPool2x2(a as tf.Tensor4D).mul(up).sum())(x);
+        const theirs = tf.grad((a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid').mul(up).sum())(x);
+        t.deepEqual(maxPool2x2(x).shape, [2, Math.floor(h / 2), Math.floor(w / 2), 3]);
+        t.true(maxAbsDiff(maxPool2x2(x), tf.maxPool(x, 2, 2, 'valid')) === 0);
+        t.true(maxAbsDiff(ours, theirs) < 1e-7, `${h}x${w}`);
+      });
+    }
+  });
+});
+
+test('2x2 max-pool gradient with ties gives every tied maximum the full upstream gradient', async (t) => {
+  await withNoLeaks(t, () => {
+    tf.tidy(() => {
+      const x = tf.tensor4d([1, 1, 0, 1], [1, 2, 2, 1]);
+      const grad = tf.grad((a) => maxPool2x2(a as tf.Tensor4D).mul(3).sum())(x);
+      t.deepEqual(Array.from(grad.dataSync()), [3, 3, 0, 3]);
+    });
+  });
+});
