@@ -1,0 +1,110 @@
+/**
+ * Conv2DBackpropFilter for the wasm backend (stock tfjs-backend-wasm has none, so training a
+ * conv net fails there). The filter gradient is itself a convolution, run by wasm's XNNPACK
+ * Conv2D on transposed operands:
+ *   dW[kh,kw,ci,co] = sum_{n,ho,wo} x[n, ho*s + kh - pTop, wo*s + kw - pLeft, ci] * dy[n,ho,wo,co]
+ * i.e. input x as [Ci,H,W,N] (batch Ci, channels N), filter dy as [Ho,Wo,N,Co], stride 1,
+ * dilation = the forward stride, the forward top/left padding; the result [Ci,Kh,Kw,Co] is
+ * transposed to [Kh,Kw,Ci,Co]. Covers every padding (same incl. odd totals, valid, explicit),
+ * stride and data format tfjs allows for this op (its gradients have no dilation).
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../../../tf.js';
+import {
+  cropNhwc,
+  release,
+  runStock,
+  transpose,
+  type TensorInfo,
+  type WasmKernelArgs,
+} from './kernel-utils.js';
+
+/** How to run the filter gradient as a forward convolution along one spatial axis. */
+export interface AxisPlan {
+  /** Input rows/columns the convolution reads (rows past this never meet the filter). */
+  keep: number;
+  /** Zero padding before (the forward padding) and after. */
+  padBefore: number;
+  padAfter: number;
+}
+
+/**
+ * Plans one spatial axis: with forward input size `size`, filter size `filter`, stride `stride`,
+ * output size `out` and leading padding `padBefore`, the gradient convolution (dilation `stride`,
+ * filter extent (out-1)*stride+1) must produce exactly `filter` outputs.
+ */
+export function planFilterGradAxis(
+  size: number,
+  filter: number,
+  stride: number,
+  out: number,
+  padBefore: number,
+): AxisPlan {
+  const padAfter = filter + (out - 1) * stride - size - padBefore;
+  if (padAfter >= 0) return { keep: size, padBefore, padAfter };
+  return { keep: size + padAfter, padBefore, padAfter: 0 };
+}
+
+function toNhwc(backend: BackendWasm, t: TensorInfo, channelsLast: boolean): TensorInfo {
+  return channelsLast ? t : transpose(backend, t, [0, 2, 3, 1]);
+}
+
+/** Kernel function: filter gradient of Conv2D via XNNPACK convolution. */
+export function conv2DBackpropFilter({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as {
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    filterShape: [number, number, number, number];
+  };
+  const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    format,
+  );
+  const channelsLast = info.dataFormat === 'channelsLast';
+  const rows = planFilterGradAxis(info.inHeight, info.filterHeight, info.strideHeight, info.outHeight, info.padInfo.top);
+  const cols = planFilterGradAxis(info.inWidth, info.filterWidth, info.strideWidth, info.outWidth, info.padInfo.left);
+
+  const temps: TensorInfo[] = [];
+  const xNhwc = toNhwc(backend, x, channelsLast);
+  const dyNhwc = toNhwc(backend, dy, channelsLast);
+  if (!channelsLast) temps.push(xNhwc, dyNhwc);
+  let input = transpose(backend, xNhwc, [3, 1, 2, 0]); // [Ci, H, W, N]
+  temps.push(input);
+  if (rows.keep < info.inHeight || cols.keep < info.inWidth) {
+    input = cropNhwc(backend, input, rows.keep, cols.keep);
+    temps.push(input);
+  }
+  const filter = transpose(backend, dyNhwc, [1, 2, 0, 3]); // [Ho, Wo, N, Co]
+  temps.push(filter);
+  const grad = runStock(
+    'Conv2D',
+    backend,
+    { x: input, filter },
+    {
+      strides: [1, 1],
+      dilations: [info.strideHeight, info.strideWidth],
+      pad: [
+        [0, 0],
+        [rows.padBefore, rows.padAfter],
+        [cols.padBefore, cols.padAfter],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+    },
+  ); // [Ci, Kh, Kw, Co]
+  temps.push(grad);
+  const dw = transpose(backend, grad, [1, 2, 0, 3]);
+  release(backend, ...temps);
+  return dw;
+}
