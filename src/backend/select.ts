@@ -6,10 +6,8 @@ import os from 'node:os';
 import { tf } from '../tf.js';
 import { UsageError } from '../errors.js';
 import { setupWasm, wasmThreadCount } from './wasm/setup.js';
+import { BACKEND_NAMES, type BackendName } from './names.js';
 
-/** Backend names jointshot knows, in the order it prefers them. */
-export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** The backend in use and the threads its kernels run on. */
 export interface BackendInfo {

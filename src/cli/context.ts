@@ -1,7 +1,7 @@
 /** Shared helpers for CLI commands: the global options, the data dir, backend start-up and output. */
 import os from 'node:os';
 import path from 'node:path';
-import { initBackend, type BackendInfo } from '../backend/index.js';
+import type { BackendInfo } from '../backend/select.js';
 
 /** Global options every command receives (see `src/cli/parser.ts`). */
 export interface GlobalArgs {
@@ -27,8 +27,12 @@ export function describeBackend(info: BackendInfo): string {
   return `${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'})`;
 }
 
-/** Starts the backend chosen by `--backend`/`JOINTSHOT_BACKEND` and announces it on stderr. */
+/**
+ * Starts the backend chosen by `--backend`/`JOINTSHOT_BACKEND` and announces it on stderr.
+ * TensorFlow.js is imported here, lazily, so that `--help` and light commands start fast.
+ */
 export async function startBackend(argv: Pick<GlobalArgs, 'backend'>): Promise<BackendInfo> {
+  const { initBackend } = await import('../backend/select.js');
   const info = await initBackend(argv.backend);
   process.stderr.write(`backend: ${describeBackend(info)}\n`);
   return info;

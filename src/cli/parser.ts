@@ -2,7 +2,7 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { commands } from './commands/index.js';
 import { defaultDataDir, type GlobalArgs } from './context.js';
-import { BACKEND_NAMES } from '../backend/index.js';
+import { BACKEND_NAMES } from '../backend/names.js';
 import { UsageError } from '../errors.js';
 
 /** Builds the parser for `args` (without node and script). Errors are thrown, never printed. */

@@ -1,12 +1,12 @@
 /** `jointshot backends`: which TensorFlow.js backends are installed here and which one is chosen. */
 import type { CommandModule } from 'yargs';
-import { probeBackends } from '../../backend/index.js';
 import { describeBackend, emit, startBackend, type GlobalArgs } from '../context.js';
 
 const backends: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'backends',
   describe: 'list the TensorFlow.js backends installed here and the one jointshot would use',
   handler: async (argv) => {
+    const { probeBackends } = await import('../../backend/select.js');
     const probes = await probeBackends();
     const chosen = await startBackend(argv);
     const lines = probes.map((p) => `${p.name.padEnd(11)}${p.available ? 'installed' : 'not installed'}  ${p.detail}`);

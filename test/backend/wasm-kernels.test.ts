@@ -1,0 +1,184 @@
+import test, { type ExecutionContext } from 'ava';
+import { tf } from '../../src/tf.js';
+import { setupWasm } from '../../src/backend/wasm/setup.js';
+import { planFilterGradAxis } from '../../src/backend/wasm/kernels/conv2d-backprop-filter.js';
+import { createRng } from '../../src/util/rng.js';
+import { withNoLeaks } from '../helpers/tf.js';
+
+// Every case runs the same computation on the cpu backend (the reference) and on wasm with
+// jointshot's kernels, and compares: max |wasm - cpu| <= 1e-5 * max |cpu|.
+test.before(async () => {
+  await setupWasm({ threads: 2 });
+  await tf.setBackend('wasm');
+});
+
+type Shape = number[];
+
+function randomValues(seed: string, shape: Shape): Float32Array {
+  const rng = createRng(seed);
+  const size = shape.reduce((p, d) => p * d, 1);
+  return Float32Array.from({ length: size }, () => rng() * 2 - 1);
+}
+
+/** Runs `compute` on `backend` over fresh tensors of `inputs`, returning every output's values. */
+async function runOn(
+  backend: string,
+  inputs: { values: Float32Array; shape: Shape }[],
+  compute: (...xs: tf.Tensor[]) => tf.Tensor[],
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const xs = inputs.map((i) => tf.tensor(i.values, i.shape));
+    return compute(...xs).map((r) => r.dataSync() as Float32Array);
+  });
+}
+
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+/** Compares wasm against cpu; also checks wasm leaves no tensors and no backend buffers behind. */
+async function matchesCpu(
+  t: ExecutionContext,
+  label: string,
+  shapes: Shape[],
+  compute: (...xs: tf.Tensor[]) => tf.Tensor[],
+): Promise<void> {
+  const inputs = shapes.map((shape, i) => ({ values: randomValues(`${label}/${i}`, shape), shape }));
+  const expected = await runOn('cpu', inputs, compute);
+  await tf.setBackend('wasm');
+  const wasmBackend = tf.backend() as tf.KernelBackend & { numDataIds(): number };
+  const buffersBefore = wasmBackend.numDataIds();
+  const actual = await withNoLeaks(t, () => runOn('wasm', inputs, compute));
+  t.is(wasmBackend.numDataIds(), buffersBefore, `${label}: wasm buffers left behind`);
+  t.is(actual.length, expected.length);
+  actual.forEach((values, i) => {
+    t.is(values.length, expected[i]!.length, `${label}: output ${i} size`);
+    const error = relativeError(values, expected[i]!);
+    t.true(error <= 1e-5, `${label}: output ${i} relative error ${error.toExponential(2)}`);
+  });
+}
+
+interface ConvCase {
+  name: string;
+  x: Shape; // NHWC
+  filter: Shape; // [kh, kw, ci, co]
+  strides: number;
+  pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+}
+
+const CONV_CASES: ConvCase[] = [
+  { name: 'same s1 3x3 odd 7x5 batch 3', x: [3, 7, 5, 4], filter: [3, 3, 4, 6], strides: 1, pad: 'same' },
+  { name: 'same s2 3x3 8x8 (odd total pad)', x: [2, 8, 8, 3], filter: [3, 3, 3, 5], strides: 2, pad: 'same' },
+  { name: 'same s2 3x3 7x9', x: [2, 7, 9, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'same' },
+  { name: 'valid s1 3x3', x: [2, 6, 7, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'valid' },
+  { name: 'valid s2 3x3 8x8 (unused last row)', x: [2, 8, 8, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'valid' },
+  { name: 'valid s2 3x3 9x9', x: [3, 9, 9, 2], filter: [3, 3, 2, 3], strides: 2, pad: 'valid' },
+  { name: '1x1 s1', x: [4, 5, 5, 6], filter: [1, 1, 6, 3], strides: 1, pad: 'valid' },
+  { name: '1x1 s2 odd 7x7', x: [2, 7, 7, 4], filter: [1, 1, 4, 5], strides: 2, pad: 'same' },
+  { name: 'same s2 5x5 odd 11x11', x: [2, 11, 11, 2], filter: [5, 5, 2, 3], strides: 2, pad: 'same' },
+  {
+    name: 'explicit asymmetric pads s1',
+    x: [2, 6, 5, 3],
+    filter: [3, 3, 3, 2],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+];
+
+for (const c of CONV_CASES) {
+  test.serial(`conv2d gradients (input and filter) match cpu: ${c.name}`, async (t) => {
+    await matchesCpu(t, c.name, [c.x, c.filter], (x, w) => {
+      const probe = tf.tensor(randomValues(`${c.name}/probe`, tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad).shape), undefined);
+      const loss = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad), probe.reshape(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad).shape)));
+      const [dx, dw] = tf.grads(loss)([x!, w!]);
+      return [dx!, dw!];
+    });
+  });
+}
+
+test.serial('Conv2DBackpropFilter kernel in NCHW matches cpu', async (t) => {
+  // x [N,C,H,W] = [2,3,8,7], filter 3x3x3x4, stride 2, same padding -> dy [2,4,4,4].
+  await matchesCpu(t, 'nchw-filter', [[2, 3, 8, 7], [2, 4, 4, 4]], (x, dy) => [
+    tf.engine().runKernel('Conv2DBackpropFilter', { x: x!, dy: dy! }, {
+      strides: [2, 2],
+      pad: 'same',
+      dataFormat: 'NCHW',
+      dimRoundingMode: undefined,
+      filterShape: [3, 3, 3, 4],
+    }) as tf.Tensor,
+  ]);
+});
+
+test.serial('Conv2DBackpropInput kernel (stride 1 fast path and stride 2 stock path) matches cpu', async (t) => {
+  for (const [strides, dyShape] of [
+    [1, [2, 7, 6, 5]],
+    [2, [2, 4, 3, 5]],
+  ] as const) {
+    await matchesCpu(t, `backprop-input s${strides}`, [[...dyShape], [3, 3, 4, 5]], (dy, w) => [
+      tf.engine().runKernel('Conv2DBackpropInput', { dy: dy!, filter: w! }, {
+        strides: [strides, strides],
+        pad: 'same',
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        inputShape: [2, 7, 6, 4],
+      }) as tf.Tensor,
+    ]);
+  }
+});
+
+const MATMUL_CASES: { name: string; a: Shape; b: Shape; ta: boolean; tb: boolean }[] = [
+  { name: 'batch 3, no transpose', a: [3, 17, 19], b: [3, 19, 23], ta: false, tb: false },
+  { name: 'batch 3, transpose a', a: [3, 19, 17], b: [3, 19, 23], ta: true, tb: false },
+  { name: 'batch 3, transpose b', a: [3, 17, 19], b: [3, 23, 19], ta: false, tb: true },
+  { name: 'batch 3, transpose both', a: [3, 19, 17], b: [3, 23, 19], ta: true, tb: true },
+  { name: 'a batch 1 broadcast', a: [1, 17, 19], b: [4, 19, 23], ta: false, tb: true === false },
+  { name: 'b batch 1 broadcast (tall path), transpose b', a: [4, 17, 19], b: [23, 19], ta: false, tb: true },
+  { name: 'rank 4 batch [2,3]', a: [2, 3, 17, 19], b: [2, 3, 19, 21], ta: false, tb: false },
+  { name: '2-D, transpose a', a: [40, 30], b: [40, 50], ta: true, tb: false },
+  { name: 'tiny (stock loop)', a: [5, 3, 4], b: [5, 2, 4], ta: false, tb: true },
+];
+
+for (const c of MATMUL_CASES) {
+  test.serial(`BatchMatMul matches cpu: ${c.name}`, async (t) => {
+    await matchesCpu(t, c.name, [c.a, c.b], (a, b) => [tf.matMul(a!, b!, c.ta, c.tb)]);
+  });
+}
+
+test.serial('matMul gradients (transposed products) match cpu', async (t) => {
+  await matchesCpu(t, 'matmul-grad', [[3, 20, 30], [3, 30, 25]], (a, b) => {
+    const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y))))([a!, b!]);
+    return [da!, db!];
+  });
+});
+
+test('planFilterGradAxis: padding that makes the gradient convolution produce the filter size', (t) => {
+  // valid, stride 2, 8 rows, 3-tap filter: 3 outputs read rows 0..6, row 7 is never used.
+  t.deepEqual(planFilterGradAxis(8, 3, 2, 3, 0), { keep: 7, padBefore: 0, padAfter: 0 });
+  // same, stride 2, 8 rows: 4 outputs, total pad 1 (0 before, 1 after).
+  t.deepEqual(planFilterGradAxis(8, 3, 2, 4, 0), { keep: 8, padBefore: 0, padAfter: 1 });
+  // same, stride 1, 7 rows, 3-tap: pads 1 and 1.
+  t.deepEqual(planFilterGradAxis(7, 3, 1, 7, 1), { keep: 7, padBefore: 1, padAfter: 1 });
+  for (const [size, filter, stride, out, before] of [
+    [8, 3, 2, 3, 0],
+    [8, 3, 2, 4, 0],
+    [11, 5, 2, 6, 2],
+    [7, 1, 2, 4, 0],
+  ] as const) {
+    const plan = planFilterGradAxis(size, filter, stride, out, before);
+    // output size of the planned convolution (dilation = stride, extent (out-1)*stride+1) is `filter`
+    t.is(plan.keep + plan.padBefore + plan.padAfter - ((out - 1) * stride + 1) + 1, filter);
+  }
+});
