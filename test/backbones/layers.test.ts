@@ -37,7 +37,7 @@ function bnLoss64(x: number[], gamma: number[], beta: number[], w: number[], c: 
   return loss;
 }
 
-test('batch norm custom gradient matches float64 finite differences and tfjs autodiff of plain ops', async (t) => {
+test.serial('batch norm custom gradient matches float64 finite differences and tfjs autodiff of plain ops', async (t) => {
   await withNoLeaks(t, () => {
     const shape: [number, number, number, number] = [2, 3, 3, 4];
     const c = 4;
@@ -78,7 +78,7 @@ test('batch norm custom gradient matches float64 finite differences and tfjs aut
   });
 });
 
-test('batch norm layer: training normalises with batch stats and updates running stats (momentum 0.1, unbiased)', async (t) => {
+test.serial('batch norm layer: training normalises with batch stats and updates running stats (momentum 0.1, unbiased)', async (t) => {
   await withNoLeaks(t, () => {
     const store = new ParameterStore();
     const bn = new BatchNormLayer(store, 'bn', 3);
@@ -105,7 +105,7 @@ test('batch norm layer: training normalises with batch stats and updates running
   });
 });
 
-test('2x2 max-pool custom gradient equals tf.maxPool gradient on tie-free input (even and odd sizes)', async (t) => {
+test.serial('2x2 max-pool custom gradient equals tf.maxPool gradient on tie-free input (even and odd sizes)', async (t) => {
   await withNoLeaks(t, () => {
     for (const [h, w] of [[4, 6], [5, 7]] as const) {
       tf.tidy(() => {
@@ -121,7 +121,7 @@ test('2x2 max-pool custom gradient equals tf.maxPool gradient on tie-free input 
   });
 });
 
-test('2x2 max-pool gradient with ties gives every tied maximum the full upstream gradient', async (t) => {
+test.serial('2x2 max-pool gradient with ties gives every tied maximum the full upstream gradient', async (t) => {
   await withNoLeaks(t, () => {
     tf.tidy(() => {
       const x = tf.tensor4d([1, 1, 0, 1], [1, 2, 2, 1]);
