@@ -11,9 +11,9 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../tf.js';
 import {
+  convolveNhwc,
   cropNhwc,
   release,
-  runStock,
   transpose,
   type TensorInfo,
   type WasmKernelArgs,
@@ -86,23 +86,8 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: WasmKernelArgs)
   }
   const filter = transpose(backend, dyNhwc, [1, 2, 0, 3]); // [Ho, Wo, N, Co]
   temps.push(filter);
-  const grad = runStock(
-    'Conv2D',
-    backend,
-    { x: input, filter },
-    {
-      strides: [1, 1],
-      dilations: [info.strideHeight, info.strideWidth],
-      pad: [
-        [0, 0],
-        [rows.padBefore, rows.padAfter],
-        [cols.padBefore, cols.padAfter],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined,
-    },
-  ); // [Ci, Kh, Kw, Co]
+  const pads = { top: rows.padBefore, bottom: rows.padAfter, left: cols.padBefore, right: cols.padAfter };
+  const grad = convolveNhwc(backend, input, filter, pads, [info.strideHeight, info.strideWidth]); // [Ci, Kh, Kw, Co]
   temps.push(grad);
   const dw = transpose(backend, grad, [1, 2, 0, 3]);
   release(backend, ...temps);

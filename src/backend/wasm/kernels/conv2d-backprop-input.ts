@@ -8,12 +8,18 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../tf.js';
-import { release, runStock, transpose, type TensorInfo, type WasmKernelArgs } from './kernel-utils.js';
+import {
+  convolveNhwc,
+  release,
+  runStock,
+  transpose,
+  type SpatialPadding,
+  type TensorInfo,
+  type WasmKernelArgs,
+} from './kernel-utils.js';
 
 /** Padding of the equivalent forward convolution, or undefined when the fast path does not apply. */
-export function planInputGradPadding(
-  info: tf.backend_util.Conv2DInfo,
-): { top: number; bottom: number; left: number; right: number } | undefined {
+export function planInputGradPadding(info: tf.backend_util.Conv2DInfo): SpatialPadding | undefined {
   if (info.strideHeight !== 1 || info.strideWidth !== 1) return undefined;
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
   if (info.dataFormat !== 'channelsLast') return undefined;
@@ -63,23 +69,7 @@ export function conv2DBackpropInput(args: WasmKernelArgs): TensorInfo {
   const pads = dy.dtype === 'float32' ? planInputGradPadding(info) : undefined;
   if (!pads) return runStock('Conv2DBackpropInput', backend, inputs, attrs);
   const flipped = flippedFilter(backend, filter);
-  const dx = runStock(
-    'Conv2D',
-    backend,
-    { x: dy, filter: flipped },
-    {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: [
-        [0, 0],
-        [pads.top, pads.bottom],
-        [pads.left, pads.right],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined,
-    },
-  );
+  const dx = convolveNhwc(backend, dy, flipped, pads);
   release(backend, flipped);
   return dx;
 }

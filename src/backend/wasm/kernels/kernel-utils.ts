@@ -65,6 +65,41 @@ export function reshape(backend: BackendWasm, x: TensorInfo, shape: number[]): T
   return runStock('Reshape', backend, { x }, { shape });
 }
 
+/** Zero padding per spatial side of an NHWC convolution. */
+export interface SpatialPadding {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+/** Stride-1 NHWC convolution through the stock (XNNPACK) Conv2D kernel, explicit padding. */
+export function convolveNhwc(
+  backend: BackendWasm,
+  x: TensorInfo,
+  filter: TensorInfo,
+  pads: SpatialPadding,
+  dilations: [number, number] = [1, 1],
+): TensorInfo {
+  return runStock(
+    'Conv2D',
+    backend,
+    { x, filter },
+    {
+      strides: [1, 1],
+      dilations,
+      pad: [
+        [0, 0],
+        [pads.top, pads.bottom],
+        [pads.left, pads.right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+    },
+  );
+}
+
 /** Disposes backend-level intermediates (the wasm backend is reference-counted). */
 export function release(backend: BackendWasm, ...infos: TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
