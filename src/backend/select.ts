@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { tf } from '../tf.js';
 import { UsageError } from '../errors.js';
-import { setupWasm, wasmThreadCount } from './wasm/setup.js';
+import { setupWasm, wasmBackendInfo, wasmThreadCount } from './wasm/setup.js';
 import { BACKEND_NAMES, type BackendName } from './names.js';
 
 
@@ -13,6 +13,8 @@ import { BACKEND_NAMES, type BackendName } from './names.js';
 export interface BackendInfo {
   name: BackendName;
   threads: number;
+  /** Why it runs with fewer threads than asked for (wasm's threaded build unavailable), if so. */
+  note?: string;
 }
 
 /** Whether a backend can be used here; `detail` names its package, or why it is not usable. */
@@ -36,12 +38,19 @@ function firstLine(error: unknown): string {
   return text.split('\n')[0]!.trim();
 }
 
-/** Tries the native bindings in order; they must register into jointshot's own tfjs instance. */
-async function loadTensorflow(): Promise<BackendProbe> {
+/**
+ * Tries the native bindings in order; one counts only if it registered 'tensorflow' into
+ * jointshot's own tfjs instance. Import failures (absent package, missing native binding) are
+ * reported, never thrown. `load` is replaceable for tests.
+ */
+export async function probeTensorflow(
+  specifiers: readonly string[] = TENSORFLOW_PACKAGES,
+  load: (specifier: string) => Promise<unknown> = importOptional,
+): Promise<BackendProbe> {
   const failures: string[] = [];
-  for (const specifier of TENSORFLOW_PACKAGES) {
+  for (const specifier of specifiers) {
     try {
-      await importOptional(specifier);
+      await load(specifier);
     } catch (error) {
       const code = (error as { code?: string }).code;
       const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
@@ -49,7 +58,7 @@ async function loadTensorflow(): Promise<BackendProbe> {
       continue;
     }
     if (tf.findBackendFactory('tensorflow') === null) {
-      failures.push(`${specifier} registered into a different copy of @tensorflow/tfjs-core (versions differ)`);
+      failures.push(`${specifier} did not register into jointshot's @tensorflow/tfjs-core (versions differ?)`);
       continue;
     }
     return { name: 'tensorflow', available: true, detail: specifier };
@@ -75,7 +84,7 @@ const probes = new Map<BackendName, Promise<BackendProbe>>();
 function probe(name: BackendName): Promise<BackendProbe> {
   let found = probes.get(name);
   if (!found) {
-    if (name === 'tensorflow') found = loadTensorflow();
+    if (name === 'tensorflow') found = probeTensorflow();
     else if (name === 'wasm') found = loadWasm();
     else found = Promise.resolve({ name: 'cpu', available: true, detail: '@tensorflow/tfjs-backend-cpu (built in)' });
     probes.set(name, found);
@@ -101,11 +110,13 @@ function isBackendName(name: string): name is BackendName {
 
 let wasmPrepared: Promise<void> | undefined;
 
-/** Threads the active backend's kernels use. TensorFlow sizes its own pool from the CPU count. */
-function threadsOf(name: BackendName): number {
-  if (name === 'wasm') return wasmThreadCount();
-  if (name === 'tensorflow') return os.availableParallelism();
-  return 1;
+/** The active backend with its threads. TensorFlow sizes its own pool from the CPU count. */
+function describeActive(name: BackendName): BackendInfo {
+  if (name === 'wasm') {
+    const note = wasmBackendInfo()?.fallbackReason;
+    return note ? { name, threads: wasmThreadCount(), note } : { name, threads: wasmThreadCount() };
+  }
+  return { name, threads: name === 'tensorflow' ? os.availableParallelism() : 1 };
 }
 
 /** Makes `name` the active tfjs backend; false (with a tfjs warning) when it fails to start. */
@@ -138,7 +149,7 @@ export async function initBackend(requested?: string, env: NodeJS.ProcessEnv = p
   const wanted = requested || env.JOINTSHOT_BACKEND || undefined;
   if (wanted === undefined) {
     for (const name of BACKEND_NAMES) {
-      if ((await probe(name)).available && (await activate(name))) return { name, threads: threadsOf(name) };
+      if ((await probe(name)).available && (await activate(name))) return describeActive(name);
     }
     throw new UsageError('no TensorFlow.js backend could be started (tried tensorflow, wasm, cpu)');
   }
@@ -156,5 +167,5 @@ export async function initBackend(requested?: string, env: NodeJS.ProcessEnv = p
     const installed = (await availableBackends()).filter((n) => n !== wanted).join(', ');
     throw new UsageError(`backend '${wanted}' (${source}) failed to start; other installed backends: ${installed}`);
   }
-  return { name: wanted, threads: threadsOf(wanted) };
+  return describeActive(wanted);
 }

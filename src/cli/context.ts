@@ -24,7 +24,8 @@ export function resolveDataDir(argv: Pick<GlobalArgs, 'dataDir'>): string {
 
 /** One line describing a backend, e.g. `wasm (2 threads)`. */
 export function describeBackend(info: BackendInfo): string {
-  return `${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'})`;
+  const note = info.note ? `: ${info.note}` : '';
+  return `${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'}${note})`;
 }
 
 /**

@@ -2,6 +2,7 @@ import test from 'ava';
 import { tf } from '../../src/tf.js';
 import { UsageError } from '../../src/errors.js';
 import { availableBackends, initBackend, probeBackends } from '../../src/backend/index.js';
+import { probeTensorflow } from '../../src/backend/select.js';
 import { wasmThreadCount } from '../../src/backend/wasm/setup.js';
 import { useCpuBackend, withNoLeaks } from '../helpers/tf.js';
 
@@ -69,4 +70,32 @@ test.serial('tensorflow: active when tfjs-node is installed, else a one-line Usa
   const error = await t.throwsAsync(initBackend('tensorflow', {}), { instanceOf: UsageError });
   t.regex(error!.message, /^backend 'tensorflow' \(--backend\) is not installed \(.*tfjs-node.*\); installed here: wasm, cpu$/);
   t.false(error!.message.includes('\n'));
+});
+
+/** With a real tfjs-node loaded, 'tensorflow' is registered and its absence cannot be simulated. */
+const realTensorflowLoaded = () => tf.findBackendFactory('tensorflow') !== null;
+
+test.serial('tensorflow probe: absent package, broken native binding and a foreign tfjs copy are not installed', async (t) => {
+  if (realTensorflowLoaded()) return t.pass('tfjs-node is installed here');
+  const absent = Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node-gpu'"), { code: 'ERR_MODULE_NOT_FOUND' });
+  const broken = new Error('The specified module could not be found.\n/x/tfjs_binding.node');
+  const probe = await probeTensorflow(['gpu-pkg', 'node-pkg', 'foreign-pkg'], async (specifier) => {
+    if (specifier === 'gpu-pkg') throw absent;
+    if (specifier === 'node-pkg') throw broken;
+    return {}; // imports fine but registers nothing into our tfjs
+  });
+  t.false(probe.available);
+  t.is(
+    probe.detail,
+    "gpu-pkg not installed; node-pkg failed to load: The specified module could not be found.; foreign-pkg did not register into jointshot's @tensorflow/tfjs-core (versions differ?)",
+  );
+});
+
+test.serial('tensorflow probe: a binding that registers into our tfjs is used', async (t) => {
+  if (realTensorflowLoaded()) return t.pass('tfjs-node is installed here');
+  const probe = await probeTensorflow(['fake-node'], async () => {
+    tf.registerBackend('tensorflow', () => tf.findBackend('cpu')!, 0);
+  });
+  tf.removeBackend('tensorflow');
+  t.deepEqual(probe, { name: 'tensorflow', available: true, detail: 'fake-node' });
 });
