@@ -1,1 +1,11 @@
-export {};
+/** Self-supervised label augmentation: joint labels, lifted heads, single/aggregated inference, losses. */
+export { aggregateJointLogits, jointLabelArray, jointLabels, singleJointLogits } from './joint-labels.js';
+export { type LiftedHead, type SlaInference, liftHead } from './lift.js';
+export {
+  type CrossEntropyOptions,
+  type SelfDistillationOptions,
+  crossEntropy,
+  detach,
+  jointCrossEntropy,
+  selfDistillationLoss,
+} from './losses.js';

@@ -14,6 +14,7 @@ import {
 import { useCpuBackend, withNoLeaks } from '../helpers/tf.js';
 
 test.before(useCpuBackend);
+// Serial: withNoLeaks counts live tensors process-wide, so tests of this file must not interleave.
 
 /** A [1,2,2,1] image [[1,2],[3,4]]. */
 const known2x2 = () => tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
@@ -25,7 +26,7 @@ function rot90Reference(img: number[][][]): number[][][] {
   return Array.from({ length: W }, (_, h) => Array.from({ length: H }, (_, w) => img[w]![W - 1 - h]!));
 }
 
-test('rot90 of the known 2x2 image matches numpy.rot90 (counter-clockwise) for k = 0..3', async (t) => {
+test.serial('rot90 of the known 2x2 image matches numpy.rot90 (counter-clockwise) for k = 0..3', async (t) => {
   await withNoLeaks(t, () => {
     const x = known2x2();
     const expected = [
@@ -46,7 +47,7 @@ test('rot90 of the known 2x2 image matches numpy.rot90 (counter-clockwise) for k
   });
 });
 
-test('rot90 agrees with the index reference on a 3x3x2 image and composes', async (t) => {
+test.serial('rot90 agrees with the index reference on a 3x3x2 image and composes', async (t) => {
   await withNoLeaks(t, () => {
     const img = Array.from({ length: 3 }, (_, h) => Array.from({ length: 3 }, (_, w) => [h * 3 + w, 100 + h * 3 + w]));
     const x = tf.tensor4d([img]);
@@ -65,7 +66,7 @@ test('rot90 agrees with the index reference on a 3x3x2 image and composes', asyn
   });
 });
 
-test('rotation set lays copies out query-major: row b*4 + j is copy j of image b', async (t) => {
+test.serial('rotation set lays copies out query-major: row b*4 + j is copy j of image b', async (t) => {
   await withNoLeaks(t, () => {
     const rotation = getLabelTransform('rotation');
     t.is(rotation.count, 4);
@@ -87,7 +88,7 @@ test('rotation set lays copies out query-major: row b*4 + j is copy j of image b
   });
 });
 
-test('colorperm copies are the RGB orders of itertools.permutations, identity first', async (t) => {
+test.serial('colorperm copies are the RGB orders of itertools.permutations, identity first', async (t) => {
   await withNoLeaks(t, () => {
     const expectedOrders = [
       [0, 1, 2],
@@ -117,7 +118,7 @@ test('colorperm copies are the RGB orders of itertools.permutations, identity fi
   });
 });
 
-test('product sets are rotation-major: copy j = r * P + p is permutation p, then rotation r', async (t) => {
+test.serial('product sets are rotation-major: copy j = r * P + p is permutation p, then rotation r', async (t) => {
   await withNoLeaks(t, () => {
     const sets: [string, number[], number[][]][] = [
       ['rotation2+colorperm3', [0, 2], [[0, 1, 2], [1, 2, 0], [2, 0, 1]]],
@@ -142,7 +143,7 @@ test('product sets are rotation-major: copy j = r * P + p is permutation p, then
   });
 });
 
-test('registry: built-in names and M, unknown names list the choices, users can add a set', (t) => {
+test.serial('registry: built-in names and M, unknown names list the choices, users can add a set', (t) => {
   const counts = Object.fromEntries(listLabelTransforms().map((s) => [s.name, s.count]));
   t.like(counts, {
     none: 1,
@@ -165,7 +166,7 @@ test('registry: built-in names and M, unknown names list the choices, users can 
   t.is(getLabelTransform('test-flipud').count, 2);
 });
 
-test('odd rotations refuse non-square images, rotation2 takes them; colour sets need 3 channels', async (t) => {
+test.serial('odd rotations refuse non-square images, rotation2 takes them; colour sets need 3 channels', async (t) => {
   await withNoLeaks(t, () => {
     const wide = tf.zeros([2, 2, 3, 3]) as tf.Tensor4D;
     const err = t.throws(() => getLabelTransform('rotation').apply(wide), { instanceOf: UsageError });
@@ -184,7 +185,7 @@ test('odd rotations refuse non-square images, rotation2 takes them; colour sets 
   });
 });
 
-test('int32 (uint8-valued) images keep their dtype; transformedCopies returns uint8 copies', async (t) => {
+test.serial('int32 (uint8-valued) images keep their dtype; transformedCopies returns uint8 copies', async (t) => {
   await withNoLeaks(t, () => {
     const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1], 'int32');
     const out = getLabelTransform('rotation').apply(x);
