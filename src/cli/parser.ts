@@ -27,6 +27,7 @@ export function createParser(args: string[], commandList: CommandModule<any, any
     .option('seed', { type: 'number', default: 0, describe: 'seed of every random choice', global: true })
     .option('verbose', { type: 'boolean', default: false, describe: 'more output; stack traces on errors', global: true })
     .option('json', { type: 'boolean', default: false, describe: 'print results as JSON on stdout', global: true })
+    .group(['backend', 'data-dir', 'seed', 'verbose', 'json', 'help', 'version'], 'Global options:')
     .command(commandList)
     .demandCommand(1, 'missing command: run jointshot --help for the list')
     .recommendCommands()

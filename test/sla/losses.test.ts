@@ -25,6 +25,16 @@ function ceReference(L: number[][], y: number[], eps = 0): number {
   );
 }
 
+/** Student logits u and aggregate logits for the self-distillation tests. */
+const U = [
+  [0.5, -1, 2],
+  [1, 0.2, -0.3],
+];
+const A = [
+  [1, 0, 1.5],
+  [-0.5, 2, 0],
+];
+
 const scalar = (x: tf.Scalar): number => {
   const v = x.dataSync()[0]!;
   x.dispose();
@@ -75,14 +85,6 @@ test.serial('joint cross-entropy is the mean over copies of the per-copy CE on j
 
 test.serial('self-distillation loss matches CE(u,y) + T^2 KL(softmax(agg/T) || softmax(u/T)) by hand', async (t) => {
   await withNoLeaks(t, () => {
-    const U = [
-      [0.5, -1, 2],
-      [1, 0.2, -0.3],
-    ];
-    const A = [
-      [1, 0, 1.5],
-      [-0.5, 2, 0],
-    ];
     const y = [2, 1];
     const T = 2;
     const kl =
@@ -103,14 +105,6 @@ test.serial('self-distillation loss matches CE(u,y) + T^2 KL(softmax(agg/T) || s
 
 test.serial('self-distillation: no gradient reaches the aggregate; the student gradient matches finite differences', async (t) => {
   await withNoLeaks(t, () => {
-    const U = [
-      [0.5, -1, 2],
-      [1, 0.2, -0.3],
-    ];
-    const A = [
-      [1, 0, 1.5],
-      [-0.5, 2, 0],
-    ];
     const u = tf.tensor2d(U);
     const a = tf.tensor2d(A);
     const labels = tf.tensor1d([2, 1], 'int32');

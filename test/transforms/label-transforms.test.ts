@@ -74,12 +74,12 @@ test.serial('rotation set lays copies out query-major: row b*4 + j is copy j of 
     const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2, 1]);
     const out = rotation.apply(x);
     t.deepEqual(out.shape, [8, 2, 2, 1]);
-    const rows = tf.tidy(() => out.reshape([8, 4]).arraySync());
+    const rows = tf.tidy(() => out.reshape([8, 4]).arraySync()) as number[][];
     for (let b = 0; b < 2; b++) {
       for (let j = 0; j < 4; j++) {
         const single = tf.tidy(() => rot90(x.slice([b, 0, 0, 0], [1, 2, 2, 1]), j).reshape([4]).arraySync());
         t.deepEqual(rows[b * 4 + j], single, `b=${b} j=${j}`);
-        const viaCopy = tf.tidy(() => rotation.applyCopy(x, j).reshape([2, 4]).arraySync()[b]);
+        const viaCopy = (tf.tidy(() => rotation.applyCopy(x, j).reshape([2, 4]).arraySync()) as number[][])[b];
         t.deepEqual(viaCopy, single);
       }
     }
