@@ -31,9 +31,12 @@ const ADVICE = 'use smaller (micro-)batches or another backend (--backend tensor
 export function watchWasmModule(module: WasmModule): void {
   watched = module;
   pendingFailure = undefined;
+  // emscripten's first call of `_malloc` swaps in the raw export over whatever is installed: bind it first.
+  module._free(module._malloc(16));
   const malloc = module._malloc.bind(module);
   module._malloc = (bytes: number) => {
-    const pointer = malloc(bytes);
+    // Requests near 4 GiB overflow dlmalloc's size arithmetic into a small, bogus block.
+    const pointer = bytes > WASM_HEAP_CAP_BYTES - WASM_HEAP_DEFAULT_MARGIN_BYTES ? 0 : malloc(bytes);
     if (pointer === 0 && bytes > 0) {
       throw new WasmHeapError(
         `wasm heap exhausted: could not allocate ${bytes} bytes with ${gib(wasmHeapBytes())} in use (cap 4 GiB); ${ADVICE}`,

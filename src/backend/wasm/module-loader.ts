@@ -61,7 +61,7 @@ export interface LoadOptions {
   onOutput: (text: string) => void;
   /** Threads the threaded build must be able to start (it is told of 2x this many cores). */
   threads?: number;
-  /** Give up on the threaded build after this long (ms). */
+  /** Give up on the threaded build after this long (ms, default 60 s). */
   timeoutMs?: number;
 }
 
@@ -269,7 +269,9 @@ async function loadBuild(threaded: boolean, options: LoadOptions): Promise<WasmM
     config.instantiateWasm = instantiateWithCores(join(dir, wasmFile), options.threads ?? 1);
   }
   try {
-    const { module } = await withPlainWorkers(() => instantiate(factory, config, options.timeoutMs ?? 60_000));
+    // The timeout guards the threaded start (workers that never report back); the plain build has none.
+    const timeoutMs = threaded ? (options.timeoutMs ?? 60_000) : 600_000;
+    const { module } = await withPlainWorkers(() => instantiate(factory, config, timeoutMs));
     undoProcessHooks(before, module);
     attachTfjsBindings(module);
     return module;
