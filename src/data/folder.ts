@@ -10,8 +10,8 @@ import { DataError, UsageError } from '../errors.js';
 import { createRng, shuffleInPlace } from '../util/rng.js';
 import type { SplitSource } from './cache.js';
 import { existingDir } from './files.js';
-import { decodeImage, mapOrdered, probeImage, type ImageSize } from './images.js';
-import { DECODE_CONCURRENCY } from './ravi.js';
+import { probeImage, type ImageSize } from './images.js';
+import { imageFilesSource } from './ravi.js';
 import { SPLIT_NAMES, type SplitName } from './types.js';
 
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|tiff?|gif)$/i;
@@ -89,15 +89,5 @@ export function folderSplitSource(
   size: ImageSize,
   source: string,
 ): SplitSource {
-  const files = classNames.flatMap((c) => classes.get(c)!);
-  return {
-    dataset,
-    split,
-    height: size.height,
-    width: size.width,
-    channels: 3,
-    classes: classNames.map((name) => ({ name, count: classes.get(name)!.length })),
-    source,
-    images: () => mapOrdered(files, DECODE_CONCURRENCY, async (file) => decodeImage(await readFile(file), size, file)),
-  };
+  return imageFilesSource(dataset, split, size, classNames, classes, source);
 }

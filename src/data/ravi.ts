@@ -70,8 +70,23 @@ export async function raviSplitSource(
     }
   }
   if (order.length === 0) throw new DataError(`${csv}: no rows`);
-  const classes: ClassInfo[] = order.map((name) => ({ name, count: byClass.get(name)!.length }));
-  const files = order.flatMap((name) => byClass.get(name)!);
+  return imageFilesSource(dataset, split, size, order, byClass, dir);
+}
+
+/**
+ * A split whose images are files (class name -> paths, classes in `order`), decoded to RGB at
+ * `size` in parallel and served in order.
+ */
+export function imageFilesSource(
+  dataset: string,
+  split: SplitName,
+  size: ImageSize,
+  order: readonly string[],
+  filesByClass: Map<string, string[]>,
+  source: string,
+): SplitSource {
+  const classes: ClassInfo[] = order.map((name) => ({ name, count: filesByClass.get(name)!.length }));
+  const files = order.flatMap((name) => filesByClass.get(name)!);
   return {
     dataset,
     split,
@@ -79,7 +94,7 @@ export async function raviSplitSource(
     width: size.width,
     channels: 3,
     classes,
-    source: dir,
+    source,
     images: () => mapOrdered(files, DECODE_CONCURRENCY, async (file) => decodeImage(await readFile(file), size, file)),
   };
 }
