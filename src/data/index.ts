@@ -1,2 +1,28 @@
-export {};
+/** Data: the split model, dataset registry, readers per source format, packed cache, downloads. */
+import './datasets.js';
+
+export * from './types.js';
+export * from './registry.js';
+export { IMAGES_PER_CLASS, describeNamedSplit, registerPreparedDatasets } from './datasets.js';
+export { CLASS_LISTS, classList } from './class-lists.js';
+export {
+  CACHE_FORMAT,
+  CACHE_VERSION,
+  cacheIndexPath,
+  datasetCacheDir,
+  listPackedSplits,
+  loadPackedSplit,
+  readCacheIndex,
+  sha256File,
+  writePackedSplit,
+  type CacheIndex,
+  type CachedClass,
+  type LoadOptions,
+  type SplitSource,
+} from './cache.js';
+export { prepareDataset, PREPARABLE, SOURCE_FORMS, type PrepareOptions } from './prepare.js';
+export { readPickle, isNdArray, type NdArray, type PickleValue } from './pickle.js';
+export { readTarEntries, DEFAULT_TAR_LIMITS, type TarLimits } from './tar.js';
+export { decodeImage, MAX_IMAGE_PIXELS } from './images.js';
+export { readCifar100 } from './cifar100.js';
 export * from './synthetic.js';
