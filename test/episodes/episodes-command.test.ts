@@ -1,0 +1,71 @@
+import test from 'ava';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../src/cli/run.js';
+import episodes from '../../src/cli/commands/episodes.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `jointshot episodes ...` in-process, capturing stdout and stderr. */
+async function jointshot(args: string[]): Promise<Run> {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  let stdout = '';
+  let stderr = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await runCli(args, [episodes]), stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+const make = (out: string) =>
+  ['episodes', 'make', '--dataset', 'synthetic', '--split', 'test', '--ways', '5', '--shots', '1', '--queries', '15', '--count', '1000', '--seed', '0', '--out', out];
+
+// One test: the CLI captures process-wide streams, so its steps must not interleave with others.
+test('make twice -> identical bytes; verify passes; show summarises; a hand edit fails in one line', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'jointshot-episodes-cli-'));
+  try {
+    const a = join(dir, 'm.json');
+    const b = join(dir, 'again.json');
+    const made = await jointshot(make(a));
+    t.is(made.code, 0, made.stderr);
+    t.regex(made.stdout, /^wrote .*m\.json: synthetic\/test 5-way 1-shot 15 queries, 1000 episodes, seed 0, sha256 e39cbf005dfd/);
+    t.is((await jointshot(make(b))).code, 0);
+    t.true((await readFile(a)).equals(await readFile(b)));
+
+    const verified = await jointshot(['episodes', 'verify', a]);
+    t.is(verified.code, 0, verified.stderr);
+    t.regex(verified.stdout, /^ok .*: 1000 episodes, sha256 e39cbf0/);
+    const matched = await jointshot(['episodes', 'verify', a, '--dataset', 'synthetic']);
+    t.is(matched.code, 0, matched.stderr);
+    t.regex(matched.stdout, /matches synthetic\/test\n$/);
+
+    const shown = await jointshot(['episodes', 'show', a, '--json']);
+    t.is(shown.code, 0, shown.stderr);
+    t.like(JSON.parse(shown.stdout), { dataset: 'synthetic', split: 'test', ways: 5, count: 1000, classes: 20, classesUsed: 20 });
+
+    const edited = join(dir, 'edited.json');
+    const text = await readFile(a, 'utf8');
+    const firstSupport = /"support":\[\[(\d+)\]/.exec(text)!;
+    await writeFile(edited, text.replace(firstSupport[0], `"support":[[${(Number(firstSupport[1]) + 599) % 600}]`));
+    const failed = await jointshot(['episodes', 'verify', edited]);
+    t.is(failed.code, 1);
+    t.is(failed.stdout, '');
+    t.regex(failed.stderr, /^jointshot: .*edited\.json: (sha256 mismatch|episode 0 class '[^']+': image \d+ is used twice)[^\n]*\n$/);
+
+    const impossible = await jointshot(['episodes', 'make', '--ways', '21', '--out', join(dir, 'x.json')]);
+    t.is(impossible.code, 2);
+    t.is(impossible.stderr, 'jointshot: 21-way episodes need 21 classes but the split has only 20\n');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
