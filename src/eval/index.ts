@@ -1,1 +1,25 @@
-export {};
+/** Evaluation: embedding cache, per-episode single/aggregated accuracy, reports with 95% intervals. */
+export {
+  MAX_CHUNK_BYTES,
+  buildEmbeddingCache,
+  cacheFromChunks,
+  defaultEmbedBatch,
+  type ClassChunk,
+  type EmbeddingCache,
+  type CacheBuildOptions,
+  type EmbedProgress,
+} from './embedding-cache.js';
+export { gatherEpisode, scoreEpisode, type EpisodeAccuracy, type EpisodeEmbeddings } from './episode-score.js';
+export { embedEpisodeNaive } from './naive.js';
+export { checkHeadWays, type EvalModel } from './model.js';
+export { evaluate, scoreEpisodesFromCache, usedImages, type EvalProgress, type EvaluateOptions } from './evaluate.js';
+export { RESULTS_FORMAT, RESULTS_VERSION, type EvalResults } from './results.js';
+export {
+  renderReport,
+  summarizeAccuracies,
+  summarizeResults,
+  type AccuracySummary,
+  type ReportFormat,
+  type ResultsSummary,
+} from './report.js';
+export { writeEvalOutputs, writeFileAtomic, type EvalOutputFiles } from './output.js';
