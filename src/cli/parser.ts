@@ -5,6 +5,12 @@ import { defaultDataDir, type GlobalArgs } from './context.js';
 import { BACKEND_NAMES } from '../backend/names.js';
 import { UsageError } from '../errors.js';
 
+/** `--seed` must be a safe integer (it names a random stream; 1.5 or NaN would be a typo). */
+function checkSeed(seed: number): number {
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got ${String(seed)}`);
+  return seed;
+}
+
 /** Builds the parser for `args` (without node and script). Errors are thrown, never printed. */
 export function createParser(args: string[], commandList: CommandModule<any, any>[] = commands): Argv<GlobalArgs> {
   return yargs(args)
@@ -24,7 +30,7 @@ export function createParser(args: string[], commandList: CommandModule<any, any
       global: true,
       normalize: true,
     })
-    .option('seed', { type: 'number', default: 0, describe: 'seed of every random choice', global: true })
+    .option('seed', { type: 'number', default: 0, describe: 'seed of every random choice', global: true, coerce: checkSeed })
     .option('verbose', { type: 'boolean', default: false, describe: 'more output; stack traces on errors', global: true })
     .option('json', { type: 'boolean', default: false, describe: 'print results as JSON on stdout', global: true })
     .group(['backend', 'data-dir', 'seed', 'verbose', 'json', 'help', 'version'], 'Global options:')

@@ -73,3 +73,10 @@ test('default data dir: $JOINTSHOT_DATA, else ~/.cache/jointshot', (t) => {
   t.is(defaultDataDir({ JOINTSHOT_DATA: '/data/js' }), '/data/js');
   t.regex(defaultDataDir({}), /\.cache\/jointshot$/);
 });
+
+test.serial('--seed must be an integer', async (t) => {
+  t.deepEqual(await capture(['record', '--seed', '1.5'], [record]), { code: 2, stderr: 'jointshot: --seed must be an integer, got 1.5\n' });
+  t.is((await capture(['record', '--seed', 'abc'], [record])).code, 2);
+  t.is((await capture(['record', '--seed', '-3'], [record])).code, 0);
+  t.is(lastSeen()?.seed, -3);
+});
