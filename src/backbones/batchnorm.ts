@@ -35,25 +35,26 @@ export function batchNormTrain(
   const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
     const x2d = (xIn as tf.Tensor).reshape([rows, channels]) as tf.Tensor2D;
     const mean = columnSums(x2d).div(rows) as tf.Tensor2D;
-    const centred = x2d.sub(mean) as tf.Tensor2D;
-    const variance = columnSums(centred.square()).div(rows) as tf.Tensor2D;
-    const invStd = variance.add(epsilon).rsqrt() as tf.Tensor2D;
-    const xhat = centred.mul(invStd) as tf.Tensor2D;
+    const variance = columnSums(x2d.sub(mean).square() as tf.Tensor2D).div(rows) as tf.Tensor2D;
     onStats?.(mean, variance);
-    (save as tf.GradSaveFunc)([xhat, invStd, gammaIn as tf.Tensor]);
-    const y = xhat.mul(gammaIn as tf.Tensor).add(betaIn as tf.Tensor).reshape(shape);
+    const invStd = variance.add(epsilon).rsqrt() as tf.Tensor2D;
+    (save as tf.GradSaveFunc)([x2d, mean, invStd, gammaIn as tf.Tensor]);
+    // One fused pass: (x - mean) * gamma / sqrt(var + eps) + beta.
+    const y = tf.batchNorm(x2d, mean.reshape([channels]), variance.reshape([channels]), betaIn as tf.Tensor1D, gammaIn as tf.Tensor1D, epsilon);
     return {
-      value: y,
+      value: y.reshape(shape),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sxhat, sinvStd, sgamma] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const [sx, smean, sinvStd, sgamma] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
         const dy2d = (dy as tf.Tensor).reshape([rows, channels]) as tf.Tensor2D;
         const dbeta = columnSums(dy2d);
-        const dgamma = columnSums(dy2d.mul(sxhat) as tf.Tensor2D);
-        // dx = gamma*invStd * (dy - dbeta/M - xhat * dgamma/M)
+        // dgamma = sum(dy * xhat) = (sum(dy * x) - mean * sum(dy)) / std
+        const dgamma = columnSums(dy2d.mul(sx) as tf.Tensor2D).sub(smean.mul(dbeta)).mul(sinvStd);
+        // dx = k (dy - dbeta/M - xhat dgamma/M), k = gamma/std, written as dy*k + q - x*p.
         const k = sgamma.reshape([1, channels]).mul(sinvStd);
-        const kGamma = dgamma.mul(k).div(rows);
-        const kBeta = dbeta.mul(k).div(rows);
-        const dx = dy2d.mul(k).sub(sxhat.mul(kGamma).add(kBeta)).reshape(shape);
+        const p = dgamma.mul(k).mul(sinvStd).div(rows);
+        const q = smean.mul(p).sub(dbeta.mul(k).div(rows));
+        const affineDy = tf.batchNorm(dy2d, tf.zeros([channels]), tf.ones([channels]), q.reshape([channels]), k.reshape([channels]), 0);
+        const dx = affineDy.sub(sx.mul(p)).reshape(shape);
         return [dx, dgamma.reshape([channels]), dbeta.reshape([channels])];
       },
     };
