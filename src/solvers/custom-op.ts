@@ -9,5 +9,8 @@ export interface CustomOpResult {
 
 /** Makes a differentiable op from a forward function over tensors (tf.customGrad, typed). */
 export function customOp(forward: (...inputs: tf.Tensor[]) => CustomOpResult): (...inputs: tf.Tensor[]) => tf.Tensor {
-  return tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
+  // tf.customGrad appends its `save` function to the inputs; the forward functions here keep
+  // what the backward pass needs in their closures instead.
+  const wrapped = (...args: unknown[]) => forward(...(args.filter((a) => typeof a !== 'function') as tf.Tensor[]));
+  return tf.customGrad(wrapped as unknown as Parameters<typeof tf.customGrad>[0]);
 }

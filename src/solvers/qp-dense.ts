@@ -40,15 +40,8 @@ export interface DenseQPSolution {
   residual: number;
 }
 
-/** Gradients of a scalar loss with respect to every QP input. */
-export interface DenseQPGrads {
-  q: Float64Array;
-  p: Float64Array;
-  g: Float64Array;
-  h: Float64Array;
-  a: Float64Array;
-  b: Float64Array;
-}
+/** Gradients of a scalar loss with respect to every QP input (same shapes as the inputs). */
+export type DenseQPGrads = Pick<DenseQP, 'q' | 'p' | 'g' | 'h' | 'a' | 'b'>;
 
 const dot = (x: Float64Array, y: Float64Array) => x.reduce((s, v, i) => s + v * y[i]!, 0);
 const maxAbs = (x: Float64Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
