@@ -154,6 +154,11 @@ const MATMUL_CASES: { name: string; a: Shape; b: Shape; ta: boolean; tb: boolean
   { name: 'rank 4 batch [2,3]', a: [2, 3, 17, 19], b: [2, 3, 19, 21], ta: false, tb: false },
   { name: '2-D, transpose a', a: [40, 30], b: [40, 50], ta: true, tb: false },
   { name: 'tiny (stock loop)', a: [5, 3, 4], b: [5, 2, 4], ta: false, tb: true },
+  { name: 'streamed: column sums ones[1,M] x X[M,C]', a: [1, 3000], b: [3000, 24], ta: false, tb: false },
+  { name: 'streamed: 3 rows, transpose a and b, batch 2', a: [2, 500, 3], b: [2, 40, 500], ta: true, tb: true },
+  { name: 'streamed: 2 rows, transpose b, b broadcast', a: [3, 2, 400], b: [1, 30, 400], ta: false, tb: true },
+  { name: 'streamed: X^T ones^T (transposed a, 1 column)', a: [3000, 24], b: [1, 3000], ta: true, tb: true },
+  { name: 'streamed: transposed a, 4 columns, batch 2', a: [2, 600, 30], b: [2, 600, 4], ta: true, tb: false },
 ];
 
 for (const c of MATMUL_CASES) {

@@ -1,10 +1,12 @@
 /** Every `jointshot` command, one line each (a CommandModule default-exported from its own file). */
 import type { CommandModule } from 'yargs';
 import backends from './backends.js';
+import data from './data.js';
 import episodes from './episodes.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commands declare their own option types
 export const commands: CommandModule<any, any>[] = [
   backends,
+  data,
   episodes,
 ];

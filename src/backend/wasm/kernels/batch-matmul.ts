@@ -2,7 +2,10 @@
  * BatchMatMul for the wasm backend. The stock kernel uses XNNPACK only for one matrix without
  * transpose flags and otherwise runs a scalar loop (about 1 GFLOP/s). Here: explicit transposes,
  * then XNNPACK once (when b is shared by the whole batch, a is flattened to one tall matrix) or
- * once per batch entry. Tiny products, non-float32 and multi-axis broadcasts keep the stock path.
+ * once per batch entry. Products with at most 4 result rows (e.g. the ones[1,M] x X[M,C] column
+ * sums of batch norm), or at most 4 result columns of a transposed a, are a streaming loop on the
+ * heap instead: XNNPACK would first repack (transpose) the whole large operand. Tiny products,
+ * non-float32 and multi-axis broadcasts keep the stock path.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../tf.js';
@@ -21,6 +24,70 @@ import {
 export const MIN_FAST_MATMUL_MACS = 16 * 16 * 16;
 
 const product = (dims: number[]): number => dims.reduce((p, d) => p * d, 1);
+
+/** At most this many result rows (or columns, with a transposed a) take the streaming loop. */
+export const MAX_STREAMED_SIDE = 4;
+
+interface Product {
+  batch: number;
+  batchA: number;
+  batchB: number;
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/**
+ * out[p] = op(a[p]) op(b[p]) for small m (or small n with a transposed a) by streaming the large
+ * operand once, accumulating in float64. Views are the flat heap arrays of a, b and out.
+ */
+export function streamedProduct(a: ArrayLike<number>, b: ArrayLike<number>, out: Float32Array, pr: Product): void {
+  const { m, k, n, transposeA, transposeB } = pr;
+  const acc = new Float64Array(m * n);
+  const rowA = new Float64Array(k);
+  for (let p = 0; p < pr.batch; p++) {
+    const aOff = (pr.batchA === 1 ? 0 : p) * m * k;
+    const bOff = (pr.batchB === 1 ? 0 : p) * k * n;
+    acc.fill(0);
+    if (m <= MAX_STREAMED_SIDE) {
+      for (let i = 0; i < m; i++) {
+        for (let kk = 0; kk < k; kk++) rowA[kk] = transposeA ? a[aOff + kk * m + i]! : a[aOff + i * k + kk]!;
+        const accOff = i * n;
+        if (transposeB) {
+          for (let j = 0; j < n; j++) {
+            let sum = 0;
+            const row = bOff + j * k;
+            for (let kk = 0; kk < k; kk++) sum += rowA[kk]! * b[row + kk]!;
+            acc[accOff + j] = sum;
+          }
+        } else {
+          for (let kk = 0; kk < k; kk++) {
+            const coef = rowA[kk]!;
+            const row = bOff + kk * n;
+            for (let j = 0; j < n; j++) acc[accOff + j]! += coef * b[row + j]!;
+          }
+        }
+      }
+    } else {
+      // transposed a with few result columns: stream the rows of the stored a (kk major).
+      for (let kk = 0; kk < k; kk++) {
+        const rowStart = aOff + kk * m;
+        for (let j = 0; j < n; j++) {
+          const coef = transposeB ? b[bOff + j * k + kk]! : b[bOff + kk * n + j]!;
+          for (let i = 0; i < m; i++) acc[i * n + j]! += a[rowStart + i]! * coef;
+        }
+      }
+    }
+    out.set(acc, p * m * n);
+  }
+}
+
+/** True when `streamedProduct` beats repacking the large operand for XNNPACK. */
+function streams(m: number, n: number, transposeA: boolean): boolean {
+  return m <= MAX_STREAMED_SIDE || (transposeA && n <= MAX_STREAMED_SIDE);
+}
 
 /** [batch, rows, cols] with the last two axes swapped when `transposed`, so it reads [batch, m, k]. */
 function asPlain(backend: BackendWasm, x: TensorInfo, transposed: boolean, temps: TensorInfo[]): TensorInfo {
@@ -58,6 +125,12 @@ export function batchMatMul(args: WasmKernelArgs): TensorInfo {
     batch === 0
   ) {
     return runStock('BatchMatMul', backend, inputs, attrs);
+  }
+  if (streams(m, n, transposeA)) {
+    const out = backend.makeOutput([...outer, m, n], 'float32');
+    const product: Product = { batch, batchA, batchB, m, k, n, transposeA, transposeB };
+    streamedProduct(backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), backend.typedArrayFromHeap(out) as Float32Array, product);
+    return out;
   }
   const temps: TensorInfo[] = [];
   const a3 = asPlain(backend, a, transposeA, temps); // [batchA, m, k]

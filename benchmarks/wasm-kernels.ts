@@ -1,0 +1,162 @@
+/**
+ * wasm backend kernels: stock tfjs-backend-wasm vs jointshot's, on 1 and 2 threads, plus a Conv-4
+ * 32x32 training step. Not a test. Timings are medians after one warm-up run.
+ * Usage: npx tsx benchmarks/wasm-kernels.ts [--threads 1,2] [--reps 3] [--batch 80] [--no-train]
+ *   [--profile]   (top kernels of one jointshot training step)
+ */
+import { parseArgs } from 'node:util';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import {
+  assertWasmHeapHealthy,
+  setupWasm,
+  shutdownBackend,
+  wasmBackendInfo,
+  wasmHeapBytes,
+} from '../src/backend/wasm/index.js';
+import { stockKernel } from '../src/backend/wasm/kernels/kernel-utils.js';
+import { createBackbone } from '../src/backbones/index.js';
+import { tf } from '../src/tf.js';
+
+const { values } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '1,2' },
+    reps: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '80' },
+    'no-train': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const reps = Number(values.reps);
+const batch = Number(values.batch);
+
+/** Median ms of `body` over `reps` runs after one warm-up (a single run when the warm-up took > 2 s). */
+function timeMs(body: () => void): number {
+  const w0 = performance.now();
+  body();
+  const warm = performance.now() - w0;
+  const runs = warm > 2000 ? 1 : reps;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    body();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+type Inputs = Record<string, tf.Tensor>;
+
+/** Times one kernel implementation called directly on the backend (no autograd, no registry). */
+function timeKernel(config: tf.KernelConfig | undefined, inputs: Inputs, attrs: Record<string, unknown>): number | undefined {
+  if (!config) return undefined;
+  const backend = tf.backend() as BackendWasm;
+  return timeMs(() => {
+    const out = config.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs: attrs as tf.NamedAttrMap });
+    for (const info of Array.isArray(out) ? out : [out]) backend.disposeData(info.dataId);
+  });
+}
+
+interface KernelCase {
+  label: string;
+  kernel: string;
+  inputs: () => Inputs;
+  attrs: Record<string, unknown>;
+}
+
+const rand = (shape: number[]) => tf.randomUniform(shape, -1, 1, 'float32', 7);
+const conv = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+const CASES: KernelCase[] = [
+  { label: 'matmul 1024^3', kernel: 'BatchMatMul', inputs: () => ({ a: rand([1, 1024, 1024]), b: rand([1, 1024, 1024]) }), attrs: { transposeA: false, transposeB: false } },
+  { label: 'matmul 1024^3 b^T', kernel: 'BatchMatMul', inputs: () => ({ a: rand([1, 1024, 1024]), b: rand([1, 1024, 1024]) }), attrs: { transposeA: false, transposeB: true } },
+  { label: 'matmul 8 x 100^3', kernel: 'BatchMatMul', inputs: () => ({ a: rand([8, 100, 100]), b: rand([8, 100, 100]) }), attrs: { transposeA: false, transposeB: false } },
+  { label: 'matmul 8 x 100x1600 . (100x1600)^T', kernel: 'BatchMatMul', inputs: () => ({ a: rand([8, 100, 1600]), b: rand([8, 100, 1600]) }), attrs: { transposeA: false, transposeB: true } },
+  { label: `conv2d fwd ${batch}x32x32x64, 3x3x64x64`, kernel: 'Conv2D', inputs: () => ({ x: rand([batch, 32, 32, 64]), filter: rand([3, 3, 64, 64]) }), attrs: conv },
+  {
+    label: `conv2d backprop-input ${batch}x32x32x64`,
+    kernel: 'Conv2DBackpropInput',
+    inputs: () => ({ dy: rand([batch, 32, 32, 64]), filter: rand([3, 3, 64, 64]) }),
+    attrs: { ...conv, inputShape: [batch, 32, 32, 64] },
+  },
+  {
+    label: `conv2d backprop-filter ${batch}x32x32x64`,
+    kernel: 'Conv2DBackpropFilter',
+    inputs: () => ({ x: rand([batch, 32, 32, 64]), dy: rand([batch, 32, 32, 64]) }),
+    attrs: { ...conv, filterShape: [3, 3, 64, 64] },
+  },
+  {
+    label: `conv2d backprop-filter ${batch}x32x32x64 stride 2`,
+    kernel: 'Conv2DBackpropFilter',
+    inputs: () => ({ x: rand([batch, 32, 32, 64]), dy: rand([batch, 16, 16, 64]) }),
+    attrs: { ...conv, strides: [2, 2], filterShape: [3, 3, 64, 64] },
+  },
+];
+
+const fmt = (ms: number | undefined) => (ms === undefined ? 'missing' : `${ms.toFixed(1)} ms`);
+
+/** One Conv-4 training step (forward, loss, backward, SGD) per call; ms per step. */
+async function conv4StepMs(): Promise<number> {
+  const backbone = createBackbone({ name: 'conv4', seed: 1 });
+  const x = tf.randomUniform([batch, 32, 32, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
+  const optimizer = tf.train.momentum(0.01, 0.9, true);
+  const step = () => {
+    const loss = optimizer.minimize(() => backbone.embed(x, { training: true }).square().mean() as tf.Scalar, true, backbone.variables);
+    loss?.dataSync();
+    loss?.dispose();
+  };
+  if (values.profile) {
+    step();
+    const profile = await tf.profile(step);
+    const byKernel = new Map<string, number>();
+    for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+    const top = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    console.log(`  profile (one step): ${top.map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(', ')} (ms)`);
+  }
+  const ms = timeMs(step);
+  assertWasmHeapHealthy();
+  optimizer.dispose();
+  x.dispose();
+  backbone.dispose();
+  return ms;
+}
+
+/** Runs `body` with the stock wasm kernels for `names` registered instead of jointshot's. */
+async function withStock<T>(names: string[], body: () => Promise<T>): Promise<T> {
+  const ours = names.map((n) => tf.getKernel(n, 'wasm')!);
+  const swap = (configs: tf.KernelConfig[]) => {
+    for (const c of configs) {
+      tf.unregisterKernel(c.kernelName, 'wasm');
+      tf.registerKernel(c);
+    }
+  };
+  swap(names.map((n) => stockKernel(n)));
+  try {
+    return await body();
+  } finally {
+    swap(ours);
+  }
+}
+
+console.log(`wasm kernels benchmark (${new Date().toISOString()}), batch ${batch}, median of ${reps} after 1 warm-up`);
+for (const threads of values.threads!.split(',').map(Number)) {
+  shutdownBackend();
+  await setupWasm({ threads });
+  await tf.setBackend('wasm');
+  const info = wasmBackendInfo()!;
+  console.log(`\n## ${info.threads} thread(s)${info.threaded ? ' (threaded-simd build)' : ''}${info.fallbackReason ? ` fallback: ${info.fallbackReason}` : ''}`);
+  for (const c of CASES) {
+    const inputs = c.inputs();
+    const stock = c.kernel === 'Conv2DBackpropFilter' ? undefined : timeKernel(stockKernel(c.kernel), inputs, c.attrs);
+    const ours = timeKernel(tf.getKernel(c.kernel, 'wasm'), inputs, c.attrs);
+    Object.values(inputs).forEach((t) => t.dispose());
+    console.log(`  ${c.label.padEnd(44)} stock ${fmt(stock).padStart(10)}   jointshot ${fmt(ours).padStart(10)}`);
+  }
+  if (!values['no-train']) {
+    const before = await withStock(['Conv2DBackpropInput', 'BatchMatMul'], conv4StepMs);
+    console.log(`  Conv-4 32x32 train step, batch ${batch}, stock kernels + our backprop-filter: ${before.toFixed(0)} ms`);
+    const after = await conv4StepMs();
+    console.log(`  Conv-4 32x32 train step, batch ${batch}, jointshot kernels:                    ${after.toFixed(0)} ms (${((batch * 1000) / after).toFixed(1)} img/s)`);
+  }
+  console.log(`  wasm heap ${(wasmHeapBytes() / 1024 ** 3).toFixed(2)} GiB`);
+}
+shutdownBackend();

@@ -1,0 +1,62 @@
+import test from 'ava';
+import { join } from 'node:path';
+import data from '../../src/cli/commands/data.js';
+import { runCli } from '../../src/cli/run.js';
+import { FIXTURES, tempDir } from './helpers.js';
+
+/** Runs `jointshot data ...` in-process with only the data command, capturing stdout and stderr. */
+async function jointshot(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  let stdout = '';
+  let stderr = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await runCli(args, [data]), stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+test.serial('data prepare, list and info on a CIFAR-100 fixture archive', async (t) => {
+  const dataDir = await tempDir(t);
+  const prepare = await jointshot(['data', 'prepare', 'fc100', '--from', join(FIXTURES, 'cifar-100-python.tar.gz'), '--data-dir', dataDir]);
+  t.is(prepare.code, 0, prepare.stderr);
+  t.regex(prepare.stdout, /^fc100\/train: 60 classes x 3 images, 32x32x3, 0\.6 MB, sha256 [0-9a-f]{16}$/m);
+  t.regex(prepare.stdout, /^fc100\/test: 20 classes x 3 images/m);
+  const list = await jointshot(['data', 'list', '--data-dir', dataDir]);
+  t.is(list.code, 0);
+  t.regex(list.stdout, /^fc100\s+train 60x3, val 20x3, test 20x3/m);
+  t.regex(list.stdout, /^cifar-fs\s+not prepared/m);
+  const info = await jointshot(['data', 'info', 'fc100', '--verify', '--data-dir', dataDir, '--json']);
+  t.is(info.code, 0);
+  const parsed = JSON.parse(info.stdout) as { splits: { split: string; verified: boolean; images: number }[] };
+  t.deepEqual(parsed.splits.map((s) => [s.split, s.images, s.verified]), [['train', 180, true], ['val', 60, true], ['test', 60, true]]);
+});
+
+test.serial('data command errors are one line with the right exit code', async (t) => {
+  const dataDir = await tempDir(t);
+  const unknown = await jointshot(['data', 'info', 'imagenet-21k', '--data-dir', dataDir]);
+  t.is(unknown.code, 2);
+  t.regex(unknown.stderr, /unknown dataset 'imagenet-21k'/);
+  t.is(unknown.stderr.trim().split('\n').length, 1);
+  const missing = await jointshot(['data', 'prepare', 'cifar-fs', '--from', join(dataDir, 'nothing.tar.gz'), '--data-dir', dataDir]);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /nothing\.tar\.gz does not exist: expected cifar-100-python\.tar\.gz/);
+  t.is(missing.stderr.trim().split('\n').length, 1);
+  const badSplit = await jointshot(['data', 'prepare', 'cifar-fs', '--from', dataDir, '--splits', 'dev', '--data-dir', dataDir]);
+  t.is(badSplit.code, 2);
+  t.regex(badSplit.stderr, /--splits: 'dev' is not one of train, val, test/);
+});
+
+test.serial('data download mini-imagenet says which files to get and where', async (t) => {
+  const dataDir = await tempDir(t);
+  const result = await jointshot(['data', 'download', 'mini-imagenet', '--data-dir', dataDir]);
+  t.is(result.code, 0);
+  t.regex(result.stdout, /no lawful public download/);
+  t.regex(result.stdout, /miniImageNet_category_split_train_phase_train\.pickle/);
+  t.regex(result.stdout, /jointshot data prepare mini-imagenet --from/);
+  t.true(result.stdout.includes(join(dataDir, 'mini-imagenet')));
+});
