@@ -271,6 +271,17 @@ export async function listPackedSplits(dataDir: string): Promise<CacheIndex[]> {
   return found;
 }
 
+/**
+ * Deletes temp files left in `dataset`'s cache folder by a prepare that was killed (they are never
+ * read). Not safe while another prepare of the same dataset runs.
+ */
+export async function removeLeftoverTempFiles(dataDir: string, dataset: string): Promise<string[]> {
+  const dir = datasetCacheDir(dataDir, dataset);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.tmp'));
+  await Promise.all(names.map((n) => unlink(join(dir, n)).catch(() => undefined)));
+  return names;
+}
+
 /** Fails with a DataError unless `dataDir` can be created and written (probes with a temp file). */
 export async function assertWritableDir(dataDir: string): Promise<void> {
   const probe = join(dataDir, `.write-probe-${randomUUID()}`);

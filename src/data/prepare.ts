@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { DataError, UsageError } from '../errors.js';
-import { assertWritableDir, stagePackedSplit, type CacheIndex, type SplitSource, type StagedSplit } from './cache.js';
+import { assertWritableDir, removeLeftoverTempFiles, stagePackedSplit, type CacheIndex, type SplitSource, type StagedSplit } from './cache.js';
 import { readCifar100, cifarSplitSource } from './cifar100.js';
 import { classList } from './class-lists.js';
 import { drawClassSplit, firstImageSize, folderSplitSource, readClassFolders, readSplitFile } from './folder.js';
@@ -67,6 +67,10 @@ export async function prepareDataset(options: PrepareOptions): Promise<CacheInde
   await assertWritableDir(dataDir);
   const started = Date.now();
   const sources = await splitSources(options, splits);
+  for (const dataset of new Set(sources.map((s) => s.dataset))) {
+    const removed = await removeLeftoverTempFiles(dataDir, dataset);
+    if (removed.length > 0) options.onProgress?.(`removed ${removed.length} temp file(s) left by an interrupted prepare of ${dataset}`);
+  }
   const staged: StagedSplit[] = [];
   try {
     for (const source of sources) {

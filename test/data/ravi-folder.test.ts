@@ -104,3 +104,23 @@ test('class folders: seeded split is reproducible; a split file is honoured; a c
   await writeFile(splitFile, JSON.stringify({ train: ['class-1'], test: ['class-1'] }));
   await t.throwsAsync(prepareDataset({ dataset: 'folder', from, dataDir, splitFile }), { instanceOf: DataError, message: /class 'class-1' is in two splits/ });
 });
+
+test('a prepare that fails in a later split publishes no split, and leftover temp files are cleared', async (t) => {
+  const from = await tempDir(t);
+  for (const name of ['a', 'b', 'c']) {
+    await mkdir(join(from, name));
+    await writeFile(join(from, name, '1.png'), await makeImage(8, 8, 1));
+  }
+  await writeFile(join(from, 'c', '2.png'), await makeImage(4, 4, 2));
+  const splitFile = join(await tempDir(t), 'split.json');
+  await writeFile(splitFile, JSON.stringify({ train: ['a', 'b'], val: ['c'] }));
+  const dataDir = await tempDir(t);
+  await t.throwsAsync(prepareDataset({ dataset: 'folder', from, dataDir, splitFile, size: 8 }), { instanceOf: DataError, message: /2\.png: is 4x4, smaller/ });
+  t.deepEqual(await readdir(join(dataDir, 'folder')), []);
+  await writeFile(join(dataDir, 'folder', '.train.killed.tmp'), 'half');
+  const lines: string[] = [];
+  await writeFile(join(from, 'c', '2.png'), await makeImage(8, 8, 2));
+  await prepareDataset({ dataset: 'folder', from, dataDir, splitFile, onProgress: (l) => lines.push(l) });
+  t.true(lines.some((l) => /removed 1 temp file/.test(l)));
+  t.deepEqual((await readdir(join(dataDir, 'folder'))).filter((n) => n.endsWith('.json')).sort(), ['train.json', 'val.json']);
+});
