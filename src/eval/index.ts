@@ -12,6 +12,7 @@ export {
 export { gatherEpisode, scoreEpisode, type EpisodeAccuracy, type EpisodeEmbeddings } from './episode-score.js';
 export { embedEpisodeNaive } from './naive.js';
 export { checkHeadWays, type EvalModel } from './model.js';
+export { loadCheckpointModel, type CheckpointModelOptions } from './load-model.js';
 export { evaluate, scoreEpisodesFromCache, usedImages, type EvalProgress, type EvaluateOptions } from './evaluate.js';
 export { RESULTS_FORMAT, RESULTS_VERSION, type EvalResults } from './results.js';
 export {

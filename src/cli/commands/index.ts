@@ -3,10 +3,12 @@ import type { CommandModule } from 'yargs';
 import backends from './backends.js';
 import data from './data.js';
 import episodes from './episodes.js';
+import evalCommand from './eval.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commands declare their own option types
 export const commands: CommandModule<any, any>[] = [
   backends,
   data,
   episodes,
+  evalCommand,
 ];

@@ -1,0 +1,145 @@
+/**
+ * `jointshot eval`: evaluates a trained model on a manifest (or freshly sampled episodes) of a
+ * dataset split; writes per-episode results and reports, prints the report table.
+ * Heavy modules are imported inside the handler so that `--help` stays fast.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import type { SplitName } from '../../data/types.js';
+import { UsageError } from '../../errors.js';
+import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+
+interface EvalArgs extends GlobalArgs {
+  checkpoint?: string;
+  dataset: string;
+  split: SplitName;
+  manifest?: string;
+  episodes?: number;
+  ways?: number;
+  shots?: number;
+  queries?: number;
+  head?: string;
+  transform?: string;
+  batchSize?: number;
+  out: string;
+}
+
+const EPISODE_DEFAULTS = { ways: 5, shots: 1, queries: 15 } as const;
+
+/** One-line UsageErrors for flag combinations that cannot work, before anything is loaded. */
+export function checkEvalFlags(argv: EvalArgs): void {
+  if (argv.checkpoint === undefined) throw new UsageError('missing --checkpoint FILE (the trained model to evaluate)');
+  if ((argv.manifest === undefined) === (argv.episodes === undefined)) {
+    throw new UsageError('give exactly one of --manifest FILE (saved episodes) or --episodes N (sample N episodes with --seed)');
+  }
+  if (argv.manifest !== undefined) {
+    const clash = (['ways', 'shots', 'queries'] as const).filter((k) => argv[k] !== undefined);
+    if (clash.length > 0) {
+      throw new UsageError(`--${clash.join('/--')} cannot be combined with --manifest: the episode shape comes from the manifest`);
+    }
+  }
+  if (argv.episodes !== undefined && (!Number.isSafeInteger(argv.episodes) || argv.episodes < 1)) {
+    throw new UsageError(`--episodes must be a positive integer, found ${argv.episodes}`);
+  }
+  if (argv.batchSize !== undefined && (!Number.isSafeInteger(argv.batchSize) || argv.batchSize < 1)) {
+    throw new UsageError(`--batch-size must be a positive integer, found ${argv.batchSize}`);
+  }
+}
+
+/** A progress reporter on stderr: an updating line on a terminal, a line every 10% otherwise. */
+function progressLine(): (phase: string, done: number, total: number) => void {
+  const tty = process.stderr.isTTY === true;
+  const started = performance.now();
+  let lastDecile = -1;
+  let lastPhase = '';
+  return (phase, done, total) => {
+    if (phase !== lastPhase) {
+      lastPhase = phase;
+      lastDecile = -1;
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    const line = `${phase} ${done}/${total} (${Math.floor((100 * done) / total)}%, ${elapsed.toFixed(1)} s)`;
+    if (tty) {
+      process.stderr.write(`\r${line}${done === total ? '\n' : ''}`);
+      return;
+    }
+    const decile = Math.floor((10 * done) / total);
+    if (decile !== lastDecile) {
+      lastDecile = decile;
+      process.stderr.write(`${line}\n`);
+    }
+  };
+}
+
+const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
+  command: 'eval',
+  describe: 'evaluate a trained model on test episodes: per-episode accuracy, mean ± 95% CI, single and aggregated',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('checkpoint', { type: 'string', describe: 'backbone checkpoint of the trained model' })
+      .option('dataset', { type: 'string', demandOption: true, describe: 'dataset name (see jointshot data list)' })
+      .option('split', { type: 'string', choices: ['train', 'val', 'test'] as const, default: 'test' as SplitName, describe: 'split to evaluate on' })
+      .option('manifest', { type: 'string', describe: 'episode manifest file (e.g. episodes/<dataset>/test-5way-1shot.json)' })
+      .option('episodes', { type: 'number', describe: 'sample this many episodes from --seed instead of reading a manifest' })
+      .option('ways', { type: 'number', describe: `classes per sampled episode (default ${EPISODE_DEFAULTS.ways})` })
+      .option('shots', { type: 'number', describe: `support images per class (default ${EPISODE_DEFAULTS.shots})` })
+      .option('queries', { type: 'number', describe: `query images per class (default ${EPISODE_DEFAULTS.queries})` })
+      .option('head', { type: 'string', default: 'protonet', describe: 'head the model was trained with (protonet, ridge, svm)' })
+      .option('transform', { type: 'string', default: 'none', describe: 'label transformation set it was trained with (none, rotation, ...)' })
+      .option('batch-size', { type: 'number', describe: 'images per embedding forward pass before the M copies (default: sized from the image size)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'folder for results.json, report.json and report.md' }) as unknown as Argv<EvalArgs>,
+  handler: async (argv) => {
+    checkEvalFlags(argv);
+    const { checkHeadWays, evaluate, loadCheckpointModel, renderReport, summarizeResults, writeEvalOutputs } = await import(
+      '../../eval/index.js'
+    );
+    const shape = {
+      ways: argv.ways ?? EPISODE_DEFAULTS.ways,
+      shots: argv.shots ?? EPISODE_DEFAULTS.shots,
+      queries: argv.queries ?? EPISODE_DEFAULTS.queries,
+    };
+    if (argv.episodes !== undefined) checkHeadWays(argv.head!, shape.ways);
+    const { getDataset, registerPreparedDatasets } = await import('../../data/index.js');
+    const dataDir = resolveDataDir(argv);
+    await registerPreparedDatasets(dataDir);
+    const definition = getDataset(argv.dataset);
+    const { makeManifest, readManifest } = await import('../../episodes/index.js');
+    // Cheap checks on the episodes (shape vs class sizes, manifest vs dataset) before loading pixels.
+    const described = definition.describe(argv.split);
+    let manifest = described
+      ? argv.manifest !== undefined
+        ? await readManifest(argv.manifest, described)
+        : makeManifest(described, { ...shape, count: argv.episodes!, seed: argv.seed })
+      : undefined;
+    if (manifest) checkHeadWays(argv.head!, manifest.ways);
+    const backend = await startBackend(argv);
+    const split = await definition.load(argv.split, { dataDir });
+    manifest ??=
+      argv.manifest !== undefined
+        ? await readManifest(argv.manifest, split)
+        : makeManifest(split, { ...shape, count: argv.episodes!, seed: argv.seed });
+    const model = await loadCheckpointModel(argv.checkpoint!, { head: argv.head!, transform: argv.transform!, dataset: argv.dataset });
+    try {
+      const results = await evaluate({
+        model,
+        split,
+        manifest,
+        ...(argv.manifest !== undefined ? { manifestFile: argv.manifest } : {}),
+        ...(argv.batchSize !== undefined ? { batchSize: argv.batchSize } : {}),
+        backend: { name: backend.name, threads: backend.threads },
+        onProgress: progressLine(),
+      });
+      const files = await writeEvalOutputs(argv.out, results);
+      const t = results.timing;
+      process.stderr.write(
+        `embedded ${t.imagesEmbedded} images x ${results.model.copies} in ${t.embedSeconds.toFixed(1)} s; ` +
+          `${results.count} episodes in ${t.episodeSeconds.toFixed(1)} s; wrote ${files.results}\n`,
+      );
+      emit(argv, { files, report: summarizeResults(results) }, renderReport(results, 'markdown'));
+    } finally {
+      model.backbone.dispose();
+      model.head.dispose();
+    }
+  },
+};
+
+export default evalCommand;
