@@ -54,6 +54,29 @@ export function choleskySolveInPlace(l: Float64Array, n: number, b: Float64Array
   }
 }
 
+/** A^-1 (n x n, symmetric) from the Cholesky factor L of A: (L^-1)^T L^-1, about n^3/3 flops. */
+export function choleskyInverse(l: Float64Array, n: number): Float64Array {
+  const li = new Float64Array(n * n); // L^-1, lower triangular
+  for (let j = 0; j < n; j++) {
+    li[j * n + j] = 1 / l[j * n + j]!;
+    for (let i = j + 1; i < n; i++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s += l[i * n + k]! * li[k * n + j]!;
+      li[i * n + j] = -s / l[i * n + i]!;
+    }
+  }
+  const inv = new Float64Array(n * n);
+  for (let a = 0; a < n; a++) {
+    for (let b = a; b < n; b++) {
+      let s = 0;
+      for (let k = b; k < n; k++) s += li[k * n + a]! * li[k * n + b]!;
+      inv[a * n + b] = s;
+      inv[b * n + a] = s;
+    }
+  }
+  return inv;
+}
+
 /** LU factorisation with partial pivoting in place over `a` (n x n); returns the row permutation. */
 export function luInPlace(a: Float64Array, n: number): Int32Array {
   const perm = new Int32Array(n);

@@ -12,7 +12,7 @@
  * reduced Hessian gives the backward pass.
  */
 import { JointshotError } from '../errors.js';
-import { choleskyInPlace, choleskySolveInPlace } from './linalg64.js';
+import { choleskyInPlace, choleskyInverse, choleskySolveInPlace } from './linalg64.js';
 
 /** Options of the Crammer-Singer dual. Defaults are MetaOptNet's (C = 0.1, +1.0 I). */
 export interface SvmCsOptions {
@@ -55,6 +55,8 @@ interface Problem {
 
 interface SolutionInternal extends SvmCsSolution {
   readonly problem: Problem;
+  /** The factored reduced system at the solution, when the Newton step produced it. */
+  readonly reduced?: Reduced;
 }
 
 const resolved = (o: SvmCsOptions) => ({
@@ -212,9 +214,7 @@ function buildReduced(p: Problem, active: Uint8Array): Reduced {
       for (let b = 0; b < nf; b++) h[a * nf + b] = k[f[a]! * n + f[b]!]! + (a === b ? shift : 0);
     }
     choleskyInPlace(h, nf);
-    const inv = new Float64Array(nf * nf);
-    for (let a = 0; a < nf; a++) inv[a * nf + a] = 1;
-    choleskySolveInPlace(h, nf, inv, nf);
+    const inv = choleskyInverse(h, nf);
     for (let a = 0; a < nf; a++) {
       covered[f[a]!] = 1;
       for (let b = 0; b < nf; b++) schur[f[a]! * n + f[b]!]! += inv[a * nf + b]!;
@@ -384,7 +384,7 @@ export function solveSvmCs(k: ArrayLike<number>, labels: ArrayLike<number>, nWay
       nextPolish *= 2;
       const pol = polish(p, alpha, o.tol, 8, counter);
       if (pol) {
-        const sol: SolutionInternal = { alpha: pol.alpha, n, nWay: w, residual: pol.residual, sweeps, polished: true, reducedSize: pol.red.size, newtonSteps: counter.steps, problem: p };
+        const sol: SolutionInternal = { alpha: pol.alpha, n, nWay: w, residual: pol.residual, sweeps, polished: true, reducedSize: pol.red.size, newtonSteps: counter.steps, problem: p, reduced: pol.red };
         return sol;
       }
       if (residual <= o.tol) break;
@@ -429,7 +429,7 @@ export function svmCsBackward(solution: SvmCsSolution, gAlpha: ArrayLike<number>
   const sol = solution as SolutionInternal;
   const p = sol.problem;
   const { n, w } = p;
-  const red = buildReduced(p, activeSetOf(p, sol.alpha));
+  const red = sol.reduced ?? buildReduced(p, activeSetOf(p, sol.alpha));
   const zv = solveReduced(p, red, Float64Array.from(gAlpha), new Float64Array(n));
   // dL/dQ = -z a^T and Q = K (x) I + sI, so dL/dK_ij = -sum_m z_i^m a_j^m; symmetrised.
   const dk = new Float64Array(n * n);
