@@ -10,7 +10,7 @@ import { validateManifest } from '../episodes/validate.js';
 import { liftHead } from '../sla/lift.js';
 import { buildEmbeddingCache, type EmbeddingCache } from './embedding-cache.js';
 import { gatherEpisode, scoreEpisode, type EpisodeAccuracy } from './episode-score.js';
-import { checkHeadWays, type EvalModel } from './model.js';
+import { checkHeadWays, checkImageSize, type EvalModel } from './model.js';
 import { RESULTS_FORMAT, RESULTS_VERSION, type EvalResults } from './results.js';
 
 /** Progress of an evaluation phase. */
@@ -64,6 +64,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResults> {
   validateManifest(manifest, options.manifestFile ?? 'manifest', split);
   if (manifest.queries < 1) throw new UsageError('evaluation needs at least 1 query per class, found --queries 0');
   checkHeadWays(model.head.name, manifest.ways);
+  checkImageSize(model, split);
   const started = performance.now();
   const used = usedImages(split.classes.length, manifest.episodes);
   const cache = await buildEmbeddingCache(split, used, {

@@ -11,8 +11,8 @@ export {
 } from './embedding-cache.js';
 export { gatherEpisode, scoreEpisode, type EpisodeAccuracy, type EpisodeEmbeddings } from './episode-score.js';
 export { embedEpisodeNaive } from './naive.js';
-export { checkHeadWays, type EvalModel } from './model.js';
-export { loadCheckpointModel, type CheckpointModelOptions } from './load-model.js';
+export { checkHeadWays, checkImageSize, type EvalModel } from './model.js';
+export { checkModelFlags, loadEvalModel, peekModelFile, type LoadedEvalModel, type ModelFileOptions, type ModelFileSummary } from './load-model.js';
 export { evaluate, scoreEpisodesFromCache, usedImages, type EvalProgress, type EvaluateOptions } from './evaluate.js';
 export { RESULTS_FORMAT, RESULTS_VERSION, type EvalResults } from './results.js';
 export {

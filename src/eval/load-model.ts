@@ -1,34 +1,115 @@
-/** Building an EvalModel from a backbone checkpoint plus the head and transformation it was trained with. */
-import { loadCheckpoint } from '../backbones/checkpoint.js';
+/**
+ * Loading the model to evaluate from one file: a trained-model bundle (src/train/model.ts: head,
+ * transformation, normalisation and image size inside) or a bare backbone checkpoint (the head and
+ * transformation then come from flags, the normalisation from the dataset).
+ */
+import { open } from 'node:fs/promises';
+import { loadCheckpoint, readCheckpointHeader } from '../backbones/checkpoint.js';
+import { DataError, UsageError } from '../errors.js';
 import { createHead } from '../heads/registry.js';
-import { tf } from '../tf.js';
-import { getLabelTransform } from '../transforms/registry.js';
+import { disposeLoadedModel, disposeRecord, loadModel, MODEL_FORMAT } from '../train/model.js';
 import { normalizationFor } from '../transforms/normalization.js';
+import { getLabelTransform } from '../transforms/registry.js';
 import type { EvalModel } from './model.js';
 
-/** What a bare backbone checkpoint does not say: the head, its options and the transformation set. */
-export interface CheckpointModelOptions {
-  head: string;
+/** What a model file is, read from its header only (no weights). */
+export interface ModelFileSummary {
+  kind: 'trained-model' | 'backbone-checkpoint';
+  /** Head and transformation stored in a trained model (undefined for a bare checkpoint). */
+  head?: string;
+  transform?: string;
+}
+
+/** Reads just the header of a checkpoint file and says whether it is a trained-model bundle. */
+export async function peekModelFile(file: string): Promise<ModelFileSummary> {
+  const handle = await open(file, 'r').catch(() => {
+    throw new DataError(`cannot read checkpoint ${file}: no such file or not readable`);
+  });
+  try {
+    const prefix = new Uint8Array(12);
+    await handle.read(prefix, 0, 12, 0);
+    const length = new DataView(prefix.buffer).getUint32(8, true);
+    const bytes = new Uint8Array(12 + Math.min(length, 2 ** 30));
+    const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0);
+    const { header } = readCheckpointHeader(bytes.subarray(0, bytesRead), file);
+    const extra = header.sections.extra;
+    const value = (key: string) => {
+      const entry = extra[`model/${key}`];
+      return entry && 'value' in entry && typeof entry.value === 'string' ? entry.value : undefined;
+    };
+    if (value('format') !== MODEL_FORMAT) return { kind: 'backbone-checkpoint' };
+    return { kind: 'trained-model', ...(value('headName') ? { head: value('headName') } : {}), ...(value('transform') ? { transform: value('transform') } : {}) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flags for a bare backbone checkpoint; with a trained model they must be left out. */
+export interface ModelFileOptions {
+  /** Head for a bare checkpoint (default protonet). */
+  head?: string;
   headOptions?: Record<string, unknown>;
-  transform: string;
-  /** Dataset whose normalisation constants the backbone was trained with. */
+  /** Transformation set for a bare checkpoint (default none). */
+  transform?: string;
+  /** Dataset whose normalisation a bare checkpoint was trained with. */
   dataset: string;
 }
 
 /**
- * Loads the backbone of a checkpoint and pairs it with a fresh head. The head's learnable scale
- * starts at 1: argmax (accuracy) is the same for any positive scale, so it does not matter here.
+ * The head a model file will use; a UsageError when --head/--transform are given for a trained
+ * model (it brings its own). Cheap: call it before loading data.
  */
-export async function loadCheckpointModel(file: string, options: CheckpointModelOptions): Promise<EvalModel> {
-  const transform = getLabelTransform(options.transform);
+export function checkModelFlags(file: string, summary: ModelFileSummary, options: Omit<ModelFileOptions, 'dataset'>): string {
+  if (summary.kind === 'backbone-checkpoint') return options.head ?? 'protonet';
+  const given = (['head', 'transform'] as const).filter((k) => options[k] !== undefined);
+  if (given.length > 0) {
+    throw new UsageError(`${file} is a trained model with head '${summary.head}' and transformation '${summary.transform}': drop --${given.join('/--')}`);
+  }
+  return summary.head ?? 'protonet';
+}
+
+/** A model to evaluate and how to free it. */
+export interface LoadedEvalModel {
+  model: EvalModel;
+  dispose(): void;
+}
+
+/**
+ * Loads `file` for evaluation. A trained model brings its own head (with trained variables),
+ * transformation, normalisation and image size; passing --head/--transform for it is a UsageError.
+ * A bare backbone checkpoint gets a fresh head (scale 1: accuracy, an argmax, is the same for any
+ * positive scale) and the dataset's normalisation.
+ */
+export async function loadEvalModel(file: string, options: ModelFileOptions): Promise<LoadedEvalModel> {
+  const summary = await peekModelFile(file);
+  const headName = checkModelFlags(file, summary, options);
+  if (summary.kind === 'trained-model') {
+    const loaded = await loadModel(file);
+    const model: EvalModel = {
+      backbone: loaded.backbone,
+      head: loaded.head,
+      transform: loaded.transform,
+      normalization: loaded.normalization,
+      imageSize: loaded.imageSize,
+      info: { file, kind: summary.kind, dataset: loaded.dataset, headOptions: loaded.headOptions, info: loaded.info ?? null },
+    };
+    return { model, dispose: () => disposeLoadedModel(loaded) };
+  }
+  const transform = getLabelTransform(options.transform ?? 'none');
   const normalization = normalizationFor(options.dataset);
-  const head = createHead(options.head, options.headOptions);
+  const head = createHead(headName, options.headOptions);
   try {
     const { backbone, optimizer, extra } = await loadCheckpoint(file);
-    for (const value of [...Object.values(optimizer), ...Object.values(extra)]) {
-      if (value instanceof tf.Tensor) value.dispose();
-    }
-    return { backbone, head, transform, normalization, info: { checkpoint: file, head: options.head, transform: options.transform } };
+    disposeRecord(optimizer);
+    disposeRecord(extra);
+    const model: EvalModel = { backbone, head, transform, normalization, info: { file, kind: summary.kind } };
+    return {
+      model,
+      dispose: () => {
+        backbone.dispose();
+        head.dispose();
+      },
+    };
   } catch (error) {
     head.dispose();
     throw error;

@@ -13,6 +13,8 @@ export interface EvalModel {
   head: Head;
   transform: LabelTransform;
   normalization: ChannelStats;
+  /** Image size the model was trained on; when given, the evaluated split must match it. */
+  imageSize?: { height: number; width: number; channels: number };
   /** Free-form description recorded in the results (file, config, training run...). */
   info?: JsonValue;
 }
@@ -24,4 +26,15 @@ const MIN_WAYS: Readonly<Record<string, number>> = { svm: 2 };
 export function checkHeadWays(head: string, ways: number): void {
   const min = MIN_WAYS[head] ?? 1;
   if (ways < min) throw new UsageError(`head '${head}' needs at least ${min} ways per episode, found --ways ${ways}`);
+}
+
+/** Throws a one-line UsageError when the split's images differ in size from the model's training images. */
+export function checkImageSize(model: EvalModel, split: { dataset: string; split: string; height: number; width: number; channels: number }): void {
+  const want = model.imageSize;
+  if (!want) return;
+  if (want.height !== split.height || want.width !== split.width || want.channels !== split.channels) {
+    throw new UsageError(
+      `the model was trained on ${want.height}x${want.width}x${want.channels} images but ${split.dataset}/${split.split} has ${split.height}x${split.width}x${split.channels}; prepare the data at that size (jointshot data prepare ... --size ${want.height})`,
+    );
+  }
 }

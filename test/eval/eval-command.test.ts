@@ -8,6 +8,30 @@ import { runCli } from '../../src/cli/run.js';
 import { describeSynthetic } from '../../src/data/synthetic.js';
 import { makeManifest, writeManifest } from '../../src/episodes/index.js';
 import type { EvalResults } from '../../src/eval/index.js';
+import { createHead } from '../../src/heads/index.js';
+import { saveModel } from '../../src/train/index.js';
+import { getLabelTransform, normalizationFor } from '../../src/transforms/index.js';
+
+/** Saves a trained-model file of a seeded narrow Conv-4 with a ridge head and rotations. */
+async function saveTinyModel(path: string, size: number): Promise<void> {
+  const backbone = createBackbone({ name: 'conv4', channels: 4, seed: 2 });
+  const head = createHead('ridge');
+  try {
+    await saveModel(path, {
+      backbone,
+      head,
+      headName: 'ridge',
+      headOptions: {},
+      transform: getLabelTransform('rotation'),
+      dataset: 'synthetic',
+      normalization: normalizationFor('synthetic'),
+      imageSize: { height: size, width: size, channels: 3 },
+    });
+  } finally {
+    backbone.dispose();
+    head.dispose();
+  }
+}
 
 /** Runs `jointshot` in-process with only the eval command, capturing stdout and stderr. */
 async function jointshot(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -59,6 +83,14 @@ test.serial('jointshot eval: sampled and manifest episodes, outputs, and one-lin
     t.is(saved.manifest.sha256, manifest.sha256);
     t.is(saved.manifest.file, manifestFile);
 
+    const trained = join(dir, 'trained.model');
+    await saveTinyModel(trained, 32);
+    const fromModel = await jointshot(['eval', '--backend', 'cpu', '--model', trained, '--dataset', 'synthetic', '--manifest', manifestFile, '--out', join(dir, 'd'), '--json']);
+    t.is(fromModel.code, 0, fromModel.stderr);
+    t.is(JSON.parse(fromModel.stdout).report.model, 'conv4 ridge+rotation');
+    const wrongSize = join(dir, 'wrong-size.model');
+    await saveTinyModel(wrongSize, 16);
+
     const otherFile = join(dir, 'other.json');
     await writeManifest(otherFile, makeManifest({ ...describeSynthetic('test'), dataset: 'cifar-fs' }, { ways: 2, shots: 1, queries: 2, count: 2, seed: 5 }));
     const out = ['--out', join(dir, 'c')];
@@ -73,6 +105,9 @@ test.serial('jointshot eval: sampled and manifest episodes, outputs, and one-lin
       [[...base, '--manifest', otherFile, ...out], 1, /manifest is for dataset 'cifar-fs', not 'synthetic'/],
       [['eval', '--backend', 'cpu', '--checkpoint', join(dir, 'missing.ck'), '--dataset', 'synthetic', '--episodes', '2', ...small, ...out], 1, /cannot read checkpoint .*missing\.ck/],
       [[...base, '--episodes', '2', '--head', 'knn', ...out], 2, /unknown head 'knn'/],
+      [['eval', '--model', trained, '--head', 'svm', '--dataset', 'synthetic', '--episodes', '2', ...out], 2, /is a trained model with head 'ridge' and transformation 'rotation': drop --head/],
+      [['eval', '--backend', 'cpu', '--model', wrongSize, '--dataset', 'synthetic', '--episodes', '2', ...small, ...out], 2, /trained on 16x16x3 images but synthetic\/test has 32x32x3/],
+      [['eval', '--model', manifestFile, '--dataset', 'synthetic', '--episodes', '2', ...out], 1, /not a jointshot checkpoint/],
     ];
     for (const [args, code, message] of cases) {
       const run = await jointshot(args);

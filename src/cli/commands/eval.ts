@@ -75,7 +75,11 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
   describe: 'evaluate a trained model on test episodes: per-episode accuracy, mean ± 95% CI, single and aggregated',
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .option('checkpoint', { type: 'string', describe: 'backbone checkpoint of the trained model' })
+      .option('checkpoint', {
+        type: 'string',
+        alias: 'model',
+        describe: 'the model to evaluate: a trained-model file (jointshot train) or a bare backbone checkpoint (then give --head/--transform)',
+      })
       .option('dataset', { type: 'string', demandOption: true, describe: 'dataset name (see jointshot data list)' })
       .option('split', { type: 'string', choices: ['train', 'val', 'test'] as const, default: 'test' as SplitName, describe: 'split to evaluate on' })
       .option('manifest', { type: 'string', describe: 'episode manifest file (e.g. episodes/<dataset>/test-5way-1shot.json)' })
@@ -83,21 +87,25 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       .option('ways', { type: 'number', describe: `classes per sampled episode (default ${EPISODE_DEFAULTS.ways})` })
       .option('shots', { type: 'number', describe: `support images per class (default ${EPISODE_DEFAULTS.shots})` })
       .option('queries', { type: 'number', describe: `query images per class (default ${EPISODE_DEFAULTS.queries})` })
-      .option('head', { type: 'string', default: 'protonet', describe: 'head the model was trained with (protonet, ridge, svm)' })
-      .option('transform', { type: 'string', default: 'none', describe: 'label transformation set it was trained with (none, rotation, ...)' })
+      .option('head', { type: 'string', describe: 'bare backbone checkpoints only: head to use (protonet, ridge, svm; default protonet)' })
+      .option('transform', { type: 'string', describe: 'bare backbone checkpoints only: label transformation set (none, rotation, ...; default none)' })
       .option('batch-size', { type: 'number', describe: 'images per embedding forward pass before the M copies (default: sized from the image size)' })
       .option('out', { type: 'string', demandOption: true, describe: 'folder for results.json, report.json and report.md' }) as unknown as Argv<EvalArgs>,
   handler: async (argv) => {
     checkEvalFlags(argv);
-    const { checkHeadWays, evaluate, loadCheckpointModel, renderReport, summarizeResults, writeEvalOutputs } = await import(
-      '../../eval/index.js'
-    );
+    const evaluation = await import('../../eval/index.js');
+    const { checkHeadWays } = evaluation;
+    const modelFlags = {
+      ...(argv.head !== undefined ? { head: argv.head } : {}),
+      ...(argv.transform !== undefined ? { transform: argv.transform } : {}),
+    };
+    const headName = evaluation.checkModelFlags(argv.checkpoint!, await evaluation.peekModelFile(argv.checkpoint!), modelFlags);
     const shape = {
       ways: argv.ways ?? EPISODE_DEFAULTS.ways,
       shots: argv.shots ?? EPISODE_DEFAULTS.shots,
       queries: argv.queries ?? EPISODE_DEFAULTS.queries,
     };
-    if (argv.episodes !== undefined) checkHeadWays(argv.head!, shape.ways);
+    if (argv.episodes !== undefined) checkHeadWays(headName, shape.ways);
     const { getDataset, registerPreparedDatasets } = await import('../../data/index.js');
     const dataDir = resolveDataDir(argv);
     await registerPreparedDatasets(dataDir);
@@ -110,16 +118,17 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         ? await readManifest(argv.manifest, described)
         : makeManifest(described, { ...shape, count: argv.episodes!, seed: argv.seed })
       : undefined;
-    if (manifest) checkHeadWays(argv.head!, manifest.ways);
+    if (manifest) checkHeadWays(headName, manifest.ways);
     const backend = await startBackend(argv);
     const split = await definition.load(argv.split, { dataDir });
     manifest ??=
       argv.manifest !== undefined
         ? await readManifest(argv.manifest, split)
         : makeManifest(split, { ...shape, count: argv.episodes!, seed: argv.seed });
-    const model = await loadCheckpointModel(argv.checkpoint!, { head: argv.head!, transform: argv.transform!, dataset: argv.dataset });
+    const loaded = await evaluation.loadEvalModel(argv.checkpoint!, { ...modelFlags, dataset: argv.dataset });
+    const { model } = loaded;
     try {
-      const results = await evaluate({
+      const results = await evaluation.evaluate({
         model,
         split,
         manifest,
@@ -128,16 +137,15 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         backend: { name: backend.name, threads: backend.threads },
         onProgress: progressLine(),
       });
-      const files = await writeEvalOutputs(argv.out, results);
+      const files = await evaluation.writeEvalOutputs(argv.out, results);
       const t = results.timing;
       process.stderr.write(
         `embedded ${t.imagesEmbedded} images x ${results.model.copies} in ${t.embedSeconds.toFixed(1)} s; ` +
           `${results.count} episodes in ${t.episodeSeconds.toFixed(1)} s; wrote ${files.results}\n`,
       );
-      emit(argv, { files, report: summarizeResults(results) }, renderReport(results, 'markdown'));
+      emit(argv, { files, report: evaluation.summarizeResults(results) }, evaluation.renderReport(results, 'markdown'));
     } finally {
-      model.backbone.dispose();
-      model.head.dispose();
+      loaded.dispose();
     }
   },
 };
