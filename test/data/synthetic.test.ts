@@ -10,6 +10,8 @@ import {
   syntheticSplit,
 } from '../../src/data/synthetic.js';
 import { makeGlyph } from '../../src/data/synthetic/glyph.js';
+import { createEpisodeSampler } from '../../src/episodes/sampler.js';
+import { createRng } from '../../src/util/rng.js';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -79,4 +81,26 @@ test('a custom synthetic dataset honours its options', async (t) => {
   ]);
   const split = await small.load('val', { dataDir: '' });
   t.is(split.image(1, 9).length, 16 * 16 * 3);
+});
+
+test('raw pixels do not solve it: nearest class mean on pixels is near chance (5-way 1-shot)', (t) => {
+  const split = syntheticSplit('test');
+  const sample = createEpisodeSampler(split.classes.map((c) => c.count), { ways: 5, shots: 1, queries: 15 });
+  const rng = createRng(0);
+  let correct = 0;
+  let total = 0;
+  for (let n = 0; n < 40; n++) {
+    const e = sample(rng);
+    const protos = e.classes.map((c, j) => split.image(c, e.support[j]![0]!));
+    e.classes.forEach((c, j) => {
+      for (const i of e.query[j]!) {
+        const q = split.image(c, i);
+        const dist = protos.map((p) => p.reduce((s, v, k) => s + (v - q[k]!) ** 2, 0));
+        if (dist.indexOf(Math.min(...dist)) === j) correct += 1;
+        total += 1;
+      }
+    });
+  }
+  t.log(`raw-pixel 1-shot accuracy over 40 episodes: ${(correct / total).toFixed(3)}`);
+  t.true(correct / total < 0.35, `raw pixels reach ${correct / total}`);
 });
