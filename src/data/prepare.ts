@@ -12,7 +12,10 @@ import { classList } from './class-lists.js';
 import { drawClassSplit, firstImageSize, folderSplitSource, readClassFolders, readSplitFile } from './folder.js';
 import { hasMetaOptNetPickles, metaOptNetSplitSource } from './metaoptnet.js';
 import { isRaviLayout, raviSplitSource } from './ravi.js';
+import { PREPARABLE, SOURCE_FORMS } from './sources.js';
 import { SPLIT_NAMES, type SplitName } from './types.js';
+
+export { PREPARABLE, SOURCE_FORMS };
 
 /** What `data prepare` needs. */
 export interface PrepareOptions {
@@ -36,25 +39,6 @@ export interface PrepareOptions {
   /** Called with one line per finished step. */
   onProgress?: (line: string) => void;
 }
-
-/** Datasets `data prepare` knows and their native square image size. */
-export const PREPARABLE: Readonly<Record<string, number | undefined>> = {
-  'cifar-fs': 32,
-  fc100: 32,
-  'mini-imagenet': 84,
-  'tiny-imagenet-fs': 64,
-  folder: undefined,
-};
-
-/** The `--from` forms each dataset accepts, for help and error messages. */
-export const SOURCE_FORMS: Readonly<Record<string, string>> = {
-  'cifar-fs': 'cifar-100-python.tar.gz / cifar-100-binary.tar.gz (or extracted), or a folder with CIFAR_FS_{train,val,test}.pickle',
-  fc100: 'cifar-100-python.tar.gz / cifar-100-binary.tar.gz (or extracted), or a folder with FC100_{train,val,test}.pickle',
-  'mini-imagenet':
-    'a folder with images/ and {train,val,test}.csv (Ravi layout), or with miniImageNet_category_split_{train_phase_train,val,test}.pickle',
-  'tiny-imagenet-fs': 'the tiny-imagenet-fs folder (images/ and {train,val,test}.csv)',
-  folder: 'a folder of class sub-folders of images',
-};
 
 /** Reads the source and writes the packed cache of each split; returns the written indexes. */
 export async function prepareDataset(options: PrepareOptions): Promise<CacheIndex[]> {

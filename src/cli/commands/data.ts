@@ -1,14 +1,14 @@
 /** `jointshot data <prepare|download|list|info>`: get datasets into the packed cache and show them. */
 import type { Argv, CommandModule } from 'yargs';
 import { DataError, UsageError } from '../../errors.js';
-import { downloadCifar100, miniImagenetInstructions } from '../../data/cifar100-download.js';
-import { listPackedSplits, readCacheIndex, sha256File, type CacheIndex } from '../../data/cache.js';
-import { registerPreparedDatasets } from '../../data/datasets.js';
-import { prepareDataset, PREPARABLE, SOURCE_FORMS } from '../../data/prepare.js';
-import { getDataset, listDatasets } from '../../data/registry.js';
+import { join } from 'node:path';
+import type { CacheIndex } from '../../data/cache.js';
+import { PREPARABLE, SOURCE_FORMS } from '../../data/sources.js';
 import { SPLIT_NAMES, type SplitName } from '../../data/types.js';
 import { emit, resolveDataDir, type GlobalArgs } from '../context.js';
-import { join } from 'node:path';
+
+/** The data module, loaded when a data command runs (it loads sharp, a native library). */
+const dataModule = () => import('../../data/index.js');
 
 interface PrepareArgs extends GlobalArgs {
   dataset: string;
@@ -68,6 +68,7 @@ const prepare: CommandModule<GlobalArgs, PrepareArgs> = {
       .option('split-counts', { type: 'string', describe: 'folder: classes for train,val,test drawn with --seed (default 64%,16%,rest)' })
       .epilog(`Sources (--from):\n${Object.entries(SOURCE_FORMS).map(([d, f]) => `  ${d}: ${f}`).join('\n')}`) as unknown as Argv<PrepareArgs>,
   handler: async (argv) => {
+    const { prepareDataset } = await dataModule();
     const indexes = await prepareDataset({
       dataset: argv.dataset,
       from: argv.from,
@@ -95,9 +96,11 @@ const download: CommandModule<GlobalArgs, DownloadArgs> = {
   handler: async (argv) => {
     const dataDir = resolveDataDir(argv);
     if (argv.dataset === 'mini-imagenet') {
+      const { miniImagenetInstructions } = await dataModule();
       emit(argv, { dataset: 'mini-imagenet', instructions: miniImagenetInstructions(dataDir) }, miniImagenetInstructions(dataDir));
       return;
     }
+    const { downloadCifar100 } = await dataModule();
     const { archive, prepared } = await downloadCifar100({ dataDir, url: argv.url, md5: argv.md5, onProgress: log });
     emit(argv, { archive, prepared }, prepared.map(summary).join('\n'));
   },
@@ -107,15 +110,19 @@ const list: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'list',
   describe: 'list the known datasets and what is prepared under --data-dir',
   handler: async (argv) => {
+    const { listDatasets, listPackedSplits, registerPreparedDatasets } = await dataModule();
     const dataDir = resolveDataDir(argv);
     await registerPreparedDatasets(dataDir);
     const prepared = await listPackedSplits(dataDir);
     const rows = listDatasets().map((d) => {
       const splits = prepared.filter((p) => p.dataset === d.name);
-      const state = splits.length === 0 ? 'not prepared' : splits.map((s) => `${s.split} ${s.classes.length}x${Math.round(s.images / s.classes.length)}`).join(', ');
+      const state = splits.length === 0 ? (d.name in PREPARABLE ? 'not prepared' : 'needs no files') : splits.map((s) => `${s.split} ${s.classes.length}x${Math.round(s.images / s.classes.length)}`).join(', ');
       return { name: d.name, description: d.description, prepared: splits.map((s) => s.split), state };
     });
-    emit(argv, { dataDir, datasets: rows }, [`data dir: ${dataDir}`, ...rows.map((r) => `${r.name.padEnd(18)}${r.state.padEnd(34)}${r.description}`)].join('\n'));
+    const nameWidth = Math.max(...rows.map((r) => r.name.length)) + 2;
+    const stateWidth = Math.max(...rows.map((r) => r.state.length)) + 2;
+    const lines = rows.map((r) => `${r.name.padEnd(nameWidth)}${r.state.padEnd(stateWidth)}${r.description}`);
+    emit(argv, { dataDir, datasets: rows }, [`data dir: ${dataDir}`, ...lines].join('\n'));
   },
 };
 
@@ -127,6 +134,7 @@ const info: CommandModule<GlobalArgs, InfoArgs> = {
       .positional('dataset', { type: 'string', demandOption: true })
       .option('verify', { type: 'boolean', default: false, describe: 'recompute each pixel file sha256 and compare' }) as unknown as Argv<InfoArgs>,
   handler: async (argv) => {
+    const { getDataset, readCacheIndex, registerPreparedDatasets, sha256File } = await dataModule();
     const dataDir = resolveDataDir(argv);
     await registerPreparedDatasets(dataDir);
     const dataset = getDataset(argv.dataset);
