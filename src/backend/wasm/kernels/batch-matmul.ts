@@ -114,16 +114,8 @@ export function batchMatMul(args: WasmKernelArgs): TensorInfo {
   const batchB = product(b.shape.slice(0, -2));
   const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = product(outer);
-  const alreadyFast = batchA === 1 && batchB === 1 && !transposeA && !transposeB;
   const simpleBroadcast = batch === Math.max(batchA, batchB) && (batchA === batchB || batchA === 1 || batchB === 1);
-  if (
-    alreadyFast ||
-    !simpleBroadcast ||
-    a.dtype !== 'float32' ||
-    b.dtype !== 'float32' ||
-    m * k * n < MIN_FAST_MATMUL_MACS ||
-    batch === 0
-  ) {
+  if (!simpleBroadcast || a.dtype !== 'float32' || b.dtype !== 'float32' || m * k * n < MIN_FAST_MATMUL_MACS || batch === 0) {
     return runStock('BatchMatMul', backend, inputs, attrs);
   }
   if (streams(m, n, transposeA)) {
@@ -131,6 +123,9 @@ export function batchMatMul(args: WasmKernelArgs): TensorInfo {
     const product: Product = { batch, batchA, batchB, m, k, n, transposeA, transposeB };
     streamedProduct(backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), backend.typedArrayFromHeap(out) as Float32Array, product);
     return out;
+  }
+  if (batchA === 1 && batchB === 1 && !transposeA && !transposeB) {
+    return runStock('BatchMatMul', backend, inputs, attrs); // already XNNPACK's fast path
   }
   const temps: TensorInfo[] = [];
   const a3 = asPlain(backend, a, transposeA, temps); // [batchA, m, k]
