@@ -15,10 +15,10 @@ export function createRidgeHead(options?: Record<string, unknown>): Head {
   const factor = o.r2d2 ? 1 : 2;
   return scaledHead('ridge', (support, supportLabels, query, nWay) =>
     tf.tidy(() => {
-      const n = support.shape[0];
-      const kernel = tf.add(tf.matMul(support, support, false, true), tf.mul(tf.eye(n), o.lambda)) as tf.Tensor2D;
+      const n = support.shape[support.rank - 2]!;
+      const kernel = tf.add(tf.matMul(support, support, false, true), tf.mul(tf.eye(n), o.lambda));
       const alpha = tf.mul(cholSolve(kernel, oneHotFloat(supportLabels, nWay)), factor);
-      return tf.matMul(tf.matMul(query, support, false, true), alpha) as tf.Tensor2D;
+      return tf.matMul(tf.matMul(query, support, false, true), alpha);
     }),
   );
 }

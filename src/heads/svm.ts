@@ -8,7 +8,7 @@ import { readHeadOptions, requirePositive } from './options.js';
 
 /** The svm head, with the diagnostics of its last solve. */
 export interface SvmHead extends Head {
-  /** Solutions of the last `logits` call (KKT residual, sweeps, Newton steps, free variables). */
+  /** Per episode, the solutions of the last call (KKT residual, sweeps, Newton steps, free variables). */
   readonly lastSolutions: readonly SvmCsSolution[];
 }
 
@@ -23,7 +23,7 @@ export function createSvmHead(options?: Record<string, unknown>): SvmHead {
   let lastSolutions: readonly SvmCsSolution[] = [];
   const head = scaledHead('svm', (support, _supportLabels, query, nWay, labels) =>
     tf.tidy(() => {
-      const kernel = tf.matMul(support, support, false, true) as tf.Tensor2D;
+      const kernel = tf.matMul(support, support, false, true) as tf.Tensor2D | tf.Tensor3D;
       const alpha = svmCsDual(kernel, labels, nWay, { ...o, onSolved: (s) => (lastSolutions = s) });
       return tf.matMul(tf.matMul(query, support, false, true), alpha) as tf.Tensor2D;
     }),

@@ -13,6 +13,11 @@ export interface Head {
    * support [nS, d], supportLabels int32 [nS] in 0..nWay-1, query [nQ, d] -> logits [nQ, nWay].
    */
   logits(support: tf.Tensor2D, supportLabels: tf.Tensor1D, query: tf.Tensor2D, nWay: number): tf.Tensor2D;
+  /**
+   * Optional batched form over B episodes of equal shape: support [B, nS, d], supportLabels int32
+   * [B, nS], query [B, nQ, d] -> [B, nQ, nWay]. Use `batchLogits`, which falls back to a loop.
+   */
+  logitsBatch?(support: tf.Tensor3D, supportLabels: tf.Tensor2D, query: tf.Tensor3D, nWay: number): tf.Tensor3D;
   /** Frees the head's variables. */
   dispose(): void;
 }

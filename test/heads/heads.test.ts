@@ -1,7 +1,7 @@
 import test from 'ava';
 import { inv, multiply } from 'mathjs';
 import { tf } from '../../src/tf.js';
-import { createHead, listHeads, registerHead, type Head } from '../../src/heads/index.js';
+import { batchLogits, createHead, listHeads, registerHead, type Head } from '../../src/heads/index.js';
 import { solveDenseQP } from '../../src/solvers/qp-dense.js';
 import { solveSvmCs } from '../../src/solvers/svm-cs.js';
 import { UsageError } from '../../src/errors.js';
@@ -166,6 +166,47 @@ for (const name of ['ridge', 'svm']) {
   });
 }
 
+/** Episode i of a batched tensor (the leading dim dropped). */
+const pick = <T extends tf.Tensor>(x: tf.Tensor, i: number) => tf.gather(x, i) as unknown as T;
+
+for (const name of ['protonet', 'ridge', 'svm']) {
+  test.serial(`${name}: batched logits over 3 episodes equal per-episode logits, gradients included`, async (t) => {
+    await withNoLeaks(t, () => {
+      const w = 4;
+      const eps = [70, 71, 72].map((seed) => toyEpisode(seed, w, 2, 2, 6, 1.0));
+      const head = createHead(name);
+      const s = tf.tensor3d(eps.map((e) => e.support));
+      const l = tf.tensor2d(eps.map((e) => e.labels), undefined, 'int32');
+      const q = tf.tensor3d(eps.map((e) => e.query));
+      const lossOf = (fn: (ss: tf.Tensor3D, qq: tf.Tensor3D) => tf.Tensor) => tf.grads((ss: tf.Tensor, qq: tf.Tensor) => tf.sum(tf.square(fn(ss as tf.Tensor3D, qq as tf.Tensor3D))))([s, q]);
+      const batched = tf.tidy(() => batchLogits(head, s, l, q, w));
+      t.deepEqual(batched.shape, [3, eps[0]!.query.length, w]);
+      const loop = tf.tidy(() => tf.stack(eps.map((_, i) => tf.tidy(() => head.logits(pick<tf.Tensor2D>(s, i), pick<tf.Tensor1D>(l, i), pick<tf.Tensor2D>(q, i), w)))));
+      t.true(relError(batched.dataSync(), loop.dataSync()) < 1e-5);
+      const gB = lossOf((ss, qq) => batchLogits(head, ss, l, qq, w));
+      const gL = lossOf((ss, qq) => tf.stack([0, 1, 2].map((i) => head.logits(pick<tf.Tensor2D>(ss, i), pick<tf.Tensor1D>(l, i), pick<tf.Tensor2D>(qq, i), w))));
+      gB.forEach((g, i) => t.true(relError(g.dataSync(), gL[i]!.dataSync()) < 1e-4));
+      tf.dispose([s, l, q, batched, loop, ...gB, ...gL]);
+      head.dispose();
+    });
+  });
+}
+
+test.serial('batchLogits falls back to a loop for heads without a batched form', async (t) => {
+  await withNoLeaks(t, () => {
+    const proto = createHead('protonet');
+    const plain: Head = { name: 'plain', variables: proto.variables, logits: proto.logits, dispose: proto.dispose };
+    const eps = [80, 81].map((seed) => toyEpisode(seed, 3, 2, 1, 4, 1.0));
+    tf.tidy(() => {
+      const s = tf.tensor3d(eps.map((e) => e.support));
+      const l = tf.tensor2d(eps.map((e) => e.labels), undefined, 'int32');
+      const q = tf.tensor3d(eps.map((e) => e.query));
+      t.true(relError(batchLogits(plain, s, l, q, 3).dataSync(), batchLogits(proto, s, l, q, 3).dataSync()) < 1e-6);
+    });
+    proto.dispose();
+  });
+});
+
 test.serial('heads reject malformed episodes with one-line UsageErrors', async (t) => {
   await withNoLeaks(t, () => {
     const head = createHead('protonet');
@@ -174,7 +215,7 @@ test.serial('heads reject malformed episodes with one-line UsageErrors', async (
       const q = tf.zeros([2, 3]) as tf.Tensor2D;
       t.throws(() => head.logits(s, tf.tensor1d([0, 1, 0, 1]) as tf.Tensor1D, q, 2), { instanceOf: UsageError, message: /int32/ });
       t.throws(() => head.logits(s, tf.tensor1d([0, 1, 0, 2], 'int32'), q, 2), { instanceOf: UsageError, message: /label 2 is outside 0\.\.1/ });
-      t.throws(() => head.logits(s, tf.tensor1d([0, 1, 0, 1], 'int32'), tf.zeros([2, 5]) as tf.Tensor2D, 2), { instanceOf: UsageError, message: /same d/ });
+      t.throws(() => head.logits(s, tf.tensor1d([0, 1, 0, 1], 'int32'), tf.zeros([2, 5]) as tf.Tensor2D, 2), { instanceOf: UsageError, message: /with the same d/ });
       t.throws(() => head.logits(s, tf.tensor1d([0, 0, 0, 0], 'int32'), q, 2), { instanceOf: UsageError, message: /class 1 has no support/ });
     });
     head.dispose();
