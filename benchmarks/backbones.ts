@@ -64,7 +64,7 @@ function benchmarkLayers(shape: [number, number, number, number]): void {
   const dy = tf.randomNormal(shape);
   const dyPooled = tf.randomNormal([shape[0], shape[1] >> 1, shape[2] >> 1, shape[3]]);
   const cases: Array<[string, () => tf.Tensor[]]> = [
-    ['batch norm, custom gradient', () => tf.grads((a, g, b) => batchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D))([x, gamma, beta], dy)],
+    ['batch norm, custom gradient', () => tf.grads((a, g, b) => batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D))([x, gamma, beta], dy)],
     ['batch norm, tfjs gradient', () => tf.grads((a, g, b) => plainBn(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D))([x, gamma, beta], dy)],
     ['max-pool 2x2, custom gradient', () => [tf.grad((a) => maxPool2x2(a as tf.Tensor4D))(x, dyPooled)]],
     ['max-pool 2x2, tfjs gradient', () => [tf.grad((a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'))(x, dyPooled)]],

@@ -50,7 +50,7 @@ test.serial('batch norm custom gradient matches float64 finite differences and t
       const gamma = tf.tensor1d(gs);
       const beta = tf.tensor1d(bs);
       const w = tf.tensor4d(ws, shape);
-      const custom = tf.grads((a, g, b) => batchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D).mul(w).sum())([x, gamma, beta]);
+      const custom = tf.grads((a, g, b) => batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D).mul(w).sum())([x, gamma, beta]);
       const plain = tf.grads((a, g, b) => {
         const { mean, variance } = tf.moments(a, [0, 1, 2]);
         return a.sub(mean).div(variance.add(BN_EPSILON).sqrt()).mul(g).add(b).mul(w).sum();
