@@ -19,9 +19,14 @@ console.log(`${files.length} JPEGs, ${(bytes / 1e6).toFixed(1)} MB compressed (r
 
 async function time(label: string, body: () => Promise<number>): Promise<void> {
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const pixels = await body();
   const s = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`${label}: ${s.toFixed(2)} s, ${(files.length / s).toFixed(0)} images/s (${pixels} pixel bytes)`);
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  console.log(
+    `${label}: ${s.toFixed(2)} s wall, ${(files.length / s).toFixed(0)} images/s, ${((cpuMs * 1000) / files.length).toFixed(0)} us CPU per image (all threads; ${pixels} pixel bytes)`,
+  );
 }
 
 /** Runs `fn` over all files with at most `limit` in flight, in order. */

@@ -1,8 +1,8 @@
 /**
  * Times `data prepare tiny-imagenet-fs` (55,000 64x64 JPEGs decoded with sharp into the packed
  * cache) and the time to load each split's cache afterwards. Not a test.
- * Usage: npx tsx benchmarks/data-prepare.ts [--from ../shared/data/tiny-imagenet-fs] [--data-dir DIR] [--size N]
- * (default data dir: a fresh temp dir, removed at the end).
+ * Usage: npx tsx benchmarks/data-prepare.ts [--from ../shared/data/tiny-imagenet-fs] [--data-dir DIR] [--size N] [--load-only]
+ * (default data dir: a fresh temp dir, removed at the end; --load-only times loading an existing cache in --data-dir).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,12 +15,16 @@ const { values } = parseArgs({
     from: { type: 'string', default: '../shared/data/tiny-imagenet-fs' },
     'data-dir': { type: 'string' },
     size: { type: 'string' },
+    'load-only': { type: 'boolean', default: false },
   },
 });
 const dataDir = values['data-dir'] ?? (await mkdtemp(join(tmpdir(), 'jointshot-bench-')));
 const seconds = (t0: bigint): string => (Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2);
 
 let t0 = process.hrtime.bigint();
+if (!values['load-only']) await timePrepare();
+
+async function timePrepare(): Promise<void> {
 const indexes = await prepareDataset({
   dataset: 'tiny-imagenet-fs',
   from: values.from!,
@@ -32,6 +36,7 @@ const images = indexes.reduce((n, i) => n + i.images, 0);
 const prepare = seconds(t0);
 console.log(`prepare: ${prepare} s for ${images} images (${(images / Number(prepare)).toFixed(0)} images/s)`);
 for (const index of indexes) console.log(`  ${index.split}: ${index.classes.length} classes x ${[...new Set(index.classes.map((c) => c.count))].join('/')} images, ${(index.pixelBytes / 1e6).toFixed(1)} MB`);
+}
 
 t0 = process.hrtime.bigint();
 let bytes = 0;
