@@ -6,7 +6,8 @@
  * i.e. input x as [Ci,H,W,N] (batch Ci, channels N), filter dy as [Ho,Wo,N,Co], stride 1,
  * dilation = the forward stride, the forward top/left padding; the result [Ci,Kh,Kw,Co] is
  * transposed to [Kh,Kw,Ci,Co]. Covers every padding (same incl. odd totals, valid, explicit),
- * stride and data format tfjs allows for this op (its gradients have no dilation).
+ * stride and data format tfjs allows for this op (its gradients have no dilation). With stride 1
+ * and x at most half the size of dy, x is the filter instead (see `swappedFilterGrad`).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../tf.js';
@@ -14,6 +15,7 @@ import {
   convolveNhwc,
   cropNhwc,
   release,
+  runStock,
   transpose,
   type TensorInfo,
   type WasmKernelArgs,
@@ -43,6 +45,39 @@ export function planFilterGradAxis(
   const padAfter = filter + (out - 1) * stride - size - padBefore;
   if (padAfter >= 0) return { keep: size, padBefore, padAfter };
   return { keep: size + padAfter, padBefore, padAfter: 0 };
+}
+
+/**
+ * Stride 1 with x much smaller than dy (e.g. a first layer on RGB): the roles swap so the small
+ * tensor is the convolution's filter (XNNPACK repacks the filter on every call):
+ *   O[co, a, b, ci] = sum_{h,w,n} dy[n, a + h - top, b + w - left, co] * x[n, h, w, ci],
+ * input dy as [Co,Ho,Wo,N], filter x as [H,W,N,Ci], top = Kh-1-pTop, so that a = Kh-1-kh:
+ * dW is O reversed in H and W, transposed to [Kh,Kw,Ci,Co]. Undefined when it does not apply.
+ */
+function swappedFilterGrad(
+  backend: BackendWasm,
+  xNhwc: TensorInfo,
+  dyNhwc: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo | undefined {
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return undefined;
+  if (2 * xNhwc.shape.reduce((p, d) => p * d, 1) > dyNhwc.shape.reduce((p, d) => p * d, 1)) return undefined;
+  const top = info.filterHeight - 1 - info.padInfo.top;
+  const left = info.filterWidth - 1 - info.padInfo.left;
+  const pads = {
+    top,
+    left,
+    bottom: info.filterHeight - 1 + info.inHeight - info.outHeight - top,
+    right: info.filterWidth - 1 + info.inWidth - info.outWidth - left,
+  };
+  if (Object.values(pads).some((p) => p < 0)) return undefined;
+  const input = transpose(backend, dyNhwc, [3, 1, 2, 0]); // [Co, Ho, Wo, N]
+  const filter = transpose(backend, xNhwc, [1, 2, 0, 3]); // [H, W, N, Ci]
+  const out = convolveNhwc(backend, input, filter, pads); // [Co, Kh, Kw, Ci], reversed in Kh, Kw
+  const unflipped = runStock('Reverse', backend, { x: out }, { dims: [1, 2] });
+  const dw = transpose(backend, unflipped, [1, 2, 3, 0]);
+  release(backend, input, filter, out, unflipped);
+  return dw;
 }
 
 function toNhwc(backend: BackendWasm, t: TensorInfo, channelsLast: boolean): TensorInfo {
@@ -78,6 +113,11 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: WasmKernelArgs)
   const xNhwc = toNhwc(backend, x, channelsLast);
   const dyNhwc = toNhwc(backend, dy, channelsLast);
   if (!channelsLast) temps.push(xNhwc, dyNhwc);
+  const swapped = swappedFilterGrad(backend, xNhwc, dyNhwc, info);
+  if (swapped) {
+    release(backend, ...temps);
+    return swapped;
+  }
   let input = transpose(backend, xNhwc, [3, 1, 2, 0]); // [Ci, H, W, N]
   temps.push(input);
   if (rows.keep < info.inHeight || cols.keep < info.inWidth) {
