@@ -79,7 +79,7 @@ const CONV_CASES: ConvCase[] = [
   { name: 'same s2 3x3 7x9', x: [2, 7, 9, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'same' },
   { name: 'valid s1 3x3', x: [2, 6, 7, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'valid' },
   { name: 'same s1 3x3, Ci 2 << Co 9 (x as filter)', x: [3, 7, 6, 2], filter: [3, 3, 2, 9], strides: 1, pad: 'same' },
-  { name: 'valid s1 3x3, Ci 3 << Co 8 (x as filter)', x: [2, 8, 7, 3], filter: [3, 3, 3, 8], strides: 1, pad: 'valid' },
+  { name: 'valid s1 3x3, Ci 2 << Co 12 (x as filter)', x: [2, 8, 7, 2], filter: [3, 3, 2, 12], strides: 1, pad: 'valid' },
   { name: '5x5 s1 same, Ci 1 << Co 4 (x as filter)', x: [2, 9, 8, 1], filter: [5, 5, 1, 4], strides: 1, pad: 'same' },
   { name: 'valid s2 3x3 8x8 (unused last row)', x: [2, 8, 8, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'valid' },
   { name: 'valid s2 3x3 9x9', x: [3, 9, 9, 2], filter: [3, 3, 2, 3], strides: 2, pad: 'valid' },
