@@ -89,37 +89,59 @@ export function drawAugmentation(rng: Rng, options: AugmentationOptions): Augmen
   return { top, left, order, brightness, contrast, saturation, flip };
 }
 
-function clamp255(v: number): number {
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
 /** Writes crop(+flip) of `src` into out[offset..]: out(y,x) = padded src(y + top, x' + left), x' = W-1-x if flipped. */
 function cropFlipInto(src: Uint8Array, shape: ImageShape, pad: number, draw: AugmentationDraw, out: Float32Array, offset: number): void {
   const { height: h, width: w, channels: c } = shape;
-  for (let y = 0; y < h; y++) {
-    const sy = y + draw.top - pad;
-    for (let x = 0; x < w; x++) {
-      const sx = (draw.flip ? w - 1 - x : x) + draw.left - pad;
-      const o = offset + (y * w + x) * c;
-      if (sy < 0 || sy >= h || sx < 0 || sx >= w) {
-        for (let k = 0; k < c; k++) out[o + k] = 0;
-      } else {
-        const s = (sy * w + sx) * c;
-        for (let k = 0; k < c; k++) out[o + k] = src[s + k]!;
-      }
+  const dy = draw.top - pad;
+  const dx = draw.left - pad;
+  out.fill(0, offset, offset + h * w * c);
+  // output columns x whose source column lies inside the image
+  const x0 = Math.max(0, draw.flip ? w - 1 - (w - 1 - dx) : -dx);
+  const x1 = Math.min(w, draw.flip ? w + dx : w - dx);
+  for (let y = Math.max(0, -dy); y < Math.min(h, h - dy); y++) {
+    const srcRow = (y + dy) * w * c;
+    const outRow = offset + y * w * c;
+    if (!draw.flip) {
+      out.set(src.subarray(srcRow + (x0 + dx) * c, srcRow + (x1 + dx) * c), outRow + x0 * c);
+      continue;
+    }
+    for (let x = x0; x < x1; x++) {
+      const si = srcRow + (w - 1 - x + dx) * c;
+      const oi = outRow + x * c;
+      for (let k = 0; k < c; k++) out[oi + k] = src[si + k]!;
     }
   }
 }
 
-function luma(px: Float32Array, i: number, channels: number): number {
-  return channels === 3 ? LUMA_WEIGHTS[0] * px[i]! + LUMA_WEIGHTS[1] * px[i + 1]! + LUMA_WEIGHTS[2] * px[i + 2]! : px[i]!;
+function clampedBlend(v: number, f: number, t: number): number {
+  const r = f * v + t;
+  return r < 0 ? 0 : r > 255 ? 255 : r;
 }
 
-/** Blends every value towards `target(i)` (pixel start i): v = clamp(f * v + (1 - f) * target). */
-function blendInPlace(px: Float32Array, offset: number, size: number, channels: number, f: number, target: (i: number) => number): void {
-  for (let i = offset; i < offset + size; i += channels) {
-    const t = (1 - f) * target(i);
-    for (let k = 0; k < channels; k++) px[i + k] = clamp255(f * px[i + k]! + t);
+/** v = clamp(f v + t) over px[start..end): brightness (t = 0) and contrast (t = (1 - f) mean). */
+function scaleShiftInPlace(px: Float32Array, start: number, end: number, f: number, t: number): void {
+  for (let i = start; i < end; i++) px[i] = clampedBlend(px[i]!, f, t);
+}
+
+/** Mean luma of the image at px[start..end). */
+function meanLuma(px: Float32Array, start: number, end: number, channels: number): number {
+  let sum = 0;
+  if (channels === 3) {
+    for (let i = start; i < end; i += 3) sum += LUMA_WEIGHTS[0] * px[i]! + LUMA_WEIGHTS[1] * px[i + 1]! + LUMA_WEIGHTS[2] * px[i + 2]!;
+  } else {
+    for (let i = start; i < end; i++) sum += px[i]!;
+  }
+  return sum / ((end - start) / channels);
+}
+
+/** v = clamp(f v + (1 - f) luma(pixel)) for 3-channel pixels in px[start..end). */
+function saturateInPlace(px: Float32Array, start: number, end: number, f: number): void {
+  const g = 1 - f;
+  for (let i = start; i < end; i += 3) {
+    const t = g * (LUMA_WEIGHTS[0] * px[i]! + LUMA_WEIGHTS[1] * px[i + 1]! + LUMA_WEIGHTS[2] * px[i + 2]!);
+    px[i] = clampedBlend(px[i]!, f, t);
+    px[i + 1] = clampedBlend(px[i + 1]!, f, t);
+    px[i + 2] = clampedBlend(px[i + 2]!, f, t);
   }
 }
 
@@ -129,18 +151,15 @@ function blendInPlace(px: Float32Array, offset: number, size: number, channels: 
  * saturation v' = clamp(s v + (1-s) luma(pixel)) (skipped for 1 channel). clamp is to [0,255].
  */
 function jitterInPlace(px: Float32Array, offset: number, shape: ImageShape, draw: AugmentationDraw): void {
-  const { height: h, width: w, channels: c } = shape;
-  const size = h * w * c;
+  const c = shape.channels;
+  const end = offset + shape.height * shape.width * c;
   for (const op of draw.order) {
     if (op === 0 && draw.brightness !== 1) {
-      blendInPlace(px, offset, size, c, draw.brightness, () => 0);
+      scaleShiftInPlace(px, offset, end, draw.brightness, 0);
     } else if (op === 1 && draw.contrast !== 1) {
-      let sum = 0;
-      for (let i = offset; i < offset + size; i += c) sum += luma(px, i, c);
-      const mean = sum / (h * w);
-      blendInPlace(px, offset, size, c, draw.contrast, () => mean);
+      scaleShiftInPlace(px, offset, end, draw.contrast, (1 - draw.contrast) * meanLuma(px, offset, end, c));
     } else if (op === 2 && draw.saturation !== 1 && c === 3) {
-      blendInPlace(px, offset, size, c, draw.saturation, (i) => luma(px, i, c));
+      saturateInPlace(px, offset, end, draw.saturation);
     }
   }
 }

@@ -30,4 +30,4 @@ export {
   normalizeInPlace,
 } from './normalization.js';
 export { type ImagePreparation, prepareImages } from './pipeline.js';
-export { transformedCopies } from './preview.js';
+export { saveTransformGrid, transformedCopies } from './preview.js';

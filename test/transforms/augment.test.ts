@@ -90,6 +90,29 @@ test('crop reads the zero-padded image at (top, left); flip mirrors columns', (t
   t.deepEqual(Array.from(out), [0, 3, 2, 0, 6, 5], 'crop then flip');
 });
 
+test('crop and flip agree with a per-pixel reference for every offset', (t) => {
+  const shape = { height: 5, width: 4, channels: 2 };
+  const [img] = makeImages(1, 5 * 4 * 2);
+  const pad = 3;
+  const out = new Float32Array(40);
+  for (let top = 0; top <= 2 * pad; top++) {
+    for (let left = 0; left <= 2 * pad; left++) {
+      for (const flip of [false, true]) {
+        applyAugmentation(img!, shape, { cropPadding: pad, horizontalFlip: true }, { ...still, top, left, flip }, out);
+        const ref: number[] = [];
+        for (let y = 0; y < 5; y++) {
+          for (let x = 0; x < 4; x++) {
+            const sy = y + top - pad;
+            const sx = (flip ? 3 - x : x) + left - pad;
+            for (let k = 0; k < 2; k++) ref.push(sy >= 0 && sy < 5 && sx >= 0 && sx < 4 ? img![(sy * 4 + sx) * 2 + k]! : 0);
+          }
+        }
+        t.deepEqual(Array.from(out), ref, `top=${top} left=${left} flip=${flip}`);
+      }
+    }
+  }
+});
+
 test('colour jitter matches a hand computation (brightness, contrast, saturation, order)', (t) => {
   const shape = { height: 1, width: 2, channels: 3 };
   const img = Uint8Array.from([100, 50, 200, 0, 255, 10]);
