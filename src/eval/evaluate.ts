@@ -8,6 +8,8 @@ import type { EpisodeManifest } from '../episodes/manifest.js';
 import type { Episode } from '../episodes/sampler.js';
 import { validateManifest } from '../episodes/validate.js';
 import { liftHead } from '../sla/lift.js';
+import { tf } from '../tf.js';
+import { headSpec, scoreEpisodesInWorkers } from './parallel.js';
 import { buildEmbeddingCache, type EmbeddingCache } from './embedding-cache.js';
 import { gatherEpisode, scoreEpisode, type EpisodeAccuracy } from './episode-score.js';
 import { checkHeadWays, checkImageSize, type EvalModel } from './model.js';
@@ -26,6 +28,8 @@ export interface EvaluateOptions {
   /** Images per forward pass before the M copies (default: defaultEmbedBatch). */
   batchSize?: number;
   backend?: { name: string; threads: number };
+  /** Threads for the head phase (default 1: the calling thread); more start worker threads. */
+  workers?: number;
   onProgress?: EvalProgress;
 }
 
@@ -65,6 +69,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResults> {
   if (manifest.queries < 1) throw new UsageError('evaluation needs at least 1 query per class, found --queries 0');
   checkHeadWays(model.head.name, manifest.ways);
   checkImageSize(model, split);
+  if (options.workers !== undefined && (!Number.isSafeInteger(options.workers) || options.workers < 1)) {
+    throw new UsageError(`--workers must be a positive integer, found ${options.workers}`);
+  }
   const started = performance.now();
   const used = usedImages(split.classes.length, manifest.episodes);
   const cache = await buildEmbeddingCache(split, used, {
@@ -76,9 +83,17 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResults> {
   });
   const embedSeconds = seconds(started);
   const scoring = performance.now();
-  const accuracies = scoreEpisodesFromCache(model, cache, manifest.episodes, (done, total) =>
-    options.onProgress?.('episodes', done, total),
-  );
+  const workers = options.workers ?? 1;
+  const onEpisodes = (done: number, total: number) => options.onProgress?.('episodes', done, total);
+  const accuracies =
+    workers > 1
+      ? await scoreEpisodesInWorkers(cache, manifest.episodes, {
+          workers,
+          head: headSpec(model.head, model.head.name, model.headOptions ?? {}),
+          backend: options.backend?.name ?? tf.getBackend(),
+          onProgress: onEpisodes,
+        })
+      : scoreEpisodesFromCache(model, cache, manifest.episodes, onEpisodes);
   const episodeSeconds = seconds(scoring);
   return {
     format: RESULTS_FORMAT,
@@ -103,7 +118,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResults> {
       episodeSeconds,
       totalSeconds: seconds(started),
       imagesEmbedded: used.reduce((n, s) => n + s.size, 0),
-      workers: 1,
+      workers,
       cacheBytes: cache.bytes,
     },
     accuracy: { single: accuracies.map((a) => a.single), aggregated: accuracies.map((a) => a.aggregated) },

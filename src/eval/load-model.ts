@@ -88,6 +88,7 @@ export async function loadEvalModel(file: string, options: ModelFileOptions): Pr
     const model: EvalModel = {
       backbone: loaded.backbone,
       head: loaded.head,
+      headOptions: loaded.headOptions,
       transform: loaded.transform,
       normalization: loaded.normalization,
       imageSize: loaded.imageSize,
@@ -102,7 +103,14 @@ export async function loadEvalModel(file: string, options: ModelFileOptions): Pr
     const { backbone, optimizer, extra } = await loadCheckpoint(file);
     disposeRecord(optimizer);
     disposeRecord(extra);
-    const model: EvalModel = { backbone, head, transform, normalization, info: { file, kind: summary.kind } };
+    const model: EvalModel = {
+      backbone,
+      head,
+      headOptions: options.headOptions ?? {},
+      transform,
+      normalization,
+      info: { file, kind: summary.kind },
+    };
     return {
       model,
       dispose: () => {

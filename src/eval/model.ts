@@ -11,6 +11,8 @@ export interface EvalModel {
   backbone: Backbone;
   /** The plain (N-way) head; the evaluator lifts it to `transform.count` copies. */
   head: Head;
+  /** Options `head` was created with (`createHead(head.name, headOptions)`): worker threads rebuild it. */
+  headOptions?: Record<string, unknown>;
   transform: LabelTransform;
   normalization: ChannelStats;
   /** Image size the model was trained on; when given, the evaluated split must match it. */

@@ -27,7 +27,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 for (const head of ['protonet', 'ridge', 'svm']) {
   test.serial(`cache path equals the naive per-episode path (${head}, rotation M = 4)`, async (t) => {
     const split = tinySplit();
-    const manifest = tinyManifest(split, 4);
+    const manifest = tinyManifest(split, 2);
     const model = tinyModel(head, 'rotation');
     try {
       await withNoLeaks(t, async () => {
@@ -146,5 +146,29 @@ test.serial('bad requests fail with one-line typed errors', async (t) => {
     for (const error of [e1!, e2!]) t.false(error.message.includes('\n'));
   } finally {
     disposeModel(svm);
+  }
+});
+
+test.serial('head phase on 2 worker threads gives the same per-episode accuracies as the calling thread', async (t) => {
+  const split = tinySplit();
+  const manifest = tinyManifest(split, 10, 1, 3);
+  for (const head of ['svm']) {
+    const model = tinyModel(head, 'rotation');
+    try {
+      // A non-default scale checks that the workers receive the head's trained variables.
+      model.head.variables[0]!.assign(model.head.variables[0]!.mul(-1));
+      const serial = await evaluate({ model, split, manifest });
+      const parallel = await withNoLeaks(t, () => evaluate({ model, split, manifest, workers: 2 }));
+      t.is(parallel.timing.workers, 2);
+      t.deepEqual(parallel.accuracy, serial.accuracy, head);
+    } finally {
+      disposeModel(model);
+    }
+  }
+  const model = tinyModel();
+  try {
+    await t.throwsAsync(evaluate({ model, split, manifest, workers: 0 }), { instanceOf: UsageError, message: /--workers must be a positive integer/ });
+  } finally {
+    disposeModel(model);
   }
 });

@@ -20,6 +20,7 @@ interface EvalArgs extends GlobalArgs {
   head?: string;
   transform?: string;
   batchSize?: number;
+  workers: number;
   out: string;
 }
 
@@ -40,6 +41,7 @@ export function checkEvalFlags(argv: EvalArgs): void {
   if (argv.episodes !== undefined && (!Number.isSafeInteger(argv.episodes) || argv.episodes < 1)) {
     throw new UsageError(`--episodes must be a positive integer, found ${argv.episodes}`);
   }
+  if (!Number.isSafeInteger(argv.workers) || argv.workers < 1) throw new UsageError(`--workers must be a positive integer, found ${argv.workers}`);
   if (argv.batchSize !== undefined && (!Number.isSafeInteger(argv.batchSize) || argv.batchSize < 1)) {
     throw new UsageError(`--batch-size must be a positive integer, found ${argv.batchSize}`);
   }
@@ -90,6 +92,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       .option('head', { type: 'string', describe: 'bare backbone checkpoints only: head to use (protonet, ridge, svm; default protonet)' })
       .option('transform', { type: 'string', describe: 'bare backbone checkpoints only: label transformation set (none, rotation, ...; default none)' })
       .option('batch-size', { type: 'number', describe: 'images per embedding forward pass before the M copies (default: sized from the image size)' })
+      .option('workers', { type: 'number', default: 1, describe: 'threads for the head solves (worker threads share the embedding cache); see docs/evaluation.md' })
       .option('out', { type: 'string', demandOption: true, describe: 'folder for results.json, report.json and report.md' }) as unknown as Argv<EvalArgs>,
   handler: async (argv) => {
     checkEvalFlags(argv);
@@ -135,6 +138,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         ...(argv.manifest !== undefined ? { manifestFile: argv.manifest } : {}),
         ...(argv.batchSize !== undefined ? { batchSize: argv.batchSize } : {}),
         backend: { name: backend.name, threads: backend.threads },
+        workers: argv.workers,
         onProgress: progressLine(),
       });
       const files = await evaluation.writeEvalOutputs(argv.out, results);
