@@ -61,12 +61,13 @@ export async function metaOptNetSplitSource(
     throw new DataError(`${file}: 'data' must be uint8 N x ${size} x ${size} x 3, found ${found}`);
   }
   const n = data.shape[0]!;
-  if (!Array.isArray(labels) || labels.length !== n || !labels.every((l) => typeof l === 'number' && Number.isInteger(l) && l >= 0)) {
+  const labelList = integerList(labels);
+  if (!labelList || labelList.length !== n || !labelList.every((l) => Number.isInteger(l) && l >= 0)) {
     throw new DataError(`${file}: 'labels' must be ${n} non-negative integers, one per image`);
   }
   const nameOf = labelNames(dict.get('catname2label'), dataset, file);
   const byClass = new Map<string, number[]>(classNames.map((c) => [c, []]));
-  (labels as number[]).forEach((label, i) => {
+  labelList.forEach((label, i) => {
     const name = nameOf(label);
     const members = name === undefined ? undefined : byClass.get(name);
     if (!members) throw new DataError(`${file}: image ${i} has label ${label} (${name ?? 'unnamed'}), which is not a ${dataset}/${split} class`);
@@ -88,6 +89,25 @@ export async function metaOptNetSplitSource(
       for (const name of classNames) for (const i of byClass.get(name)!) yield data.data.subarray(i * imageBytes, (i + 1) * imageBytes);
     },
   };
+}
+
+/** A list of ints, or a 1-D integer numpy array, as numbers; undefined for anything else. */
+function integerList(value: PickleValue | undefined): number[] | undefined {
+  if (Array.isArray(value)) return value.every((v) => typeof v === 'number') ? (value as number[]) : undefined;
+  if (!isNdArray(value) || value.shape.length !== 1) return undefined;
+  const view = new DataView(value.data.buffer, value.data.byteOffset, value.data.byteLength);
+  const read: Record<string, (i: number) => number> = {
+    u1: (i) => view.getUint8(i),
+    i1: (i) => view.getInt8(i),
+    u2: (i) => view.getUint16(2 * i, true),
+    i2: (i) => view.getInt16(2 * i, true),
+    u4: (i) => view.getUint32(4 * i, true),
+    i4: (i) => view.getInt32(4 * i, true),
+    i8: (i) => Number(view.getBigInt64(8 * i, true)),
+    u8: (i) => Number(view.getBigUint64(8 * i, true)),
+  };
+  const at = read[value.dtype];
+  return at ? Array.from({ length: value.shape[0]! }, (_, i) => at(i)) : undefined;
 }
 
 /** How labels map to class names: CIFAR-100 fine names, or the pickle's own catname2label. */

@@ -67,6 +67,9 @@ test('MetaOptNet pickles: CIFAR-FS by CIFAR-100 labels, mini-ImageNet by catname
   const split = await loadPackedSplit(dataDir, 'mini-imagenet', 'test');
   t.is(split.height, 84);
   t.is(split.image(3, 0)[1], 83); // catname2label: 4th test wnid -> label 83, stored in channel 1
+  const [fc100] = await prepareDataset({ dataset: 'fc100', from, dataDir, splits: ['test'] }); // labels as an int64 ndarray
+  t.deepEqual(fc100!.classes.map((c) => c.name), [...classList('fc100', 'test')]);
+  t.true(fc100!.classes.every((c) => c.count === 1));
   const missing = await t.throwsAsync(prepareDataset({ dataset: 'cifar-fs', from, dataDir, splits: ['train'] }), { instanceOf: DataError });
   t.regex(missing!.message, /missing file .*CIFAR_FS_train\.pickle/);
 });
