@@ -198,9 +198,27 @@ interface Reduced {
   size: number;
 }
 
-/** Factors the class blocks and the Schur complement for the active set `active` (1 = at bound). */
-function buildReduced(p: Problem, active: Uint8Array): Reduced {
-  const { n, w, k, shift } = p;
+/** Inverse of (K + sI)[f, f] for one class's free supports f. */
+function classBlockInverse(p: Problem, f: Int32Array): Float64Array {
+  const { n, k, shift } = p;
+  const nf = f.length;
+  const h = new Float64Array(nf * nf);
+  for (let a = 0; a < nf; a++) {
+    for (let b = 0; b < nf; b++) h[a * nf + b] = k[f[a]! * n + f[b]!]! + (a === b ? shift : 0);
+  }
+  choleskyInPlace(h, nf);
+  return choleskyInverse(h, nf);
+}
+
+/** Class-block inverses by free set, reused across active-set rounds (few classes change per round). */
+type BlockCache = Map<string, Float64Array>;
+
+/**
+ * Factors the class blocks and the Schur complement for the active set `active` (1 = at bound);
+ * blocks whose free set is in `cache` are not refactored.
+ */
+function buildReduced(p: Problem, active: Uint8Array, cache: BlockCache = new Map()): Reduced {
+  const { n, w } = p;
   const free: Int32Array[] = [];
   const hinv: Float64Array[] = [];
   const schur = new Float64Array(n * n);
@@ -209,12 +227,12 @@ function buildReduced(p: Problem, active: Uint8Array): Reduced {
   for (let m = 0; m < w; m++) {
     const f = Int32Array.from({ length: n }, (_, i) => i).filter((i) => !active[i * w + m]);
     const nf = f.length;
-    const h = new Float64Array(nf * nf);
-    for (let a = 0; a < nf; a++) {
-      for (let b = 0; b < nf; b++) h[a * nf + b] = k[f[a]! * n + f[b]!]! + (a === b ? shift : 0);
+    const key = f.join(',');
+    let inv = cache.get(key);
+    if (!inv) {
+      inv = classBlockInverse(p, f);
+      cache.set(key, inv);
     }
-    choleskyInPlace(h, nf);
-    const inv = choleskyInverse(h, nf);
     for (let a = 0; a < nf; a++) {
       covered[f[a]!] = 1;
       for (let b = 0; b < nf; b++) schur[f[a]! * n + f[b]!]! += inv[a * nf + b]!;
@@ -268,9 +286,9 @@ function solveReduced(p: Problem, red: Reduced, r: Float64Array, e: Float64Array
 }
 
 /** The exact minimiser with the given active set held at its bounds (equality-constrained QP). */
-function newtonCandidate(p: Problem, active: Uint8Array): { alpha: Float64Array; red: Reduced } {
+function newtonCandidate(p: Problem, active: Uint8Array, cache: BlockCache): { alpha: Float64Array; red: Reduced } {
   const { n, w } = p;
-  const red = buildReduced(p, active);
+  const red = buildReduced(p, active, cache);
   const fixed = new Float64Array(n * w);
   const boundSum = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -302,14 +320,14 @@ function activeSetOf(p: Problem, alpha: Float64Array): Uint8Array {
  * violated bounds into the active set and bounds with the wrong multiplier sign out of it.
  * Returns the exact solution when the active set settles, else undefined.
  */
-function polish(p: Problem, start: Float64Array, tol: number, maxRounds: number, counter: { steps: number }) {
+function polish(p: Problem, start: Float64Array, tol: number, maxRounds: number, counter: { steps: number }, cache: BlockCache) {
   const { n, w } = p;
   let active = activeSetOf(p, start);
   for (let round = 0; round < maxRounds; round++) {
     counter.steps++;
     let cand: ReturnType<typeof newtonCandidate>;
     try {
-      cand = newtonCandidate(p, active);
+      cand = newtonCandidate(p, active, cache);
     } catch {
       return undefined; // singular reduced system: leave it to block-coordinate descent
     }
@@ -373,6 +391,7 @@ export function solveSvmCs(k: ArrayLike<number>, labels: ArrayLike<number>, nWay
   const v = new Float64Array(w);
   let nextPolish = 4;
   const counter = { steps: 0 };
+  const cache: BlockCache = new Map();
   let residual = Infinity;
   let sweeps = 0;
   while (sweeps < o.maxSweeps) {
@@ -382,7 +401,7 @@ export function solveSvmCs(k: ArrayLike<number>, labels: ArrayLike<number>, nWay
     if (residual <= o.tol * 1e-3) break; // BCD alone got there (tiny problems)
     if (sweeps === nextPolish || residual <= o.tol) {
       nextPolish *= 2;
-      const pol = polish(p, alpha, o.tol, 8, counter);
+      const pol = polish(p, alpha, o.tol, 8, counter, cache);
       if (pol) {
         const sol: SolutionInternal = { alpha: pol.alpha, n, nWay: w, residual: pol.residual, sweeps, polished: true, reducedSize: pol.red.size, newtonSteps: counter.steps, problem: p, reduced: pol.red };
         return sol;
