@@ -3,12 +3,14 @@
  * with respect to support and query embeddings), 5-way 1-shot and 5-shot with 15 queries per
  * class, plain and lifted to 20 joint classes (4 rotations: nS = 20 / 100, nQ = 300). Not a test.
  * Usage: npx tsx benchmarks/heads.ts [--backend wasm|cpu|tensorflow] [--heads protonet,ridge,svm]
- *   [--dims 256,1600,2560] [--shots 1,5] [--steps 5] [--warmup 2] [--seed 1]
+ *   [--dims 256,1600,2560] [--shots 1,5] [--batch 4] [--steps 5] [--warmup 2] [--seed 1]
+ * With --batch B > 1 it also times B episodes through `batchLogits` (one batched call), per episode.
+ * Times are wall clock and process CPU (user + system, all threads) per episode.
  * Embeddings are synthetic ReLU features clustered by joint class (|N(0,1)| scale, so K_ii ~ d).
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
-import { createHead, type Head, type SvmHead } from '../src/heads/index.js';
+import { batchLogits, createHead, type Head, type SvmHead } from '../src/heads/index.js';
 import { tf } from '../src/tf.js';
 
 const { values } = parseArgs({
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     heads: { type: 'string', default: 'protonet,ridge,svm' },
     dims: { type: 'string', default: '256,1600,2560' },
     shots: { type: 'string', default: '1,5' },
+    batch: { type: 'string', default: '4' },
     steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     seed: { type: 'string', default: '1' },
@@ -30,39 +33,65 @@ const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 const seed = Number(values.seed);
 
-/** Runs `body` `warmup + steps` times; returns ms per timed run. */
-function time(body: () => void): number {
+const batch = Number(values.batch);
+
+/** Runs `body` `warmup + steps` times; returns wall and CPU ms per timed run, divided by `per`. */
+function time(body: () => void, per = 1): string {
   for (let i = 0; i < warmup; i++) body();
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < steps; i++) body();
-  return Number(process.hrtime.bigint() - t0) / 1e6 / steps;
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6 / steps / per;
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1000 / steps / per;
+  return `${wall.toFixed(1).padStart(6)} ms (cpu ${cpu.toFixed(1).padStart(6)})`;
 }
 
-/** Clustered non-negative embeddings: one mean per class, rows in class order i % nWay. */
-function episode(nWay: number, shot: number, queries: number, d: number) {
+/**
+ * Clustered non-negative embeddings: one mean per class, rows in class order i % nWay; with
+ * `episodes` > 0 a leading batch dimension of that many episodes.
+ */
+function episode(nWay: number, shot: number, queries: number, d: number, episodes = 0) {
   return tf.tidy(() => {
-    const means = tf.relu(tf.randomNormal([nWay, d], 0, 1, 'float32', seed));
+    const lead = episodes > 0 ? [episodes] : [];
+    const means = tf.relu(tf.randomNormal([...lead, 1, nWay, d], 0, 1, 'float32', seed));
     const rows = (count: number, s: number) => {
-      const labels = Array.from({ length: count * nWay }, (_, i) => i % nWay);
-      const noise = tf.randomNormal([count * nWay, d], 0, 1, 'float32', s);
-      return { x: tf.relu(tf.add(tf.gather(means, labels), noise)) as tf.Tensor2D, labels };
+      const one = Array.from({ length: count * nWay }, (_, i) => i % nWay);
+      const labels = episodes > 0 ? Array.from({ length: episodes }, () => one) : one;
+      const noise = tf.randomNormal([...lead, count, nWay, d], 0, 1, 'float32', s);
+      const x = tf.reshape(tf.relu(tf.add(means, noise)), [...lead, count * nWay, d]);
+      return { x, labels };
     };
     const s = rows(shot, seed + 1);
     const q = rows(queries, seed + 2);
     return {
       support: s.x,
-      supportLabels: tf.tensor1d(s.labels, 'int32'),
+      supportLabels: tf.tensor(s.labels, undefined, 'int32'),
       query: q.x,
-      queryOneHot: tf.oneHot(q.labels, nWay).toFloat() as tf.Tensor2D,
+      queryOneHot: tf.oneHot(tf.tensor(q.labels, undefined, 'int32') as tf.Tensor1D, nWay).toFloat(),
     };
   });
 }
 
-function forwardBackward(head: Head, ep: ReturnType<typeof episode>, nWay: number): void {
+type Episode = ReturnType<typeof episode>;
+
+/** Logits of one episode, or of a batch through `batchLogits`. */
+function logitsOf(head: Head, ep: Episode, s: tf.Tensor, q: tf.Tensor, nWay: number): tf.Tensor {
+  return s.rank === 3
+    ? batchLogits(head, s as tf.Tensor3D, ep.supportLabels as tf.Tensor2D, q as tf.Tensor3D, nWay)
+    : head.logits(s as tf.Tensor2D, ep.supportLabels as tf.Tensor1D, q as tf.Tensor2D, nWay);
+}
+
+function forward(head: Head, ep: Episode, nWay: number): void {
+  tf.tidy(() => logitsOf(head, ep, ep.support, ep.query, nWay).dataSync());
+}
+
+function forwardBackward(head: Head, ep: Episode, nWay: number): void {
   tf.tidy(() => {
-    const grads = tf.grads((s: tf.Tensor, q: tf.Tensor) =>
-      tf.losses.softmaxCrossEntropy(ep.queryOneHot, head.logits(s as tf.Tensor2D, ep.supportLabels, q as tf.Tensor2D, nWay)),
-    )([ep.support, ep.query]);
+    const grads = tf.grads((s: tf.Tensor, q: tf.Tensor) => tf.losses.softmaxCrossEntropy(ep.queryOneHot, logitsOf(head, ep, s, q, nWay)))([
+      ep.support,
+      ep.query,
+    ]);
     grads.forEach((g) => g.dataSync());
   });
 }
@@ -75,9 +104,10 @@ const configs = list(values.shots!).map(Number).flatMap((shot) => [
 for (const d of list(values.dims!).map(Number)) {
   for (const c of configs) {
     const ep = episode(c.nWay, c.shot, c.queries, d);
+    const batchEp = batch > 1 ? episode(c.nWay, c.shot, c.queries, d, batch) : undefined;
     for (const name of list(values.heads!)) {
       const head = createHead(name);
-      const fwd = time(() => tf.tidy(() => head.logits(ep.support, ep.supportLabels, ep.query, c.nWay).dataSync()));
+      const fwd = time(() => forward(head, ep, c.nWay));
       const fb = time(() => forwardBackward(head, ep, c.nWay));
       let extra = '';
       if (name === 'svm') {
@@ -85,11 +115,17 @@ for (const d of list(values.dims!).map(Number)) {
         extra = `  [${c.nWay * c.shot * c.nWay} dual vars: ${s.sweeps} sweeps, ${s.newtonSteps} Newton steps, ${s.reducedSize} free, KKT residual ${s.residual.toExponential(1)}]`;
       }
       console.log(
-        `d ${String(d).padStart(5)}  ${c.label.padEnd(40)} nS ${String(c.nWay * c.shot).padStart(3)} nQ ${String(c.nWay * c.queries).padStart(3)}  ${name.padEnd(8)} forward ${fwd.toFixed(1).padStart(7)} ms  forward+backward ${fb.toFixed(1).padStart(7)} ms${extra}`,
+        `d ${String(d).padStart(5)}  ${c.label.padEnd(40)} nS ${String(c.nWay * c.shot).padStart(3)} nQ ${String(c.nWay * c.queries).padStart(3)}  ${name.padEnd(8)} forward ${fwd}  forward+backward ${fb}${extra}`,
       );
+      if (batchEp) {
+        const bf = time(() => forward(head, batchEp, c.nWay), batch);
+        const bfb = time(() => forwardBackward(head, batchEp, c.nWay), batch);
+        console.log(`${' '.repeat(75)}${name.padEnd(8)} batched x${batch}, per episode: forward ${bf}  forward+backward ${bfb}`);
+      }
       head.dispose();
     }
     tf.dispose(ep);
+    if (batchEp) tf.dispose(batchEp);
   }
 }
 process.exit(0);
