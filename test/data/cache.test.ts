@@ -5,6 +5,7 @@ import { DataError, UsageError } from '../../src/errors.js';
 import { loadPackedSplit, readCacheIndex, stagePackedSplit, writePackedSplit, type SplitSource } from '../../src/data/cache.js';
 import { prepareDataset } from '../../src/data/prepare.js';
 import { getDataset } from '../../src/data/index.js';
+import { createEpisodeSampler } from '../../src/episodes/index.js';
 import { tempDir } from './helpers.js';
 
 /** A 2x2x3 split of `classes` classes with `count` images each; image (c, i) is filled with 10*c + i. */
@@ -109,4 +110,14 @@ test('a data dir that cannot be written is reported before any work', async (t) 
     t.teardown(() => chmod(dir, 0o755));
     await t.throwsAsync(prepareDataset({ dataset: 'cifar-fs', from: dir, dataDir: join(dir, 'data') }), { instanceOf: DataError, message: /not writable/ });
   }
+});
+
+test('a prepared class with fewer images than shots + queries is refused by the episode sampler in one line', async (t) => {
+  const dataDir = await tempDir(t);
+  await writePackedSplit(dataDir, source(6, 4));
+  const split = await loadPackedSplit(dataDir, 'toy', 'test');
+  const sizes = split.classes.map((c) => c.count);
+  const error = t.throws(() => createEpisodeSampler(sizes, { ways: 5, shots: 1, queries: 15 }, split.classes.map((c) => c.name)), { instanceOf: UsageError });
+  t.regex(error!.message, /1 shots \+ 15 queries need 16 images per class.*class 0 \('class0'\) has 4/);
+  t.notRegex(error!.message, /\n/);
 });
