@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { DataError, UsageError } from '../errors.js';
 import { SPLIT_NAMES, type ClassInfo, type FewShotSplit, type SplitName } from './types.js';
 
+/** Format name and version written in every index; a loader refuses any other. */
 export const CACHE_FORMAT = 'jointshot-packed-split';
+/** Bumped whenever the pixel layout or index fields change. */
 export const CACHE_VERSION = 1;
 
 /** A class in the index: name, image count, and index of its first image in the pixel file. */

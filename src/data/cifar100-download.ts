@@ -8,8 +8,9 @@ import type { CacheIndex } from './cache.js';
 import { downloadFile, type DownloadResult } from './download.js';
 import { prepareDataset } from './prepare.js';
 
-/** The official archive and its published md5. */
+/** The official archive. */
 export const CIFAR100_URL = 'https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz';
+/** Its published md5. */
 export const CIFAR100_MD5 = 'eb9058c3a382ffc7106e4002c42a8d85';
 
 /** Options of `downloadCifar100`; url/md5 override the official ones (mirrors, tests). */
