@@ -64,6 +64,7 @@ export function cacheIndexPath(dataDir: string, dataset: string, split: SplitNam
 }
 
 const WRITE_BUFFER_BYTES = 4 * 2 ** 20;
+const PROGRESS_EVERY = 5000;
 
 /** A split whose pixels are written to a temp file: `commit` publishes it, `abort` removes it. */
 export interface StagedSplit {
@@ -80,7 +81,7 @@ export async function writePackedSplit(dataDir: string, source: SplitSource): Pr
  * Writes the pixels of `source` to a temp file (checking every image's size and the counts) and
  * returns a handle to publish it. Nothing is visible to readers until `commit`.
  */
-export async function stagePackedSplit(dataDir: string, source: SplitSource): Promise<StagedSplit> {
+export async function stagePackedSplit(dataDir: string, source: SplitSource, onImages?: (done: number, total: number) => void): Promise<StagedSplit> {
   const dir = datasetCacheDir(dataDir, source.dataset);
   await mkdir(dir, { recursive: true });
   const imageBytes = source.height * source.width * source.channels;
@@ -107,6 +108,7 @@ export async function stagePackedSplit(dataDir: string, source: SplitSource): Pr
       buffer.set(image, fill);
       fill += imageBytes;
       written++;
+      if (onImages && written % PROGRESS_EVERY === 0) onImages(written, total);
     }
     if (written !== total) throw new DataError(`${source.dataset}/${source.split}: the source gave ${written} images, its classes count ${total}`);
     await flush();

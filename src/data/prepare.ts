@@ -59,7 +59,8 @@ export async function prepareDataset(options: PrepareOptions): Promise<CacheInde
   try {
     for (const source of sources) {
       const t0 = Date.now();
-      staged.push(await stagePackedSplit(dataDir, source));
+      const progress = (done: number, total: number): void => options.onProgress?.(`${source.dataset}/${source.split}: ${done} of ${total} images`);
+      staged.push(await stagePackedSplit(dataDir, source, progress));
       options.onProgress?.(
         `${source.dataset}/${source.split}: ${source.classes.length} classes, ${source.classes.reduce((n, c) => n + c.count, 0)} images ${source.height}x${source.width}x${source.channels} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
       );
