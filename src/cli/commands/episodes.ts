@@ -137,7 +137,7 @@ const canonical: CommandModule<GlobalArgs, CanonicalArgs> = {
 
 const episodes: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'episodes <command>',
-  describe: 'make, show and verify seeded episode manifests',
+  describe: 'make, show and verify seeded episode manifests; write the canonical test manifests',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .command(make)
