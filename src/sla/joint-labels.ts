@@ -1,7 +1,8 @@
 /**
  * Joint labels and joint-logit inference. Layout conventions (those of the SLA reference code):
  * copies are query-major (row b*M + j is copy j of sample b) and joint labels are class-major
- * (class y under transformation j is y*M + j).
+ * (class y under transformation j is y*M + j). Every function also takes a leading episode
+ * dimension (rank 3 logits, rank 2 labels) for heads that score a batch of episodes at once.
  */
 import { UsageError } from '../errors.js';
 import { tf } from '../tf.js';
@@ -20,46 +21,54 @@ export function jointLabelArray(labels: ArrayLike<number>, M: number): Int32Arra
   return out;
 }
 
-/** Joint labels of query-major copies: int32 [n] -> int32 [n*M] with row b*M + j = y_b*M + j. */
-export function jointLabels(labels: tf.Tensor1D, M: number): tf.Tensor1D {
+/** Joint labels of query-major copies: int32 [(B,) n] -> int32 [(B,) n*M] with entry b*M + j = y_b*M + j. */
+export function jointLabels<T extends tf.Tensor1D | tf.Tensor2D>(labels: T, M: number): T {
   checkCopies(M);
+  const shape = labels.shape.slice(0, -1);
+  const n = labels.shape[labels.rank - 1]!;
   return tf.tidy(() => {
-    const scaled = tf.mul(labels.toInt(), tf.scalar(M, 'int32')).reshape([-1, 1]);
-    return tf.add(scaled, tf.range(0, M, 1, 'int32').reshape([1, M])).reshape([-1]) as tf.Tensor1D;
+    const scaled = tf.mul(labels.toInt(), tf.scalar(M, 'int32')).expandDims(-1);
+    return tf.add(scaled, tf.range(0, M, 1, 'int32')).reshape([...shape, n * M]) as T;
   });
 }
 
-/** Throws unless `jointLogits` is [nQ*M, nWay*M]; returns nQ. */
-function checkJointLogits(jointLogits: tf.Tensor2D, nWay: number, M: number, what: string): number {
+/** Throws unless `jointLogits` is [(B,) nQ*M, nWay*M]; returns nQ. */
+function checkJointLogits(jointLogits: tf.Tensor, nWay: number, M: number, what: string): number {
   checkCopies(M);
-  const [rows, cols] = jointLogits.shape;
-  if (jointLogits.rank !== 2 || cols !== nWay * M || rows % M !== 0) {
+  const rows = jointLogits.shape[jointLogits.rank - 2]!;
+  const cols = jointLogits.shape[jointLogits.rank - 1]!;
+  if ((jointLogits.rank !== 2 && jointLogits.rank !== 3) || cols !== nWay * M || rows % M !== 0) {
     throw new UsageError(
-      `${what}: expected joint logits [nQ*${M}, ${nWay}*${M}] (nWay=${nWay}, M=${M}), found [${jointLogits.shape.join(',')}]`,
+      `${what}: expected joint logits [(B,) nQ*${M}, ${nWay}*${M}] (nWay=${nWay}, M=${M}), found [${jointLogits.shape.join(',')}]`,
     );
   }
   return rows / M;
 }
 
 /**
- * Aggregated inference: [nQ*M, nWay*M] -> [nQ, nWay], s[b][i] = 1/M sum_j L[b*M + j][i*M + j]
+ * Aggregated inference: [(B,) nQ*M, nWay*M] -> [(B,) nQ, nWay], s[b][i] = 1/M sum_j L[b*M + j][i*M + j]
  * (raw logits averaged over the copies, each read at its own transformation's column).
  */
-export function aggregateJointLogits(jointLogits: tf.Tensor2D, nWay: number, M: number): tf.Tensor2D {
+export function aggregateJointLogits<T extends tf.Tensor2D | tf.Tensor3D>(jointLogits: T, nWay: number, M: number): T {
   const nQ = checkJointLogits(jointLogits, nWay, M, 'aggregateJointLogits');
-  if (M === 1) return jointLogits.clone();
+  if (M === 1) return jointLogits.clone() as T;
+  const lead = jointLogits.shape.slice(0, -2);
   return tf.tidy(() => {
-    const blocks = jointLogits.reshape([nQ, M, nWay, M]);
+    const blocks = jointLogits.reshape([...lead, nQ, M, nWay, M]);
     const diagonal = tf.eye(M).reshape([1, M, 1, M]);
-    return tf.mul(blocks, diagonal).sum([1, 3]).div(tf.scalar(M)) as tf.Tensor2D;
+    const last = lead.length + 3;
+    return tf.mul(blocks, diagonal).sum([last - 2, last]).div(tf.scalar(M)) as T;
   });
 }
 
-/** Single inference: the identity copy's rows (b*M) at the identity columns (i*M): [nQ*M, nWay*M] -> [nQ, nWay]. */
-export function singleJointLogits(jointLogits: tf.Tensor2D, nWay: number, M: number): tf.Tensor2D {
+/** Single inference: the identity copy's rows (b*M) at the identity columns (i*M): [(B,) nQ*M, nWay*M] -> [(B,) nQ, nWay]. */
+export function singleJointLogits<T extends tf.Tensor2D | tf.Tensor3D>(jointLogits: T, nWay: number, M: number): T {
   const nQ = checkJointLogits(jointLogits, nWay, M, 'singleJointLogits');
-  if (M === 1) return jointLogits.clone();
-  return tf.tidy(
-    () => jointLogits.reshape([nQ, M, nWay, M]).slice([0, 0, 0, 0], [nQ, 1, nWay, 1]).reshape([nQ, nWay]) as tf.Tensor2D,
-  );
+  if (M === 1) return jointLogits.clone() as T;
+  const lead = jointLogits.shape.slice(0, -2);
+  return tf.tidy(() => {
+    const blocks = jointLogits.reshape([...lead, nQ, M, nWay, M]);
+    const picked = blocks.slice([...lead.map(() => 0), 0, 0, 0, 0], [...lead, nQ, 1, nWay, 1]);
+    return picked.reshape([...lead, nQ, nWay]) as T;
+  });
 }

@@ -51,6 +51,8 @@ interface Problem {
   labels: Int32Array;
   c: number;
   shift: number;
+  /** (K + sI)^-1, computed on first use (for classes with few bound supports). */
+  fullInverse?: Float64Array;
 }
 
 interface SolutionInternal extends SvmCsSolution {
@@ -198,16 +200,62 @@ interface Reduced {
   size: number;
 }
 
-/** Inverse of (K + sI)[f, f] for one class's free supports f. */
-function classBlockInverse(p: Problem, f: Int32Array): Float64Array {
+/** (K + sI)[rows, cols] as a dense row-major block. */
+function shiftedKernelBlock(p: Problem, rows: Int32Array, cols: Int32Array): Float64Array {
   const { n, k, shift } = p;
-  const nf = f.length;
-  const h = new Float64Array(nf * nf);
-  for (let a = 0; a < nf; a++) {
-    for (let b = 0; b < nf; b++) h[a * nf + b] = k[f[a]! * n + f[b]!]! + (a === b ? shift : 0);
+  const out = new Float64Array(rows.length * cols.length);
+  for (let a = 0; a < rows.length; a++) {
+    for (let b = 0; b < cols.length; b++) out[a * cols.length + b] = k[rows[a]! * n + cols[b]!]! + (rows[a] === cols[b] ? shift : 0);
   }
-  choleskyInPlace(h, nf);
-  return choleskyInverse(h, nf);
+  return out;
+}
+
+/** The whole (K + sI)^-1, computed once per problem. */
+function fullInverseOf(p: Problem): Float64Array {
+  if (!p.fullInverse) {
+    const all = Int32Array.from({ length: p.n }, (_, i) => i);
+    const h = shiftedKernelBlock(p, all, all);
+    choleskyInPlace(h, p.n);
+    p.fullInverse = choleskyInverse(h, p.n);
+  }
+  return p.fullInverse;
+}
+
+/**
+ * Inverse of (K + sI)[f, f] for one class's free supports f: factored directly (~2/3 |f|^3), or,
+ * when few supports are bound (B, the rest), downdated from the full inverse V:
+ * (A_FF)^-1 = V_FF - V_FB (V_BB)^-1 V_BF (~|f|^2 |B|), whichever is cheaper.
+ */
+function classBlockInverse(p: Problem, f: Int32Array): Float64Array {
+  const nf = f.length;
+  const nb = p.n - nf;
+  if (nf * nf * nb + nb * nb * nf >= (2 / 3) * nf * nf * nf) {
+    const h = shiftedKernelBlock(p, f, f);
+    choleskyInPlace(h, nf);
+    return choleskyInverse(h, nf);
+  }
+  const v = fullInverseOf(p);
+  const n = p.n;
+  const isFree = new Uint8Array(n);
+  for (const i of f) isFree[i] = 1;
+  const bset = Int32Array.from({ length: n }, (_, i) => i).filter((i) => !isFree[i]);
+  const vbb = new Float64Array(nb * nb);
+  for (let a = 0; a < nb; a++) for (let b = 0; b < nb; b++) vbb[a * nb + b] = v[bset[a]! * n + bset[b]!]!;
+  const vbf = new Float64Array(nb * nf);
+  for (let a = 0; a < nb; a++) for (let c = 0; c < nf; c++) vbf[a * nf + c] = v[bset[a]! * n + f[c]!]!;
+  choleskyInPlace(vbb, nb);
+  const x = Float64Array.from(vbf);
+  choleskySolveInPlace(vbb, nb, x, nf); // (V_BB)^-1 V_BF
+  const out = new Float64Array(nf * nf);
+  for (let a = 0; a < nf; a++) {
+    for (let c = a; c < nf; c++) {
+      let s = v[f[a]! * n + f[c]!]!;
+      for (let r = 0; r < nb; r++) s -= vbf[r * nf + a]! * x[r * nf + c]!;
+      out[a * nf + c] = s;
+      out[c * nf + a] = s;
+    }
+  }
+  return out;
 }
 
 /** Class-block inverses by free set, reused across active-set rounds (few classes change per round). */

@@ -95,8 +95,23 @@ test.serial('shape errors name the expected layout', async (t) => {
   await withNoLeaks(t, () => {
     const bad = tf.zeros([6, 5]) as tf.Tensor2D;
     const err = t.throws(() => aggregateJointLogits(bad, 3, 2), { instanceOf: UsageError });
-    t.regex(err!.message, /expected joint logits \[nQ\*2, 3\*2\].*found \[6,5\]/);
+    t.regex(err!.message, /expected joint logits \[\(B,\) nQ\*2, 3\*2\].*found \[6,5\]/);
     t.throws(() => singleJointLogits(bad, 5, 4), { instanceOf: UsageError });
     bad.dispose();
+  });
+});
+
+test.serial('a leading episode dimension gives the per-episode results stacked', async (t) => {
+  await withNoLeaks(t, () => {
+    const rng = createRng('batch');
+    const L = Array.from({ length: 2 * 6 }, () => Array.from({ length: 9 }, () => rng()));
+    tf.tidy(() => {
+      const batch = tf.tensor3d([L.slice(0, 6), L.slice(6)]);
+      const episodes = [tf.tensor2d(L.slice(0, 6)), tf.tensor2d(L.slice(6))];
+      t.deepEqual(aggregateJointLogits(batch, 3, 3).arraySync(), episodes.map((e) => aggregateJointLogits(e, 3, 3).arraySync()));
+      t.deepEqual(singleJointLogits(batch, 3, 3).arraySync(), episodes.map((e) => singleJointLogits(e, 3, 3).arraySync()));
+      const labels = tf.tensor2d([[1, 0], [0, 2]], [2, 2], 'int32');
+      t.deepEqual(jointLabels(labels, 2).arraySync(), [[2, 3, 0, 1], [0, 1, 4, 5]]);
+    });
   });
 });
