@@ -1,4 +1,4 @@
-/** Training: the trained-model bundle (save/load), the episodic trainer, optimizer and recipe. */
+/** Training: the trained-model bundle (save/load), the recipe config, SGD, the episodic trainer. */
 export {
   MODEL_FORMAT,
   MODEL_VERSION,
@@ -11,3 +11,39 @@ export {
   type ModelState,
   type TrainedModel,
 } from './model.js';
+export {
+  DEFAULT_TRAIN_CONFIG,
+  TRAIN_PRESETS,
+  configDifferences,
+  learningRateAt,
+  presetConfig,
+  presetNames,
+  readConfigFile,
+  resolveTrainConfig,
+  scaledSchedule,
+  validateTrainConfig,
+  type LrStage,
+  type TrainConfig,
+  type ValidationConfig,
+} from './config.js';
+export { Sgd, type SgdOptions } from './sgd.js';
+export { microBatchForBudget, trainingBytesPerImage } from './budget.js';
+export { stepGradients, type StepContext, type StepGradients } from './step.js';
+export {
+  createProgress,
+  formatDuration,
+  SILENT_PROGRESS,
+  type StepReport,
+  type TrainProgress,
+  type ValidationReport,
+} from './progress.js';
+export { TrainLog, type LogRecord } from './log.js';
+export {
+  TRAIN_FILES,
+  TrainingDivergedError,
+  checkTrainSetup,
+  trainRun,
+  type BestModel,
+  type TrainRunOptions,
+  type TrainSummary,
+} from './trainer.js';

@@ -1,0 +1,271 @@
+/**
+ * The training recipe as a typed config. Defaults are MetaOptNet's recipe (DESIGN.md); presets
+ * scale it down for a 2-core CPU. Layers merge in the order defaults < preset < config file <
+ * flags, and the result is checked once, with one-line UsageErrors.
+ */
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import type { JsonValue } from '../backbones/checkpoint.js';
+import type { AugmentationOptions } from '../transforms/augment.js';
+
+/** From `epoch` (1-based) on, the learning rate is `lr` (until the next entry). */
+export interface LrStage {
+  epoch: number;
+  lr: number;
+}
+
+/** Validation on a fixed, seeded set of val-split episodes after every epoch. */
+export interface ValidationConfig {
+  /** Episodes per validation (0 disables validation; the last checkpoint is then also the best). */
+  episodes: number;
+  ways: number;
+  shots: number;
+  queries: number;
+}
+
+/** Everything a training run depends on; saved as `config.json` next to the results. */
+export interface TrainConfig {
+  dataset: string;
+  /** Backbone registry name (`conv4`, `resnet12`) and its options (channels, widths, pooling...). */
+  backbone: string;
+  backboneOptions: { [key: string]: JsonValue };
+  /** Head registry name (`protonet`, `ridge`, `svm`) and its options. */
+  head: string;
+  headOptions: { [key: string]: JsonValue };
+  /** Label transformation set (`none`, `rotation`, `colorperm`, ...). */
+  transform: string;
+  /** Training episodes: N-way K-shot with Q queries per class. */
+  ways: number;
+  shots: number;
+  queries: number;
+  episodesPerBatch: number;
+  batchesPerEpoch: number;
+  epochs: number;
+  /** Step schedule; the first stage must start at epoch 1. */
+  lrSchedule: LrStage[];
+  momentum: number;
+  nesterov: boolean;
+  /** L2 weight decay, added to the gradient before momentum (PyTorch SGD), on every variable. */
+  weightDecay: number;
+  /** MetaOptNet-style label smoothing eps of the joint cross-entropy (0 = off). */
+  labelSmoothing: number;
+  /** `recipe` (crop with padding, flip, colour jitter 0.4), `none`, or explicit options. */
+  augmentation: 'recipe' | 'none' | AugmentationOptions;
+  validation: ValidationConfig;
+  /** Save the resumable checkpoint every this many steps (and at every epoch end). */
+  checkpointEvery: number;
+  /** Write a JSONL step line every this many steps. */
+  logEvery: number;
+  /** wasm heap a step may use (MiB); decides the micro-batch size when `microBatch` is 0. */
+  heapBudgetMiB: number;
+  /** Images (after the M copies) per forward/backward pass; 0 = derived from `heapBudgetMiB`. */
+  microBatch: number;
+  /** Seed of the episode sampler, augmentation, validation episodes and weight initialisation. */
+  seed: number;
+}
+
+/** MetaOptNet's recipe (CIFAR-FS flavour: 5-shot training, no label smoothing). */
+export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
+  dataset: 'synthetic',
+  backbone: 'conv4',
+  backboneOptions: {},
+  head: 'protonet',
+  headOptions: {},
+  transform: 'none',
+  ways: 5,
+  shots: 5,
+  queries: 6,
+  episodesPerBatch: 8,
+  batchesPerEpoch: 1000,
+  epochs: 60,
+  lrSchedule: [
+    { epoch: 1, lr: 0.1 },
+    { epoch: 20, lr: 0.006 },
+    { epoch: 40, lr: 0.0012 },
+    { epoch: 50, lr: 0.00024 },
+  ],
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 5e-4,
+  labelSmoothing: 0,
+  augmentation: 'recipe',
+  validation: { episodes: 2000, ways: 5, shots: 5, queries: 15 },
+  checkpointEvery: 500,
+  logEvery: 1,
+  heapBudgetMiB: 3072,
+  microBatch: 0,
+  seed: 0,
+};
+
+/** The recipe's schedule shape (drops at 1/3, 2/3 and 5/6 of the run) for a run of `epochs` epochs. */
+export function scaledSchedule(epochs: number): LrStage[] {
+  const stages: LrStage[] = [{ epoch: 1, lr: 0.1 }];
+  for (const [fraction, lr] of [[1 / 3, 0.006], [2 / 3, 0.0012], [5 / 6, 0.00024]] as const) {
+    const epoch = Math.round(fraction * epochs);
+    if (epoch > stages[stages.length - 1]!.epoch && epoch <= epochs) stages.push({ epoch, lr });
+  }
+  return stages;
+}
+
+/** Small recipes for a 2-core CPU (see docs/training.md for what each costs, measured). */
+export const TRAIN_PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
+  /** Synthetic glyphs, Conv-4: a smoke run of a few hundred episodes. */
+  quick: {
+    dataset: 'synthetic',
+    backbone: 'conv4',
+    ways: 5,
+    shots: 5,
+    queries: 6,
+    episodesPerBatch: 2,
+    batchesPerEpoch: 50,
+    epochs: 3,
+    lrSchedule: [
+      { epoch: 1, lr: 0.05 },
+      { epoch: 3, lr: 0.006 },
+    ],
+    validation: { episodes: 20, ways: 5, shots: 5, queries: 15 },
+    checkpointEvery: 50,
+  },
+  /** tiny-imagenet-fs prepared at 32x32, Conv-4: the budget of one of the six comparison runs. */
+  'cpu-real': {
+    dataset: 'tiny-imagenet-fs',
+    backbone: 'conv4',
+    ways: 5,
+    shots: 5,
+    queries: 6,
+    episodesPerBatch: 4,
+    batchesPerEpoch: 50,
+    epochs: 6,
+    lrSchedule: scaledSchedule(6),
+    validation: { episodes: 100, ways: 5, shots: 5, queries: 15 },
+    checkpointEvery: 25,
+  },
+};
+
+/** Names of the presets, for help texts and errors. */
+export function presetNames(): string[] {
+  return Object.keys(TRAIN_PRESETS);
+}
+
+const KEYS = Object.keys(DEFAULT_TRAIN_CONFIG) as (keyof TrainConfig)[];
+
+/** Checks that a config layer only has known keys; `source` names it in errors. */
+function checkKeys(layer: Record<string, unknown>, source: string): void {
+  const unknown = Object.keys(layer).filter((k) => !KEYS.includes(k as keyof TrainConfig));
+  if (unknown.length > 0) throw new UsageError(`${source}: unknown training option '${unknown[0]}'; known: ${KEYS.join(', ')}`);
+}
+
+/** The preset `name`, or a UsageError listing the presets. */
+export function presetConfig(name: string): Partial<TrainConfig> {
+  const preset = TRAIN_PRESETS[name];
+  if (!preset) throw new UsageError(`unknown preset '${name}': expected one of ${presetNames().join(', ')}`);
+  return preset;
+}
+
+/** Reads a JSON config file (a partial TrainConfig); one-line errors for unreadable or bad files. */
+export async function readConfigFile(path: string): Promise<Partial<TrainConfig>> {
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw new UsageError(`--config ${path}: no such file or not readable`);
+  });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--config ${path}: not valid JSON (${(error as Error).message.split('\n')[0]})`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError(`--config ${path}: expected a JSON object of training options`);
+  }
+  checkKeys(parsed as Record<string, unknown>, `--config ${path}`);
+  return parsed as Partial<TrainConfig>;
+}
+
+/** Merges layers over the defaults (later wins; `validation` merges key by key), then validates. */
+export function resolveTrainConfig(...layers: Partial<TrainConfig>[]): TrainConfig {
+  let config: TrainConfig = structuredClone(DEFAULT_TRAIN_CONFIG) as TrainConfig;
+  layers.forEach((layer, i) => {
+    checkKeys(layer, `config layer ${i + 1}`);
+    const defined = Object.fromEntries(Object.entries(layer).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
+    const validation = defined.validation ? { ...config.validation, ...defined.validation } : config.validation;
+    config = { ...config, ...structuredClone(defined), validation };
+  });
+  return validateTrainConfig(config);
+}
+
+function integer(name: string, value: unknown, min: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`${name} must be an integer >= ${min}, found ${JSON.stringify(value)}`);
+  }
+}
+
+function real(name: string, value: unknown, min: number, below?: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (below !== undefined && value >= below)) {
+    const range = below === undefined ? `>= ${min}` : `in [${min}, ${below})`;
+    throw new UsageError(`${name} must be a number ${range}, found ${JSON.stringify(value)}`);
+  }
+}
+
+function checkSchedule(stages: unknown): void {
+  if (!Array.isArray(stages) || stages.length === 0) throw new UsageError('lrSchedule must be a non-empty list of { epoch, lr }');
+  stages.forEach((stage: Partial<LrStage>, i) => {
+    integer(`lrSchedule[${i}].epoch`, stage?.epoch, 1);
+    real(`lrSchedule[${i}].lr`, stage?.lr, 0);
+    if (i === 0 && stage.epoch !== 1) throw new UsageError(`lrSchedule must start at epoch 1, found ${stage.epoch}`);
+    if (i > 0 && stage.epoch! <= stages[i - 1].epoch) throw new UsageError('lrSchedule epochs must increase strictly');
+  });
+}
+
+function checkAugmentation(value: unknown): void {
+  if (value === 'recipe' || value === 'none') return;
+  const a = value as Partial<AugmentationOptions> | null;
+  if (!a || typeof a !== 'object' || typeof a.horizontalFlip !== 'boolean') {
+    throw new UsageError(`augmentation must be 'recipe', 'none' or { cropPadding, horizontalFlip, colorJitter? }, found ${JSON.stringify(value)}`);
+  }
+  integer('augmentation.cropPadding', a.cropPadding, 0);
+}
+
+/** Checks every field of a full config (types and ranges, not dataset-dependent limits); returns it. */
+export function validateTrainConfig(config: TrainConfig): TrainConfig {
+  for (const key of ['dataset', 'backbone', 'head', 'transform'] as const) {
+    if (typeof config[key] !== 'string' || config[key] === '') throw new UsageError(`${key} must be a non-empty name, found ${JSON.stringify(config[key])}`);
+  }
+  for (const key of ['backboneOptions', 'headOptions'] as const) {
+    if (!config[key] || typeof config[key] !== 'object' || Array.isArray(config[key])) throw new UsageError(`${key} must be an object`);
+  }
+  integer('ways', config.ways, 1);
+  integer('shots', config.shots, 1);
+  integer('queries', config.queries, 1);
+  integer('episodesPerBatch', config.episodesPerBatch, 1);
+  integer('batchesPerEpoch', config.batchesPerEpoch, 1);
+  integer('epochs', config.epochs, 1);
+  checkSchedule(config.lrSchedule);
+  real('momentum', config.momentum, 0, 1);
+  if (typeof config.nesterov !== 'boolean') throw new UsageError('nesterov must be true or false');
+  if (config.nesterov && config.momentum === 0) throw new UsageError('nesterov needs momentum > 0');
+  real('weightDecay', config.weightDecay, 0);
+  real('labelSmoothing', config.labelSmoothing, 0, 1);
+  checkAugmentation(config.augmentation);
+  const v = config.validation;
+  integer('validation.episodes', v.episodes, 0);
+  integer('validation.ways', v.ways, 1);
+  integer('validation.shots', v.shots, 1);
+  integer('validation.queries', v.queries, 1);
+  integer('checkpointEvery', config.checkpointEvery, 1);
+  integer('logEvery', config.logEvery, 1);
+  real('heapBudgetMiB', config.heapBudgetMiB, 64, 4096);
+  integer('microBatch', config.microBatch, 0);
+  integer('seed', config.seed, Number.MIN_SAFE_INTEGER);
+  return config;
+}
+
+/** The learning rate of 1-based `epoch` under the step schedule. */
+export function learningRateAt(schedule: readonly LrStage[], epoch: number): number {
+  let lr = schedule[0]!.lr;
+  for (const stage of schedule) if (epoch >= stage.epoch) lr = stage.lr;
+  return lr;
+}
+
+/** Keys whose values differ between two configs (for resume checks). */
+export function configDifferences(a: TrainConfig, b: TrainConfig): string[] {
+  return KEYS.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}

@@ -1,0 +1,406 @@
+/**
+ * The episodic trainer: runs a TrainConfig on a train split, validates after every epoch on a
+ * fixed seeded set of val episodes, keeps the best model, checkpoints every N steps and resumes
+ * exactly (weights, BN state, optimizer moments, every RNG, step counter).
+ */
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonValue } from '../backbones/checkpoint.js';
+import { createBackbone } from '../backbones/registry.js';
+import type { Backbone } from '../backbones/types.js';
+import { assertWasmHeapHealthy } from '../backend/wasm/heap.js';
+import type { FewShotSplit } from '../data/types.js';
+import { JointshotError, UsageError } from '../errors.js';
+import { makeManifest, type EpisodeManifest } from '../episodes/manifest.js';
+import { createEpisodeSampler, type EpisodeSampler } from '../episodes/sampler.js';
+import { evaluate } from '../eval/evaluate.js';
+import { checkHeadWays } from '../eval/model.js';
+import { writeFileAtomic } from '../eval/output.js';
+import { summarizeAccuracies } from '../eval/report.js';
+import { createHead } from '../heads/registry.js';
+import type { Head } from '../heads/types.js';
+import { liftHead } from '../sla/lift.js';
+import type { tf } from '../tf.js';
+import { recipeAugmentation, type AugmentationOptions } from '../transforms/augment.js';
+import type { LabelTransform } from '../transforms/label-transform.js';
+import { DATASET_NORMALIZATION, measureChannelStats, type ChannelStats } from '../transforms/normalization.js';
+import { getLabelTransform } from '../transforms/registry.js';
+import { createRng, type Rng } from '../util/rng.js';
+import { microBatchForBudget } from './budget.js';
+import { configDifferences, learningRateAt, type TrainConfig } from './config.js';
+import { TrainLog } from './log.js';
+import { disposeLoadedModel, disposeRecord, loadModel, saveModel, type TrainedModel } from './model.js';
+import { SILENT_PROGRESS, type TrainProgress } from './progress.js';
+import { Sgd } from './sgd.js';
+import { stepGradients, type StepContext } from './step.js';
+
+/** The files a run writes into its output folder. */
+export const TRAIN_FILES = {
+  config: 'config.json',
+  log: 'train-log.jsonl',
+  /** The resumable checkpoint (model + optimizer + RNG states + step). */
+  last: 'last.jsm',
+  /** The model with the best validation accuracy (the last one when validation is off). */
+  best: 'best.jsm',
+  summary: 'summary.json',
+} as const;
+
+/** Training stopped because the loss or the gradients stopped being finite numbers. */
+export class TrainingDivergedError extends JointshotError {}
+
+/** When the kept model was saved and its validation accuracy in percent (null without validation). */
+export interface BestModel {
+  accuracy: number | null;
+  epoch: number;
+  step: number;
+}
+
+/** One training run. */
+export interface TrainRunOptions {
+  config: TrainConfig;
+  train: FewShotSplit;
+  /** The val split; required when `config.validation.episodes` > 0. */
+  val?: FewShotSplit;
+  outDir: string;
+  /** Continue the run saved in `outDir` (its last checkpoint) instead of starting afresh. */
+  resume?: boolean;
+  /** Aborting saves a checkpoint after the current step and returns with `stopped: true`. */
+  signal?: AbortSignal;
+  progress?: TrainProgress;
+  backend?: { name: string; threads: number };
+  /** Called after every completed step (before any checkpoint of that step). */
+  onStep?: (step: number) => void;
+}
+
+/** What a run did. */
+export interface TrainSummary {
+  steps: number;
+  totalSteps: number;
+  /** true when stopped early by the abort signal. */
+  stopped: boolean;
+  /** Best validation accuracy (percent; null without validation: the last epoch counts as best). */
+  best: BestModel | null;
+  /** Seconds spent training in this session (validation excluded). */
+  trainSeconds: number;
+  imagesPerSecond: number;
+  microBatch: number;
+  files: { config: string; log: string; last: string; best: string; summary: string };
+}
+
+/** Everything that changes while training, and is saved in the checkpoint. */
+interface RunState {
+  step: number;
+  episodeRng: Rng;
+  augmentRng: Rng;
+  best: BestModel | null;
+}
+
+/** The model pieces of a run. */
+interface RunModel {
+  backbone: Backbone;
+  head: Head;
+  transform: LabelTransform;
+  normalization: ChannelStats;
+}
+
+/** Throws one-line UsageErrors for combinations that cannot train (checked before any work). */
+export function checkTrainSetup(config: TrainConfig, train: FewShotSplit, val?: FewShotSplit): void {
+  if (train.dataset !== config.dataset || train.split !== 'train') {
+    throw new UsageError(`the training split must be ${config.dataset}/train, found ${train.dataset}/${train.split}`);
+  }
+  createHead(config.head, config.headOptions).dispose();
+  checkHeadWays(config.head, config.ways);
+  getLabelTransform(config.transform).check([1, train.height, train.width, train.channels]);
+  const shape = { ways: config.ways, shots: config.shots, queries: config.queries };
+  createEpisodeSampler(train.classes.map((c) => c.count), shape, train.classes.map((c) => c.name));
+  if (config.validation.episodes > 0) {
+    if (!val) throw new UsageError('validation needs the val split (or set validation.episodes to 0)');
+    const { ways, shots, queries } = config.validation;
+    checkHeadWays(config.head, ways);
+    createEpisodeSampler(val.classes.map((c) => c.count), { ways, shots, queries }, val.classes.map((c) => c.name));
+    if (val.height !== train.height || val.width !== train.width || val.channels !== train.channels) {
+      throw new UsageError(`train and val images differ in size (${train.height}x${train.width} vs ${val.height}x${val.width}); prepare both at one size`);
+    }
+  }
+}
+
+/** Creates `dir` if needed and checks that files can be written there. */
+async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+    const probe = join(dir, `.write-test-${process.pid}`);
+    await writeFile(probe, '');
+    await rm(probe);
+  } catch {
+    throw new UsageError(`output folder ${dir} cannot be created or written to; choose another --out`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The dataset's normalisation constants, measured on the train split when none are known. */
+function normalizationOf(config: TrainConfig, train: FewShotSplit): ChannelStats {
+  const known = DATASET_NORMALIZATION[config.dataset];
+  if (known) return known;
+  function* images() {
+    for (let c = 0; c < train.classes.length; c++) for (let i = 0; i < train.classes[c]!.count; i++) yield train.image(c, i);
+  }
+  return measureChannelStats(images(), train.channels);
+}
+
+function augmentationOf(config: TrainConfig, size: number): AugmentationOptions | undefined {
+  if (config.augmentation === 'none') return undefined;
+  return config.augmentation === 'recipe' ? recipeAugmentation(size) : config.augmentation;
+}
+
+/** Named trained variables: the backbone's own names and `head/<i>`. */
+function namedParams(model: RunModel): Record<string, tf.Variable> {
+  const params: Record<string, tf.Variable> = { ...model.backbone.trainable };
+  model.head.variables.forEach((v, i) => (params[`head/${i}`] = v));
+  return params;
+}
+
+function bundle(config: TrainConfig, model: RunModel, split: FewShotSplit, info: JsonValue): TrainedModel {
+  return {
+    ...model,
+    headName: config.head,
+    headOptions: config.headOptions,
+    dataset: config.dataset,
+    imageSize: { height: split.height, width: split.width, channels: split.channels },
+    info,
+  };
+}
+
+/** A fresh model from the config (backbone seeded with `backboneOptions.seed`, else the run seed). */
+function freshModel(config: TrainConfig, train: FewShotSplit): RunModel {
+  const backbone = createBackbone({ seed: config.seed, inChannels: train.channels, ...config.backboneOptions, name: config.backbone });
+  return {
+    backbone,
+    head: createHead(config.head, config.headOptions),
+    transform: getLabelTransform(config.transform),
+    normalization: normalizationOf(config, train),
+  };
+}
+
+/** Changing these on resume does not change the numbers (or is needed to fit memory). */
+const RESUMABLE_CHANGES = new Set(['checkpointEvery', 'logEvery', 'heapBudgetMiB', 'microBatch']);
+
+/** Loads the run saved in `path`; the saved config must match `config` except harmless keys. */
+async function resumeFrom(path: string, config: TrainConfig, sgdFor: (model: RunModel) => Sgd): Promise<{ model: RunModel; sgd: Sgd; state: RunState }> {
+  if (!(await exists(path))) throw new UsageError(`--resume: no checkpoint ${path}; start the run without --resume`);
+  const loaded = await loadModel(path);
+  const model: RunModel = { backbone: loaded.backbone, head: loaded.head, transform: loaded.transform, normalization: loaded.normalization };
+  let sgd: Sgd | undefined;
+  try {
+    const saved = loaded.extra['train/config'] as unknown as TrainConfig | undefined;
+    if (!saved) throw new UsageError(`--resume: ${path} holds no training state (it is a finished model, not a run checkpoint)`);
+    const differences = configDifferences(saved, config).filter((k) => !RESUMABLE_CHANGES.has(k));
+    if (differences.length > 0) {
+      throw new UsageError(`--resume: the run in ${path} was started with different ${differences.join(', ')}; use the same settings or another --out`);
+    }
+    sgd = sgdFor(model);
+    sgd.restore(loaded.optimizer);
+    const state: RunState = {
+      step: loaded.extra['train/step'] as number,
+      episodeRng: createRng(0, loaded.extra['train/episodeRng'] as object),
+      augmentRng: createRng(0, loaded.extra['train/augmentRng'] as object),
+      best: (loaded.extra['train/best'] as RunState['best']) ?? null,
+    };
+    disposeRecord(loaded.optimizer);
+    disposeRecord(loaded.extra);
+    return { model, sgd, state };
+  } catch (error) {
+    sgd?.dispose();
+    disposeLoadedModel(loaded);
+    throw error;
+  }
+}
+
+/** Validation episodes: the same seeded set every epoch (and after a resume). */
+function validationManifest(config: TrainConfig, val: FewShotSplit): EpisodeManifest {
+  const { episodes: count, ways, shots, queries } = config.validation;
+  return makeManifest(val, { ways, shots, queries, count, seed: config.seed + 1 });
+}
+
+/** Runs (or resumes) a training run; see TRAIN_FILES for what it writes. */
+export async function trainRun(options: TrainRunOptions): Promise<TrainSummary> {
+  const { config, train, val, outDir } = options;
+  const progress = options.progress ?? SILENT_PROGRESS;
+  checkTrainSetup(config, train, val);
+  await ensureWritableDir(outDir);
+  const files = Object.fromEntries(Object.entries(TRAIN_FILES).map(([k, f]) => [k, join(outDir, f)])) as TrainSummary['files'];
+  if (!options.resume && (await exists(files.last))) {
+    throw new UsageError(`${outDir} already holds a training run (${TRAIN_FILES.last}); pass --resume to continue it or choose another --out`);
+  }
+  const sgdFor = (model: RunModel) => new Sgd(namedParams(model), config);
+  const resumed = options.resume ? await resumeFrom(files.last, config, sgdFor) : undefined;
+  const model = resumed?.model ?? freshModel(config, train);
+  const sgd = resumed?.sgd ?? sgdFor(model);
+  const state: RunState = resumed?.state ?? {
+    step: 0,
+    episodeRng: createRng(`${config.seed}:episodes`),
+    augmentRng: createRng(`${config.seed}:augment`),
+    best: null,
+  };
+  try {
+    return await runLoop(options, files, model, sgd, state, progress);
+  } finally {
+    sgd.dispose();
+    model.backbone.dispose();
+    model.head.dispose();
+    progress.end();
+  }
+}
+
+async function runLoop(
+  options: TrainRunOptions,
+  files: TrainSummary['files'],
+  model: RunModel,
+  sgd: Sgd,
+  state: RunState,
+  progress: TrainProgress,
+): Promise<TrainSummary> {
+  const { config, train } = options;
+  const totalSteps = config.epochs * config.batchesPerEpoch;
+  const microBatch = config.microBatch || microBatchForBudget(model.backbone.config, train.height, train.width, config.heapBudgetMiB);
+  const lifted = liftHead(model.head, model.transform.count);
+  const augmentation = augmentationOf(config, train.height);
+  const sampler: EpisodeSampler = createEpisodeSampler(train.classes.map((c) => c.count), config);
+  const manifest = config.validation.episodes > 0 ? validationManifest(config, options.val!) : undefined;
+  const ctx: StepContext = {
+    split: train,
+    backbone: model.backbone,
+    head: lifted,
+    transform: model.transform,
+    normalization: model.normalization,
+    ...(augmentation ? { augmentation } : {}),
+    augmentRng: state.augmentRng,
+    labelSmoothing: config.labelSmoothing,
+    microBatch,
+    params: namedParams(model),
+  };
+  const log = new TrainLog(files.log);
+  await log.start(options.resume ? state.step : undefined);
+  await writeFileAtomic(files.config, `${JSON.stringify(config, null, 2)}\n`);
+  const startStep = state.step;
+  await log.write({ event: options.resume ? 'resume' : 'start', step: state.step, totalSteps, microBatch, backend: options.backend ?? null });
+  if (options.resume) progress.note(`resumed ${files.last} at step ${state.step}/${totalSteps}`);
+
+  const info = (): JsonValue => ({ trainConfig: config as unknown as JsonValue, step: state.step, best: state.best as JsonValue });
+  const checkpoint = async () => {
+    await saveModel(files.last, bundle(config, model, train, info()), {
+      optimizer: sgd.state(),
+      extra: {
+        'train/step': state.step,
+        'train/config': config as unknown as JsonValue,
+        'train/episodeRng': state.episodeRng.state() as JsonValue,
+        'train/augmentRng': state.augmentRng.state() as JsonValue,
+        'train/best': state.best as JsonValue,
+      },
+    });
+  };
+
+  let trainSeconds = 0;
+  let images = 0;
+  let stopped = false;
+  while (state.step < totalSteps) {
+    const epoch = Math.floor(state.step / config.batchesPerEpoch) + 1;
+    const lr = learningRateAt(config.lrSchedule, epoch);
+    const started = performance.now();
+    const episodes = Array.from({ length: config.episodesPerBatch }, () => sampler(state.episodeRng));
+    const result = stepGradients(ctx, episodes);
+    try {
+      if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNormSquared)) {
+        const what = Number.isFinite(result.loss) ? `gradient norm became ${Math.sqrt(result.gradNormSquared)}` : `loss became ${result.loss}`;
+        const kept = (await exists(files.last)) ? `the last good checkpoint is ${files.last}` : 'no checkpoint was saved yet';
+        await log.write({ event: 'diverged', step: state.step + 1, loss: result.loss, lr });
+        throw new TrainingDivergedError(`training diverged at step ${state.step + 1} (epoch ${epoch}, lr ${lr}): ${what}; ${kept}; lower the learning rate (lrSchedule) and start again`);
+      }
+      sgd.step(result.grads, lr);
+    } finally {
+      for (const g of Object.values(result.grads)) g.dispose();
+    }
+    assertWasmHeapHealthy();
+    state.step++;
+    const seconds = (performance.now() - started) / 1000;
+    trainSeconds += seconds;
+    images += result.images;
+    const imagesPerSecond = images / trainSeconds;
+    const etaSeconds = ((totalSteps - state.step) * trainSeconds) / (state.step - startStep);
+    progress.step({ step: state.step, totalSteps, epoch, epochs: config.epochs, lr, loss: result.loss, accuracy: result.accuracy, imagesPerSecond, etaSeconds });
+    if (state.step % config.logEvery === 0 || state.step === totalSteps) {
+      await log.write({ event: 'step', step: state.step, epoch, lr, loss: result.loss, accuracy: result.accuracy, images: result.images, passes: result.passes, seconds, imagesPerSecond });
+    }
+    options.onStep?.(state.step);
+    const epochEnd = state.step % config.batchesPerEpoch === 0;
+    if (epochEnd) await validateEpoch(options, files, model, manifest, state, epoch, progress, log, () => bundle(config, model, train, info()));
+    if (epochEnd || state.step % config.checkpointEvery === 0 || options.signal?.aborted) {
+      await checkpoint();
+      await log.write({ event: 'checkpoint', step: state.step, file: files.last });
+    }
+    if (options.signal?.aborted && state.step < totalSteps) {
+      stopped = true;
+      progress.note(`stopped at step ${state.step}/${totalSteps}; continue with --resume (checkpoint ${files.last})`);
+      break;
+    }
+  }
+  const summary: TrainSummary = {
+    steps: state.step,
+    totalSteps,
+    stopped,
+    best: state.best,
+    trainSeconds,
+    imagesPerSecond: trainSeconds > 0 ? images / trainSeconds : 0,
+    microBatch,
+    files,
+  };
+  await log.write({ event: stopped ? 'stopped' : 'end', step: state.step, best: state.best, trainSeconds });
+  await writeFileAtomic(files.summary, `${JSON.stringify({ ...summary, backend: options.backend ?? null }, null, 2)}\n`);
+  return summary;
+}
+
+/** Validates after an epoch; saves `best.jsm` when the accuracy improves (or always without validation). */
+async function validateEpoch(
+  options: TrainRunOptions,
+  files: TrainSummary['files'],
+  model: RunModel,
+  manifest: EpisodeManifest | undefined,
+  state: RunState,
+  epoch: number,
+  progress: TrainProgress,
+  log: TrainLog,
+  trained: () => TrainedModel,
+): Promise<void> {
+  if (!manifest) {
+    state.best = { accuracy: null, epoch, step: state.step };
+    await saveModel(files.best, trained());
+    return;
+  }
+  const results = await evaluate({ model, split: options.val!, manifest });
+  const single = summarizeAccuracies(results.accuracy.single);
+  const aggregated = summarizeAccuracies(results.accuracy.aggregated);
+  const score = model.transform.count > 1 ? aggregated : single;
+  const best = state.best === null || score.mean > (state.best.accuracy ?? -Infinity);
+  if (best) {
+    state.best = { accuracy: score.mean, epoch, step: state.step };
+    await saveModel(files.best, trained());
+  }
+  await log.write({
+    event: 'validation',
+    step: state.step,
+    epoch,
+    episodes: results.count,
+    single: { mean: single.mean, ci95: single.ci95 },
+    aggregated: { mean: aggregated.mean, ci95: aggregated.ci95 },
+    seconds: results.timing.totalSeconds,
+    best,
+  });
+  progress.validation({ epoch, accuracy: score.mean, ci95: score.ci95, best });
+}
