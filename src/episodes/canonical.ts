@@ -27,6 +27,9 @@ function checkShots(shots: number): CanonicalShots {
 
 /** The canonical K-shot manifest of a test split description (sampled from seed 0). */
 export function canonicalManifest(description: SplitDescription, shots: number): EpisodeManifest {
+  if (description.split !== 'test') {
+    throw new UsageError(`canonical manifests are for test splits, not '${description.dataset}/${description.split}'`);
+  }
   return makeManifest(description, { ...CANONICAL_SETTINGS, shots: checkShots(shots) });
 }
 

@@ -20,6 +20,7 @@ test('canonical manifest paths follow episodes/<dataset>/test-5way-<K>shot.json'
   t.is(canonicalManifestPath('cifar-fs', 5, 'episodes'), join('episodes', 'cifar-fs', 'test-5way-5shot.json'));
   t.is(canonicalManifestPath('synthetic', 1), join(PACKAGE_EPISODES_DIR, 'synthetic', 'test-5way-1shot.json'));
   t.throws(() => canonicalManifestPath('synthetic', 2), { instanceOf: UsageError, message: /canonical manifests exist for 1 and 5 shots, not 2/ });
+  t.throws(() => canonicalManifest(describeSynthetic('val'), 1), { instanceOf: UsageError, message: /canonical manifests are for test splits, not 'synthetic\/val'/ });
 });
 
 for (const shots of [1, 5]) {

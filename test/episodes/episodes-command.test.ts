@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/run.js';
 import episodes from '../../src/cli/commands/episodes.js';
+import { registerDataset } from '../../src/data/registry.js';
+import { readManifest } from '../../src/episodes/index.js';
 
 interface Run {
   code: number;
@@ -61,6 +63,21 @@ test('make twice -> identical bytes; verify passes; show summarises; a hand edit
     t.is(failed.code, 1);
     t.is(failed.stdout, '');
     t.regex(failed.stderr, /^jointshot: .*edited\.json: (sha256 mismatch|episode 0 class '[^']+': image \d+ is used twice)[^\n]*\n$/);
+
+    // A dataset with two classes too small for 1 + 15: they are left out, and make says so.
+    const sizes = [30, 10, 30, 30, 12, 30, 30];
+    registerDataset({
+      name: 'uneven-test',
+      description: 'test fixture',
+      describe: (split) => ({ dataset: 'uneven-test', split, classes: sizes.map((count, i) => ({ name: `k${i}`, count })) }),
+      load: () => Promise.reject(new Error('no pixels')),
+    });
+    const uneven = join(dir, 'uneven.json');
+    const skipped = await jointshot(['episodes', 'make', '--dataset', 'uneven-test', '--count', '50', '--out', uneven]);
+    t.is(skipped.code, 0, skipped.stderr);
+    t.is(skipped.stderr, 'note: 2 of 7 classes have fewer than 16 images and are left out of the draw\n');
+    const used = new Set((await readManifest(uneven)).episodes.flatMap((e) => e.classes));
+    t.deepEqual([...used].sort(), [0, 2, 3, 5, 6]);
 
     const impossible = await jointshot(['episodes', 'make', '--ways', '21', '--out', join(dir, 'x.json')]);
     t.is(impossible.code, 2);
