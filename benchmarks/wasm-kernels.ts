@@ -1,9 +1,11 @@
 /**
  * wasm backend kernels: stock tfjs-backend-wasm vs jointshot's, on 1 and 2 threads, plus a Conv-4
- * 32x32 training step. Not a test. Timings are medians after one warm-up run.
+ * 32x32 training step. Not a test. Timings are medians after one warm-up run: wall-clock ms and
+ * the process CPU ms of that run (all threads; on a busy machine wall > cpu / threads).
  * Usage: npx tsx benchmarks/wasm-kernels.ts [--threads 1,2] [--reps 3] [--batch 80] [--no-train]
  *   [--profile]   (top kernels of one jointshot training step)
  */
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
@@ -29,26 +31,35 @@ const { values } = parseArgs({
 const reps = Number(values.reps);
 const batch = Number(values.batch);
 
-/** Median ms of `body` over `reps` runs after one warm-up (a single run when the warm-up took > 2 s). */
-function timeMs(body: () => void): number {
+/** Wall-clock and process CPU time (all threads) of one run, in ms. */
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/** Median timing of `body` over `reps` runs after one warm-up (a single run when the warm-up took > 2 s). */
+function timeMs(body: () => void): Timing {
   const w0 = performance.now();
   body();
   const warm = performance.now() - w0;
   const runs = warm > 2000 ? 1 : reps;
-  const times: number[] = [];
+  const times: Timing[] = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     body();
-    times.push(performance.now() - t0);
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    times.push({ wall, cpu: (c.user + c.system) / 1000 });
   }
-  times.sort((a, b) => a - b);
+  times.sort((a, b) => a.wall - b.wall);
   return times[Math.floor(times.length / 2)]!;
 }
 
 type Inputs = Record<string, tf.Tensor>;
 
 /** Times one kernel implementation called directly on the backend (no autograd, no registry). */
-function timeKernel(config: tf.KernelConfig | undefined, inputs: Inputs, attrs: Record<string, unknown>): number | undefined {
+function timeKernel(config: tf.KernelConfig | undefined, inputs: Inputs, attrs: Record<string, unknown>): Timing | undefined {
   if (!config) return undefined;
   const backend = tf.backend() as BackendWasm;
   return timeMs(() => {
@@ -92,10 +103,10 @@ const CASES: KernelCase[] = [
   },
 ];
 
-const fmt = (ms: number | undefined) => (ms === undefined ? 'missing' : `${ms.toFixed(1)} ms`);
+const fmt = (t: Timing | undefined) => (t === undefined ? 'missing' : `${t.wall.toFixed(1)} ms (cpu ${t.cpu.toFixed(0)})`);
 
 /** One Conv-4 training step (forward, loss, backward, SGD) per call; ms per step. */
-async function conv4StepMs(): Promise<number> {
+async function conv4StepMs(): Promise<Timing> {
   const backbone = createBackbone({ name: 'conv4', seed: 1 });
   const x = tf.randomUniform([batch, 32, 32, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
   const optimizer = tf.train.momentum(0.01, 0.9, true);
@@ -112,12 +123,12 @@ async function conv4StepMs(): Promise<number> {
     const top = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8);
     console.log(`  profile (one step): ${top.map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(', ')} (ms)`);
   }
-  const ms = timeMs(step);
+  const timing = timeMs(step);
   assertWasmHeapHealthy();
   optimizer.dispose();
   x.dispose();
   backbone.dispose();
-  return ms;
+  return timing;
 }
 
 /** Runs `body` with the stock wasm kernels for `names` registered instead of jointshot's. */
@@ -137,7 +148,7 @@ async function withStock<T>(names: string[], body: () => Promise<T>): Promise<T>
   }
 }
 
-console.log(`wasm kernels benchmark (${new Date().toISOString()}), batch ${batch}, median of ${reps} after 1 warm-up`);
+console.log(`wasm kernels benchmark (${new Date().toISOString()}), batch ${batch}, median of ${reps} after 1 warm-up, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 for (const threads of values.threads!.split(',').map(Number)) {
   shutdownBackend();
   await setupWasm({ threads });
@@ -149,13 +160,13 @@ for (const threads of values.threads!.split(',').map(Number)) {
     const stock = c.kernel === 'Conv2DBackpropFilter' ? undefined : timeKernel(stockKernel(c.kernel), inputs, c.attrs);
     const ours = timeKernel(tf.getKernel(c.kernel, 'wasm'), inputs, c.attrs);
     Object.values(inputs).forEach((t) => t.dispose());
-    console.log(`  ${c.label.padEnd(44)} stock ${fmt(stock).padStart(10)}   jointshot ${fmt(ours).padStart(10)}`);
+    console.log(`  ${c.label.padEnd(44)} stock ${fmt(stock).padStart(22)}   jointshot ${fmt(ours).padStart(22)}`);
   }
   if (!values['no-train']) {
     const before = await withStock(['Conv2DBackpropInput', 'BatchMatMul'], conv4StepMs);
-    console.log(`  Conv-4 32x32 train step, batch ${batch}, stock kernels + our backprop-filter: ${before.toFixed(0)} ms`);
+    console.log(`  Conv-4 32x32 train step, batch ${batch}, stock kernels + our backprop-filter: ${fmt(before)}`);
     const after = await conv4StepMs();
-    console.log(`  Conv-4 32x32 train step, batch ${batch}, jointshot kernels:                    ${after.toFixed(0)} ms (${((batch * 1000) / after).toFixed(1)} img/s)`);
+    console.log(`  Conv-4 32x32 train step, batch ${batch}, jointshot kernels:                    ${fmt(after)}, ${((batch * 1000) / after.wall).toFixed(1)} img/s`);
   }
   console.log(`  wasm heap ${(wasmHeapBytes() / 1024 ** 3).toFixed(2)} GiB`);
 }
