@@ -4,6 +4,7 @@ import backends from './backends.js';
 import data from './data.js';
 import episodes from './episodes.js';
 import evalCommand from './eval.js';
+import train from './train.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commands declare their own option types
 export const commands: CommandModule<any, any>[] = [
@@ -11,4 +12,5 @@ export const commands: CommandModule<any, any>[] = [
   data,
   episodes,
   evalCommand,
+  train,
 ];

@@ -1,0 +1,140 @@
+/**
+ * `jointshot train`: episodic training from a preset, a JSON config file and flags (merged in the
+ * order defaults < preset < config file < flags); writes config.json, train-log.jsonl, last.jsm
+ * (resumable) and best.jsm into --out. Heavy modules are imported inside the handler.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import type { TrainConfig } from '../../train/config.js';
+import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+
+interface TrainArgs extends Omit<GlobalArgs, 'seed'> {
+  /** Re-declared without a default, so that a preset's or config file's seed is kept unless given. */
+  seed?: number;
+  dataset?: string;
+  backbone?: string;
+  head?: string;
+  transform?: string;
+  ways?: number;
+  shots?: number;
+  queries?: number;
+  epochs?: number;
+  batchesPerEpoch?: number;
+  episodesPerBatch?: number;
+  labelSmoothing?: number;
+  augmentation?: 'recipe' | 'none';
+  valEpisodes?: number;
+  microBatch?: number;
+  checkpointEvery?: number;
+  preset?: string;
+  config?: string;
+  out: string;
+  resume: boolean;
+}
+
+/** The flag layer: only flags given on the command line (undefined ones do not override). */
+export function flagLayer(argv: TrainArgs): Partial<TrainConfig> {
+  const layer: Partial<TrainConfig> = {
+    dataset: argv.dataset,
+    backbone: argv.backbone,
+    head: argv.head,
+    transform: argv.transform,
+    ways: argv.ways,
+    shots: argv.shots,
+    queries: argv.queries,
+    epochs: argv.epochs,
+    batchesPerEpoch: argv.batchesPerEpoch,
+    episodesPerBatch: argv.episodesPerBatch,
+    labelSmoothing: argv.labelSmoothing,
+    augmentation: argv.augmentation,
+    microBatch: argv.microBatch,
+    checkpointEvery: argv.checkpointEvery,
+    seed: argv.seed,
+  };
+  if (argv.valEpisodes !== undefined) layer.validation = { episodes: argv.valEpisodes } as TrainConfig['validation'];
+  return layer;
+}
+
+function describeRun(config: TrainConfig): string {
+  const steps = config.epochs * config.batchesPerEpoch;
+  return (
+    `training ${config.backbone} + ${config.head} (transform ${config.transform}) on ${config.dataset}: ` +
+    `${config.ways}-way ${config.shots}-shot ${config.queries} queries, ${config.epochs} epochs x ${config.batchesPerEpoch} batches x ` +
+    `${config.episodesPerBatch} episodes = ${steps * config.episodesPerBatch} episodes, seed ${config.seed}`
+  );
+}
+
+const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
+  command: 'train',
+  describe: 'train a backbone + head episodically (SGD Nesterov, step schedule, optional SLA label transformation)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('seed', { type: 'number', describe: 'seed of the run: episodes, augmentation, validation set, weights (default 0)' })
+      .option('preset', { type: 'string', describe: 'start from a preset: quick (synthetic smoke run), cpu-real (tiny-imagenet-fs 32x32)' })
+      .option('config', { type: 'string', describe: 'JSON file of training options (see docs/training.md); overrides the preset' })
+      .option('dataset', { type: 'string', describe: 'dataset name (default synthetic)' })
+      .option('backbone', { type: 'string', describe: 'conv4 or resnet12 (default conv4)' })
+      .option('head', { type: 'string', describe: 'protonet, ridge or svm (default protonet)' })
+      .option('transform', { type: 'string', describe: 'label transformation set: none, rotation, colorperm, ... (default none)' })
+      .option('ways', { type: 'number', describe: 'classes per training episode (default 5)' })
+      .option('shots', { type: 'number', describe: 'support images per class (default 5)' })
+      .option('queries', { type: 'number', describe: 'query images per class (default 6)' })
+      .option('epochs', { type: 'number', describe: 'epochs (default 60)' })
+      .option('batches-per-epoch', { type: 'number', describe: 'optimizer steps per epoch (default 1000)' })
+      .option('episodes-per-batch', { type: 'number', describe: 'episodes per optimizer step (default 8)' })
+      .option('label-smoothing', { type: 'number', describe: 'label smoothing of the joint cross-entropy (default 0)' })
+      .option('augmentation', { type: 'string', choices: ['recipe', 'none'] as const, describe: 'training augmentation (default recipe)' })
+      .option('val-episodes', { type: 'number', describe: 'validation episodes after each epoch, 0 = none' })
+      .option('micro-batch', { type: 'number', describe: 'images (with copies) per forward/backward pass; default from the heap budget' })
+      .option('checkpoint-every', { type: 'number', describe: 'steps between resumable checkpoints' })
+      .option('out', { type: 'string', demandOption: true, describe: 'folder for config.json, train-log.jsonl, last.jsm, best.jsm' })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue the run saved in --out exactly where it stopped' }) as unknown as Argv<TrainArgs>,
+  handler: async (argv) => {
+    const { presetConfig, readConfigFile, resolveTrainConfig, trainRun, createProgress } = await import('../../train/index.js');
+    const layers: Partial<TrainConfig>[] = [];
+    if (argv.preset !== undefined) layers.push(presetConfig(argv.preset));
+    if (argv.config !== undefined) layers.push(await readConfigFile(argv.config));
+    layers.push(flagLayer(argv));
+    const config = resolveTrainConfig(...layers);
+    const { checkHeadWays } = await import('../../eval/model.js');
+    checkHeadWays(config.head, config.ways);
+    const backend = await startBackend(argv);
+    const { getDataset, registerPreparedDatasets } = await import('../../data/index.js');
+    const dataDir = resolveDataDir(argv);
+    await registerPreparedDatasets(dataDir);
+    const definition = getDataset(config.dataset);
+    const train = await definition.load('train', { dataDir });
+    const val = config.validation.episodes > 0 ? await definition.load('val', { dataDir }) : undefined;
+    process.stderr.write(`${describeRun(config)}\n`);
+    const controller = new AbortController();
+    const onSigint = () => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write('\ninterrupt: saving a checkpoint after this step (press Ctrl-C again to quit now)\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const summary = await trainRun({
+        config,
+        train,
+        ...(val ? { val } : {}),
+        outDir: argv.out,
+        resume: argv.resume,
+        signal: controller.signal,
+        progress: createProgress(process.stderr, Math.max(1, Math.round(config.batchesPerEpoch / 10))),
+        backend: { name: backend.name, threads: backend.threads },
+      });
+      const best = summary.best?.accuracy != null ? `best validation ${summary.best.accuracy.toFixed(2)}% after epoch ${summary.best.epoch}` : 'no validation';
+      emit(
+        argv,
+        summary,
+        `${summary.stopped ? 'stopped' : 'finished'} at step ${summary.steps}/${summary.totalSteps} ` +
+          `(${summary.trainSeconds.toFixed(1)} s training, ${summary.imagesPerSecond.toFixed(1)} img/s, micro-batch ${summary.microBatch}); ` +
+          `${best}; model ${summary.files.best}`,
+      );
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};
+
+export default trainCommand;
