@@ -33,6 +33,20 @@ export async function probeImage(input: string | Buffer, label: string): Promise
  * resized down, grayscale is repeated to RGB. `label` names the image in errors.
  */
 export async function decodeImage(input: string | Buffer, size: ImageSize, label: string, maxPixels = MAX_IMAGE_PIXELS): Promise<Uint8Array> {
+  // Fast path (most dataset images): already RGB at the target size, one libvips call.
+  const direct = await sharp(input, { limitInputPixels: maxPixels, failOn: 'error' })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch(() => undefined);
+  const bytes = size.width * size.height * 3;
+  if (direct && direct.info.width === size.width && direct.info.height === size.height && direct.info.channels === 3 && direct.data.length === bytes) {
+    return new Uint8Array(direct.data.buffer, direct.data.byteOffset, direct.data.byteLength);
+  }
+  return decodeChecked(input, size, label, maxPixels);
+}
+
+/** The careful path: reads the header first, then refuses, converts or resizes as needed. */
+async function decodeChecked(input: string | Buffer, size: ImageSize, label: string, maxPixels: number): Promise<Uint8Array> {
   const meta = await probeImage(input, label);
   if (meta.width * meta.height > maxPixels) {
     throw new DataError(`${label}: refused: the image claims ${meta.width}x${meta.height} pixels, over the ${maxPixels}-pixel limit (decompression bomb?)`);

@@ -85,3 +85,12 @@ test('mapOrdered keeps input order with bounded parallelism', async (t) => {
   t.deepEqual(out, [50, 10, 40, 20, 30]);
   t.is(most, 2);
 });
+
+test('a 16-bit PNG at the target size is stored as 8-bit RGB', async (t) => {
+  const raw = Buffer.alloc(4 * 4 * 3 * 2, 0xff);
+  const png16 = await sharp(raw, { raw: { width: 4, height: 4, channels: 3 } }).toColourspace('rgb16').png().toBuffer();
+  const meta = await sharp(png16).metadata();
+  t.is(meta.depth, 'ushort');
+  const pixels = await decodeImage(png16, { height: 4, width: 4 }, 'deep.png');
+  t.is(pixels.length, 48);
+});
