@@ -24,5 +24,5 @@ export {
   type ResultsSummary,
 } from './report.js';
 export { writeEvalOutputs, writeFileAtomic, type EvalOutputFiles } from './output.js';
-export { headSpec, scoreEpisodesInWorkers, type WorkerPoolOptions } from './parallel.js';
+export { defaultWorkers, headSpec, scoreEpisodesInWorkers, type WorkerPoolOptions } from './parallel.js';
 export type { HeadSpec } from './worker-protocol.js';

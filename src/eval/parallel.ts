@@ -3,6 +3,7 @@
  * chunks, no copy), each rebuilds the head from its spec and pulls batches of episodes from a queue.
  * Worth it when head solves run in JS (the svm head); the embedding pass is threaded by wasm itself.
  */
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Episode } from '../episodes/sampler.js';
 import { DataError, JointshotError, UsageError } from '../errors.js';
@@ -13,6 +14,18 @@ import type { FromWorker, HeadSpec, ToWorker } from './worker-protocol.js';
 
 /** Episodes per work item: small enough for balance and progress, big enough to amortise messages. */
 const BATCH = 8;
+
+/** Heads whose solve runs in plain JS (one core) rather than in threaded tf kernels. */
+const JS_SOLVER_HEADS = new Set(['svm']);
+
+/**
+ * Head-phase threads when none are asked for: min(2, cores) for heads solved in JS (svm) over at
+ * least 100 episodes, else 1. Measured (docs/evaluation.md): svm gains ~1.7x on 2 workers; protonet
+ * and ridge, whose tf ops already use wasm's 2 threads, lose to the workers' start-up and copies.
+ */
+export function defaultWorkers(head: string, episodes: number, cores: number = os.availableParallelism()): number {
+  return JS_SOLVER_HEADS.has(head) && episodes >= 100 ? Math.max(1, Math.min(2, cores)) : 1;
+}
 
 /** The spec a worker needs to rebuild `head` (registry name and options) with its current variables. */
 export function headSpec(head: Head, name: string, options: Record<string, unknown>): HeadSpec {

@@ -102,6 +102,7 @@ test.serial('jointshot eval: sampled and manifest episodes, outputs, and one-lin
       [[...base, '--manifest', manifestFile, '--shots', '5', ...out], 2, /--shots cannot be combined with --manifest/],
       [['eval', '--dataset', 'synthetic', '--episodes', '2', ...out], 2, /missing --checkpoint FILE/],
       [[...base, '--episodes', '0', ...out], 2, /--episodes must be a positive integer, found 0/],
+      [[...base, '--episodes', '2', '--workers', '0', ...out], 2, /--workers must be a positive integer, found 0/],
       [[...base, '--manifest', otherFile, ...out], 1, /manifest is for dataset 'cifar-fs', not 'synthetic'/],
       [['eval', '--backend', 'cpu', '--checkpoint', join(dir, 'missing.ck'), '--dataset', 'synthetic', '--episodes', '2', ...small, ...out], 1, /cannot read checkpoint .*missing\.ck/],
       [[...base, '--episodes', '2', '--head', 'knn', ...out], 2, /unknown head 'knn'/],

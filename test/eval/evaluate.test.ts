@@ -3,6 +3,7 @@ import { DataError, UsageError } from '../../src/errors.js';
 import { makeManifest } from '../../src/episodes/index.js';
 import {
   buildEmbeddingCache,
+  defaultWorkers,
   embedEpisodeNaive,
   evaluate,
   gatherEpisode,
@@ -171,4 +172,13 @@ test.serial('head phase on 2 worker threads gives the same per-episode accuracie
   } finally {
     disposeModel(model);
   }
+});
+
+test('default head-phase threads: 2 only for JS-solved heads over many episodes on 2+ cores', (t) => {
+  t.is(defaultWorkers('svm', 1000, 2), 2);
+  t.is(defaultWorkers('svm', 1000, 8), 2);
+  t.is(defaultWorkers('svm', 1000, 1), 1);
+  t.is(defaultWorkers('svm', 50, 2), 1);
+  t.is(defaultWorkers('protonet', 1000, 2), 1);
+  t.is(defaultWorkers('ridge', 1000, 2), 1);
 });

@@ -20,7 +20,7 @@ interface EvalArgs extends GlobalArgs {
   head?: string;
   transform?: string;
   batchSize?: number;
-  workers: number;
+  workers?: number;
   out: string;
 }
 
@@ -41,7 +41,9 @@ export function checkEvalFlags(argv: EvalArgs): void {
   if (argv.episodes !== undefined && (!Number.isSafeInteger(argv.episodes) || argv.episodes < 1)) {
     throw new UsageError(`--episodes must be a positive integer, found ${argv.episodes}`);
   }
-  if (!Number.isSafeInteger(argv.workers) || argv.workers < 1) throw new UsageError(`--workers must be a positive integer, found ${argv.workers}`);
+  if (argv.workers !== undefined && (!Number.isSafeInteger(argv.workers) || argv.workers < 1)) {
+    throw new UsageError(`--workers must be a positive integer, found ${argv.workers}`);
+  }
   if (argv.batchSize !== undefined && (!Number.isSafeInteger(argv.batchSize) || argv.batchSize < 1)) {
     throw new UsageError(`--batch-size must be a positive integer, found ${argv.batchSize}`);
   }
@@ -92,7 +94,10 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       .option('head', { type: 'string', describe: 'bare backbone checkpoints only: head to use (protonet, ridge, svm; default protonet)' })
       .option('transform', { type: 'string', describe: 'bare backbone checkpoints only: label transformation set (none, rotation, ...; default none)' })
       .option('batch-size', { type: 'number', describe: 'images per embedding forward pass before the M copies (default: sized from the image size)' })
-      .option('workers', { type: 'number', default: 1, describe: 'threads for the head solves (worker threads share the embedding cache); see docs/evaluation.md' })
+      .option('workers', {
+        type: 'number',
+        describe: 'threads for the head solves (worker threads share the embedding cache; default: 2 for svm over >= 100 episodes, else 1)',
+      })
       .option('out', { type: 'string', demandOption: true, describe: 'folder for results.json, report.json and report.md' }) as unknown as Argv<EvalArgs>,
   handler: async (argv) => {
     checkEvalFlags(argv);
@@ -138,7 +143,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         ...(argv.manifest !== undefined ? { manifestFile: argv.manifest } : {}),
         ...(argv.batchSize !== undefined ? { batchSize: argv.batchSize } : {}),
         backend: { name: backend.name, threads: backend.threads },
-        workers: argv.workers,
+        workers: argv.workers ?? evaluation.defaultWorkers(headName, manifest.count),
         onProgress: progressLine(),
       });
       const files = await evaluation.writeEvalOutputs(argv.out, results);
