@@ -100,21 +100,54 @@ function sweep(p: Problem, alpha: Float64Array, f: Float64Array, z: Float64Array
   }
 }
 
+/** The dual objective 1/2 a^T Q a + p^T a from the gradient g = Q a + p. */
+function objectiveOf(p: Problem, alpha: Float64Array, g: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < p.n; i++) {
+    for (let m = 0; m < p.w; m++) {
+      const idx = i * p.w + m;
+      s += 0.5 * alpha[idx]! * (g[idx]! - (p.labels[i] === m ? 1 : 0));
+    }
+  }
+  return s;
+}
+
+/** Each support's block of `alpha` projected onto its feasible set {v <= u_i, sum v = 0}, in place. */
+function projectFeasible(p: Problem, alpha: Float64Array): void {
+  const { w } = p;
+  const u = new Float64Array(w);
+  const v = new Float64Array(w);
+  for (let i = 0; i < p.n; i++) {
+    for (let m = 0; m < w; m++) u[m] = bound(p, i, m);
+    projectCappedZeroSum(alpha.subarray(i * w, (i + 1) * w), u, v);
+    alpha.set(v, i * w);
+  }
+}
+
 /**
  * Primal-dual active-set refinement from a BCD iterate: solve with the active set fixed, then move
  * violated bounds into the active set and bounds with the wrong multiplier sign out of it.
- * Returns the exact solution when the active set settles, else undefined.
+ * Returns the exact solution when the active set settles (`solved`); otherwise the feasible
+ * projection of the best candidate when it beats the start (`better`), so that block-coordinate
+ * descent resumes from there and the method stays monotone.
  */
-function polish(p: Problem, start: Float64Array, tol: number, maxRounds: number, counter: { steps: number }, cache: BlockCache) {
+function polish(p: Problem, start: Float64Array, startObjective: number, tol: number, maxRounds: number, counter: { steps: number }, cache: BlockCache) {
   const { n, w } = p;
   let active = activeSetOf(p, start);
+  let better: { alpha: Float64Array; objective: number } | undefined;
+  const consider = (candidate: Float64Array) => {
+    const x = Float64Array.from(candidate);
+    projectFeasible(p, x);
+    const objective = objectiveOf(p, x, gradient(p, x, kernelTimesAlpha(p, x)));
+    if (objective < (better?.objective ?? startObjective)) better = { alpha: x, objective };
+  };
   for (let round = 0; round < maxRounds; round++) {
     counter.steps++;
     let cand: ReturnType<typeof newtonCandidate>;
     try {
       cand = newtonCandidate(p, active, cache);
     } catch {
-      return undefined; // singular reduced system: leave it to block-coordinate descent
+      break; // singular reduced system: leave it to block-coordinate descent
     }
     const g = gradient(p, cand.alpha, kernelTimesAlpha(p, cand.alpha));
     let changed = false;
@@ -126,28 +159,28 @@ function polish(p: Problem, start: Float64Array, tol: number, maxRounds: number,
       const nu = refM >= 0 ? -g[i * w + refM]! : 0;
       for (let m = 0; m < w; m++) {
         const idx = i * w + m;
-        const u = bound(p, i, m);
         if (active[idx]) {
           // multiplier lambda = -(g + nu) must be >= 0
           if (refM >= 0 && g[idx]! + nu > tol) {
             next[idx] = 0;
             changed = true;
           }
-        } else if (cand.alpha[idx]! > u) {
+        } else if (cand.alpha[idx]! > bound(p, i, m)) {
           next[idx] = 1;
-          cand.alpha[idx] = u;
           changed = true;
         }
       }
     }
     if (!changed) {
       const residual = residualOf(p, cand.alpha, g);
-      if (residual <= tol && infeasibility(p, cand.alpha) <= tol) return { alpha: cand.alpha, residual, red: cand.red };
-      return undefined;
+      if (residual <= tol && infeasibility(p, cand.alpha) <= tol) return { solved: { alpha: cand.alpha, residual, red: cand.red } };
+      consider(cand.alpha);
+      break;
     }
+    consider(cand.alpha);
     active = next;
   }
-  return undefined;
+  return { better: better?.alpha };
 }
 
 /**
@@ -175,12 +208,17 @@ export function solveSvmCs(k: ArrayLike<number>, labels: ArrayLike<number>, nWay
     if (residual <= o.tol * 1e-3) break; // BCD alone got there (tiny problems)
     if (sweeps === nextPolish || residual <= o.tol) {
       nextPolish *= 2;
-      const pol = polish(p, alpha, o.tol, 8, counter, cache);
-      if (pol) {
-        const sol: SolutionInternal = { alpha: pol.alpha, n, nWay: w, residual: pol.residual, sweeps, polished: true, reducedSize: pol.red.size, newtonSteps: counter.steps, problem: p, reduced: pol.red };
+      const pol = polish(p, alpha, objectiveOf(p, alpha, gradient(p, alpha, f)), o.tol, 8, counter, cache);
+      if (pol.solved) {
+        const { alpha: a, residual: r, red } = pol.solved;
+        const sol: SolutionInternal = { alpha: a, n, nWay: w, residual: r, sweeps, polished: true, reducedSize: red.size, newtonSteps: counter.steps, problem: p, reduced: red };
         return sol;
       }
       if (residual <= o.tol) break;
+      if (pol.better) {
+        alpha.set(pol.better);
+        f.set(kernelTimesAlpha(p, alpha));
+      }
     }
   }
   if (residual > o.tol) {
@@ -202,16 +240,7 @@ export function svmCsResidual(k: ArrayLike<number>, labels: ArrayLike<number>, n
 /** The dual objective 1/2 a^T Q a + p^T a (for tests and diagnostics). */
 export function svmCsObjective(k: ArrayLike<number>, labels: ArrayLike<number>, nWay: number, alpha: Float64Array, options: SvmCsOptions = {}): number {
   const p = problemOf(k, labels, nWay, resolved(options));
-  const g = gradient(p, alpha, kernelTimesAlpha(p, alpha));
-  let s = 0;
-  for (let i = 0; i < p.n; i++) {
-    for (let m = 0; m < p.w; m++) {
-      const idx = i * p.w + m;
-      const lin = p.labels[i] === m ? -1 : 0;
-      s += 0.5 * alpha[idx]! * (g[idx]! - lin) + lin * alpha[idx]!;
-    }
-  }
-  return s;
+  return objectiveOf(p, alpha, gradient(p, alpha, kernelTimesAlpha(p, alpha)));
 }
 
 /**
