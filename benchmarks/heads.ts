@@ -6,11 +6,14 @@
  *   [--dims 256,1600,2560] [--shots 1,5] [--batch 4] [--steps 5] [--warmup 2] [--seed 1]
  * With --batch B > 1 it also times B episodes through `batchLogits` (one batched call), per episode.
  * Times are wall clock and process CPU (user + system, all threads) per episode.
+ * --solver times only the structured svm solve + backward (Float64 JS, best of --steps, CPU) on
+ * the kernels of the lifted episodes (20-way, nS = 100) for each --dims.
  * Embeddings are synthetic ReLU features clustered by joint class (|N(0,1)| scale, so K_ii ~ d).
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
 import { batchLogits, createHead, type Head, type SvmHead } from '../src/heads/index.js';
+import { solveSvmCs, svmCsBackward } from '../src/solvers/index.js';
 import { tf } from '../src/tf.js';
 
 const { values } = parseArgs({
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     dims: { type: 'string', default: '256,1600,2560' },
     shots: { type: 'string', default: '1,5' },
     batch: { type: 'string', default: '4' },
+    solver: { type: 'boolean', default: false },
     steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     seed: { type: 'string', default: '1' },
@@ -94,6 +98,31 @@ function forwardBackward(head: Head, ep: Episode, nWay: number): void {
     ]);
     grads.forEach((g) => g.dataSync());
   });
+}
+
+/** Best-of-steps CPU ms of the svm solve + backward alone on one lifted episode's kernel. */
+function timeSolver(d: number): void {
+  const nWay = 20;
+  const ep = episode(nWay, 5, 1, d);
+  const k = tf.tidy(() => tf.matMul(ep.support, ep.support, false, true).dataSync());
+  const labels = ep.supportLabels.dataSync();
+  const g = new Float64Array(labels.length * nWay).fill(0.01);
+  let best = Infinity;
+  let sol = solveSvmCs(k, labels, nWay);
+  for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
+    sol = solveSvmCs(k, labels, nWay);
+    svmCsBackward(sol, g);
+    const c = process.cpuUsage(c0);
+    best = Math.min(best, (c.user + c.system) / 1000);
+  }
+  console.log(`d ${String(d).padStart(5)}  svm solve+backward only (20-way, nS 100): best ${best.toFixed(1)} ms CPU  [${sol.newtonSteps} Newton steps, ${sol.reducedSize} free]`);
+  tf.dispose(ep);
+}
+
+if (values.solver) {
+  for (const d of list(values.dims!).map(Number)) timeSolver(d);
+  process.exit(0);
 }
 
 const configs = list(values.shots!).map(Number).flatMap((shot) => [
