@@ -1,9 +1,10 @@
 /**
  * wasm backend kernels: stock tfjs-backend-wasm vs jointshot's, on 1 and 2 threads, plus a Conv-4
- * 32x32 training step. Not a test. Timings are medians after one warm-up run: wall-clock ms and
+ * 32x32 training step. Not a test. Timings are medians after warm-up runs: wall-clock ms and
  * the process CPU ms of that run (all threads; on a busy machine wall > cpu / threads).
  * Usage: npx tsx benchmarks/wasm-kernels.ts [--threads 1,2] [--reps 3] [--batch 80] [--no-train]
  *   [--profile]   (top kernels of one jointshot training step)
+ *   [--cases matmul,backprop]   (only kernel cases whose label contains one of these words)
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '80' },
     'no-train': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    cases: { type: 'string', default: '' },
   },
 });
 const reps = Number(values.reps);
@@ -37,17 +39,25 @@ interface Timing {
   cpu: number;
 }
 
-/** Median timing of `body` over `reps` runs after one warm-up (a single run when the warm-up took > 2 s). */
-function timeMs(body: () => void): Timing {
-  const w0 = performance.now();
-  body();
-  const warm = performance.now() - w0;
+/**
+ * Median timing of `body` over `reps` runs after warm-up runs (a single run when warming up took
+ * > 2 s); `prepare` (untimed) runs before each call and its result is handed to `body`.
+ */
+function timeMs<T>(body: (prepared: T) => void, prepare: () => T = () => undefined as T): Timing {
+  // Warm-up: up to 3 runs (JS loops need a few calls before V8 optimises them), at most ~2 s.
+  let warm = 0;
+  for (let i = 0; i < 3 && warm < 2000; i++) {
+    const w0 = performance.now();
+    body(prepare());
+    warm += performance.now() - w0;
+  }
   const runs = warm > 2000 ? 1 : reps;
   const times: Timing[] = [];
   for (let i = 0; i < runs; i++) {
+    const prepared = prepare();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    body();
+    body(prepared);
     const wall = performance.now() - t0;
     const c = process.cpuUsage(c0);
     times.push({ wall, cpu: (c.user + c.system) / 1000 });
@@ -58,14 +68,32 @@ function timeMs(body: () => void): Timing {
 
 type Inputs = Record<string, tf.Tensor>;
 
-/** Times one kernel implementation called directly on the backend (no autograd, no registry). */
-function timeKernel(config: tf.KernelConfig | undefined, inputs: Inputs, attrs: Record<string, unknown>): Timing | undefined {
+/**
+ * Times one kernel implementation called directly on the backend (no autograd, no registry).
+ * With `fresh`, every run gets new input tensors (XNNPACK caches packed weights per tensor).
+ */
+function timeKernel(
+  config: tf.KernelConfig | undefined,
+  c: KernelCase,
+  inputs: Inputs,
+): Timing | undefined {
   if (!config) return undefined;
   const backend = tf.backend() as BackendWasm;
-  return timeMs(() => {
-    const out = config.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs: attrs as tf.NamedAttrMap });
-    for (const info of Array.isArray(out) ? out : [out]) backend.disposeData(info.dataId);
-  });
+  let previous: Inputs | undefined;
+  const timing = timeMs(
+    (run: Inputs) => {
+      const out = config.kernelFunc({ inputs: run as tf.NamedTensorInfoMap, backend, attrs: c.attrs as tf.NamedAttrMap });
+      for (const info of Array.isArray(out) ? out : [out]) backend.disposeData(info.dataId);
+    },
+    () => {
+      if (!c.fresh) return inputs;
+      if (previous) Object.values(previous).forEach((t) => t.dispose());
+      previous = c.inputs();
+      return previous;
+    },
+  );
+  if (previous) Object.values(previous).forEach((t) => t.dispose());
+  return timing;
 }
 
 interface KernelCase {
@@ -73,6 +101,8 @@ interface KernelCase {
   kernel: string;
   inputs: () => Inputs;
   attrs: Record<string, unknown>;
+  /** New inputs for every run (as in training, where activations are new tensors each step). */
+  fresh?: boolean;
 }
 
 const rand = (shape: number[]) => tf.randomUniform(shape, -1, 1, 'float32', 7);
@@ -82,6 +112,13 @@ const CASES: KernelCase[] = [
   { label: 'matmul 1024^3 b^T', kernel: 'BatchMatMul', inputs: () => ({ a: rand([1, 1024, 1024]), b: rand([1, 1024, 1024]) }), attrs: { transposeA: false, transposeB: true } },
   { label: 'matmul 8 x 100^3', kernel: 'BatchMatMul', inputs: () => ({ a: rand([8, 100, 100]), b: rand([8, 100, 100]) }), attrs: { transposeA: false, transposeB: false } },
   { label: 'matmul 8 x 100x1600 . (100x1600)^T', kernel: 'BatchMatMul', inputs: () => ({ a: rand([8, 100, 1600]), b: rand([8, 100, 1600]) }), attrs: { transposeA: false, transposeB: true } },
+  {
+    label: `column sums ones[1,M] x X[M,64], M=${batch}*32*32`,
+    kernel: 'BatchMatMul',
+    inputs: () => ({ a: tf.ones([1, batch * 1024]), b: rand([batch * 1024, 64]) }),
+    attrs: { transposeA: false, transposeB: false },
+    fresh: true,
+  },
   { label: `conv2d fwd ${batch}x32x32x64, 3x3x64x64`, kernel: 'Conv2D', inputs: () => ({ x: rand([batch, 32, 32, 64]), filter: rand([3, 3, 64, 64]) }), attrs: conv },
   {
     label: `conv2d backprop-input ${batch}x32x32x64`,
@@ -123,7 +160,7 @@ async function conv4StepMs(): Promise<Timing> {
     const top = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8);
     console.log(`  profile (one step): ${top.map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(', ')} (ms)`);
   }
-  const timing = timeMs(step);
+  const timing = timeMs(() => step());
   assertWasmHeapHealthy();
   optimizer.dispose();
   x.dispose();
@@ -148,17 +185,18 @@ async function withStock<T>(names: string[], body: () => Promise<T>): Promise<T>
   }
 }
 
-console.log(`wasm kernels benchmark (${new Date().toISOString()}), batch ${batch}, median of ${reps} after 1 warm-up, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`wasm kernels benchmark (${new Date().toISOString()}), batch ${batch}, median of ${reps} after up to 3 warm-ups, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 for (const threads of values.threads!.split(',').map(Number)) {
   shutdownBackend();
   await setupWasm({ threads });
   await tf.setBackend('wasm');
   const info = wasmBackendInfo()!;
   console.log(`\n## ${info.threads} thread(s)${info.threaded ? ' (threaded-simd build)' : ''}${info.fallbackReason ? ` fallback: ${info.fallbackReason}` : ''}`);
-  for (const c of CASES) {
+  const wanted = values.cases!.split(',').filter(Boolean);
+  for (const c of CASES.filter((k) => wanted.length === 0 || wanted.some((w) => k.label.includes(w)))) {
     const inputs = c.inputs();
-    const stock = c.kernel === 'Conv2DBackpropFilter' ? undefined : timeKernel(stockKernel(c.kernel), inputs, c.attrs);
-    const ours = timeKernel(tf.getKernel(c.kernel, 'wasm'), inputs, c.attrs);
+    const stock = c.kernel === 'Conv2DBackpropFilter' ? undefined : timeKernel(stockKernel(c.kernel), c, inputs);
+    const ours = timeKernel(tf.getKernel(c.kernel, 'wasm'), c, inputs);
     Object.values(inputs).forEach((t) => t.dispose());
     console.log(`  ${c.label.padEnd(44)} stock ${fmt(stock).padStart(22)}   jointshot ${fmt(ours).padStart(22)}`);
   }

