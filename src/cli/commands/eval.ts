@@ -150,7 +150,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       const t = results.timing;
       process.stderr.write(
         `embedded ${t.imagesEmbedded} images x ${results.model.copies} in ${t.embedSeconds.toFixed(1)} s; ` +
-          `${results.count} episodes in ${t.episodeSeconds.toFixed(1)} s; wrote ${files.results}\n`,
+          `${results.count} episodes in ${t.episodeSeconds.toFixed(1)} s on ${t.workers} thread${t.workers === 1 ? '' : 's'}; wrote ${files.results}\n`,
       );
       emit(argv, { files, report: evaluation.summarizeResults(results) }, evaluation.renderReport(results, 'markdown'));
     } finally {
