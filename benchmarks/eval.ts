@@ -2,8 +2,9 @@
  * Evaluator costs, not a test. `heads`: ms per episode of the head phase (gather from the cache +
  * lifted head + argmax) for each head, M in {1, 4}, 1 and 5 shots, on random embeddings of size d.
  * `embed`: images/s of the cache-building pass (prepare + M copies + inference forward) for a
- * backbone on the synthetic test split.
- * Usage: npx tsx benchmarks/eval.ts [--backend wasm|cpu] [--part heads,embed] [--episodes 20]
+ * backbone on the synthetic test split. `cache-size`: allocates and fills the cache of ResNet-12 on
+ * mini-ImageNet (20 classes x 600 images x 4 copies x 16,000 floats = 3.07 GB) to show it fits.
+ * Usage: npx tsx benchmarks/eval.ts [--backend wasm|cpu] [--part heads,embed,cache-size] [--episodes 20]
  *   [--heads protonet,ridge,svm] [--dim 256] [--copies 1,4] [--shots 1,5]
  *   [--workers 1,2] (head phase on worker threads)
  *   [--backbone conv4] [--channels 64] [--images 200] [--batch 32]
@@ -114,5 +115,22 @@ if (parts.includes('embed')) {
     );
   }
   backbone.dispose();
+}
+if (parts.includes('cache-size')) {
+  const [classes, images, M, d] = [20, 600, 4, 16000];
+  const t0 = performance.now();
+  const chunks: ClassChunk[] = Array.from({ length: classes }, (_, c) => {
+    const data = new Float32Array(new SharedArrayBuffer(images * M * d * 4));
+    data.fill(c);
+    return { slotOf: Int32Array.from({ length: images }, (_, i) => i), data };
+  });
+  const cache = cacheFromChunks(chunks, d, M);
+  const ok = cache.rows(19, 599).every((v) => v === 19);
+  const memory = process.memoryUsage();
+  console.log(
+    `cache ${(cache.bytes / 1e9).toFixed(2)} GB in ${classes} chunks of ${(chunks[0]!.data.byteLength / 1e6).toFixed(1)} MB, ` +
+      `rss ${(memory.rss / 1e9).toFixed(2)} GB, V8 external ${(memory.external / 1e9).toFixed(2)} GB, ` +
+      `rows readable: ${ok}, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 process.exit(0);
