@@ -5,9 +5,9 @@
  */
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { JsonValue } from '../backbones/checkpoint.js';
-import { createBackbone } from '../backbones/registry.js';
+import { backboneNames, createBackbone } from '../backbones/registry.js';
 import type { Backbone } from '../backbones/types.js';
 import { assertWasmHeapHealthy } from '../backend/wasm/heap.js';
 import type { FewShotSplit } from '../data/types.js';
@@ -109,6 +109,9 @@ export function checkTrainSetup(config: TrainConfig, train: FewShotSplit, val?: 
   if (train.dataset !== config.dataset || train.split !== 'train') {
     throw new UsageError(`the training split must be ${config.dataset}/train, found ${train.dataset}/${train.split}`);
   }
+  if (!backboneNames().includes(config.backbone)) {
+    throw new UsageError(`unknown backbone '${config.backbone}': expected one of ${backboneNames().join(', ')}`);
+  }
   createHead(config.head, config.headOptions).dispose();
   checkHeadWays(config.head, config.ways);
   getLabelTransform(config.transform).check([1, train.height, train.width, train.channels]);
@@ -128,7 +131,11 @@ export function checkTrainSetup(config: TrainConfig, train: FewShotSplit, val?: 
 /** Creates `dir` if needed and checks that files can be written there. */
 async function ensureWritableDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    // The folder itself without `recursive`: Node's recursive mkdir never returns under /proc.
+    await mkdir(dirname(resolve(dir)), { recursive: true });
+    await mkdir(dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
     await access(dir, constants.W_OK);
     const probe = join(dir, `.write-test-${process.pid}`);
     await writeFile(probe, '');

@@ -85,7 +85,7 @@ test.serial('the loss goes down on a toy problem', async (t) => {
     shots: 1,
     queries: 2,
     episodesPerBatch: 1,
-    batchesPerEpoch: 24,
+    batchesPerEpoch: 16,
     epochs: 1,
     lrSchedule: [{ epoch: 1, lr: 0.1 }],
     checkpointEvery: 1000,
@@ -98,16 +98,16 @@ test.serial('the loss goes down on a toy problem', async (t) => {
       .map((l) => JSON.parse(l))
       .filter((r) => r.event === 'step');
     const mean = (rows: { loss: number }[]) => rows.reduce((s, r) => s + r.loss, 0) / rows.length;
-    const early = mean(steps.slice(0, 6));
-    const late = mean(steps.slice(-6));
-    t.true(late < 0.7 * early, `mean loss of the first 6 steps ${early.toFixed(3)}, of the last 6 ${late.toFixed(3)}`);
+    const early = mean(steps.slice(0, 4));
+    const late = mean(steps.slice(-4));
+    t.true(late < 0.5 * early, `mean loss of the first 4 steps ${early.toFixed(3)}, of the last 4 ${late.toFixed(3)}`);
   });
 });
 
 test.serial('the tensor count is the same before and after 100 training steps', async (t) => {
   const { train } = await tinySplits();
   const config = tinyConfig({
-    backboneOptions: { channels: 2 },
+    backboneOptions: { channels: 1 },
     episodesPerBatch: 2,
     batchesPerEpoch: 100,
     epochs: 1,

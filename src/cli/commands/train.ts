@@ -68,7 +68,12 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
   describe: 'train a backbone + head episodically (SGD Nesterov, step schedule, optional SLA label transformation)',
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .option('seed', { type: 'number', describe: 'seed of the run: episodes, augmentation, validation set, weights (default 0)' })
+      .option('seed', {
+        type: 'number',
+        default: undefined,
+        coerce: (seed: number | undefined) => seed,
+        describe: 'seed of the run: episodes, augmentation, validation set, weights (default 0, or the preset/config file value)',
+      })
       .option('preset', { type: 'string', describe: 'start from a preset: quick (synthetic smoke run), cpu-real (tiny-imagenet-fs 32x32)' })
       .option('config', { type: 'string', describe: 'JSON file of training options (see docs/training.md); overrides the preset' })
       .option('dataset', { type: 'string', describe: 'dataset name (default synthetic)' })
@@ -89,7 +94,7 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'folder for config.json, train-log.jsonl, last.jsm, best.jsm' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run saved in --out exactly where it stopped' }) as unknown as Argv<TrainArgs>,
   handler: async (argv) => {
-    const { presetConfig, readConfigFile, resolveTrainConfig, trainRun, createProgress } = await import('../../train/index.js');
+    const { checkTrainSetup, createProgress, presetConfig, readConfigFile, resolveTrainConfig, trainRun } = await import('../../train/index.js');
     const layers: Partial<TrainConfig>[] = [];
     if (argv.preset !== undefined) layers.push(presetConfig(argv.preset));
     if (argv.config !== undefined) layers.push(await readConfigFile(argv.config));
@@ -104,6 +109,7 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
     const definition = getDataset(config.dataset);
     const train = await definition.load('train', { dataDir });
     const val = config.validation.episodes > 0 ? await definition.load('val', { dataDir }) : undefined;
+    checkTrainSetup(config, train, val);
     process.stderr.write(`${describeRun(config)}\n`);
     const controller = new AbortController();
     const onSigint = () => {
