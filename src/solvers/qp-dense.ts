@@ -8,6 +8,7 @@
  * small problems; large structured problems want their own solver (see svm-cs.ts).
  */
 import { luInPlace, luSolve } from './linalg64.js';
+import { centering, maxStep } from './mehrotra.js';
 
 /** One QP in Float64, row-major. `a`/`b` may have zero rows. */
 export interface DenseQP {
@@ -151,28 +152,16 @@ export function solveDenseQP(qp: DenseQP, options: QPOptions = {}): DenseQPSolut
       }
       return { dz, dnu, ds, dl };
     };
-    const maxStep = (ds: Float64Array, dl: Float64Array) => {
-      let a = 1;
-      for (let r = 0; r < m; r++) {
-        if (ds[r]! < 0) a = Math.min(a, -s[r]! / ds[r]!);
-        if (dl[r]! < 0) a = Math.min(a, -lambda[r]! / dl[r]!);
-      }
-      return a;
-    };
     // predictor (affine scaling): rc = -S Lambda e
     const rcAff = new Float64Array(m);
     for (let r = 0; r < m; r++) rcAff[r] = -s[r]! * lambda[r]!;
     const aff = direction(rcAff);
-    const aAff = maxStep(aff.ds, aff.dl);
-    let muAff = 0;
-    for (let r = 0; r < m; r++) muAff += (s[r]! + aAff * aff.ds[r]!) * (lambda[r]! + aAff * aff.dl[r]!);
-    muAff = m > 0 ? muAff / m : 0;
-    const sigma = mu > 0 ? (muAff / mu) ** 3 : 0;
+    const sigma = centering(s, aff.ds, lambda, aff.dl, mu);
     // corrector: rc = -S Lambda e - dS_aff dLambda_aff e + sigma mu e
     const rc = new Float64Array(m);
     for (let r = 0; r < m; r++) rc[r] = -s[r]! * lambda[r]! - aff.ds[r]! * aff.dl[r]! + sigma * mu;
     const dir = direction(rc);
-    const step = Math.min(1, 0.99 * maxStep(dir.ds, dir.dl));
+    const step = Math.min(1, 0.99 * maxStep(s, dir.ds, lambda, dir.dl));
     for (let i = 0; i < nz; i++) z[i]! += step * dir.dz[i]!;
     for (let r = 0; r < m; r++) {
       s[r]! += step * dir.ds[r]!;

@@ -26,6 +26,7 @@ import {
   type SvmCsOptions,
 } from './svm-cs-problem.js';
 import { buildReduced, newtonCandidate, solveReduced, type BlockCache, type Reduced } from './svm-cs-reduced.js';
+import { svmCsInteriorPoint } from './svm-cs-ipm.js';
 
 export type { SvmCsOptions } from './svm-cs-problem.js';
 
@@ -45,6 +46,8 @@ export interface SvmCsSolution {
   readonly reducedSize: number;
   /** Reduced Newton (active-set) solves done in all. */
   readonly newtonSteps: number;
+  /** Iterations of the interior-point fallback (0 unless the fast path stalled). */
+  readonly interiorPointIterations: number;
 }
 
 interface SolutionInternal extends SvmCsSolution {
@@ -199,8 +202,34 @@ export function solveSvmCs(k: ArrayLike<number>, labels: ArrayLike<number>, nWay
   let nextPolish = 4;
   const counter = { steps: 0 };
   const cache: BlockCache = new Map();
+  let ipmIterations = 0;
   let residual = Infinity;
   let sweeps = 0;
+  const done = (a: Float64Array, r: number, red?: Reduced): SolutionInternal => ({
+    alpha: a,
+    n,
+    nWay: w,
+    residual: r,
+    sweeps,
+    polished: red !== undefined,
+    reducedSize: red?.size ?? -1,
+    newtonSteps: counter.steps,
+    interiorPointIterations: ipmIterations,
+    problem: p,
+    reduced: red,
+  });
+  /** Active-set steps from `start`; the exact solution, or else BCD resumes from the best point. */
+  const attempt = (start: Float64Array) => {
+    const pol = polish(p, start, objectiveOf(p, start, gradient(p, start, kernelTimesAlpha(p, start))), o.tol, 8, counter, cache);
+    if (pol.solved) return done(pol.solved.alpha, pol.solved.residual, pol.solved.red);
+    const current = objectiveOf(p, alpha, gradient(p, alpha, f));
+    const next = pol.better ?? start;
+    if (objectiveOf(p, next, gradient(p, next, kernelTimesAlpha(p, next))) < current) {
+      alpha.set(next);
+      f.set(kernelTimesAlpha(p, alpha));
+    }
+    return undefined;
+  };
   while (sweeps < o.maxSweeps) {
     sweep(p, alpha, f, z, u, v);
     sweeps++;
@@ -208,16 +237,17 @@ export function solveSvmCs(k: ArrayLike<number>, labels: ArrayLike<number>, nWay
     if (residual <= o.tol * 1e-3) break; // BCD alone got there (tiny problems)
     if (sweeps === nextPolish || residual <= o.tol) {
       nextPolish *= 2;
-      const pol = polish(p, alpha, objectiveOf(p, alpha, gradient(p, alpha, f)), o.tol, 8, counter, cache);
-      if (pol.solved) {
-        const { alpha: a, residual: r, red } = pol.solved;
-        const sol: SolutionInternal = { alpha: a, n, nWay: w, residual: r, sweeps, polished: true, reducedSize: red.size, newtonSteps: counter.steps, problem: p, reduced: red };
-        return sol;
-      }
+      const sol = attempt(alpha);
+      if (sol) return sol;
       if (residual <= o.tol) break;
-      if (pol.better) {
-        alpha.set(pol.better);
-        f.set(kernelTimesAlpha(p, alpha));
+      if (sweeps >= 16 && ipmIterations === 0) {
+        // stalled (ill-conditioned kernel): an interior point finds the active set robustly
+        const ip = svmCsInteriorPoint(p);
+        ipmIterations = ip.iterations;
+        const start = Float64Array.from(ip.alpha, (a, x) => (ip.lambda[x]! > ip.slack[x]! ? bound(p, Math.floor(x / w), x % w) : a));
+        projectFeasible(p, start);
+        const solIpm = attempt(start);
+        if (solIpm) return solIpm;
       }
     }
   }
@@ -226,8 +256,7 @@ export function solveSvmCs(k: ArrayLike<number>, labels: ArrayLike<number>, nWay
       `svmCs: KKT residual ${residual.toExponential(2)} > tol ${o.tol} after ${sweeps} sweeps; raise maxSweeps or tol, or scale the embeddings down`,
     );
   }
-  const sol: SolutionInternal = { alpha, n, nWay: w, residual, sweeps, polished: false, reducedSize: -1, newtonSteps: counter.steps, problem: p };
-  return sol;
+  return done(alpha, residual);
 }
 
 /** The KKT residual of `alpha` for a problem (for tests and diagnostics). */

@@ -1,6 +1,8 @@
 import test from 'ava';
 import { projectCappedZeroSum, solveSvmCs, svmCsBackward, svmCsObjective } from '../../src/solvers/svm-cs.js';
 import { solveDenseQP, denseQPBackward } from '../../src/solvers/qp-dense.js';
+import { svmCsInteriorPoint } from '../../src/solvers/svm-cs-ipm.js';
+import { problemOf, resolved } from '../../src/solvers/svm-cs-problem.js';
 import { JointshotError } from '../../src/errors.js';
 import { gram, normals, relError, svmDenseProblem, symmetricFd, toyEpisode } from './problems.js';
 
@@ -123,4 +125,24 @@ test('an unreachable tolerance is a one-line error naming the fix', (t) => {
   const { k, labels } = svmProblem(12, 5, 5, 32, 1.0);
   t.throws(() => solveSvmCs(k, labels, 5, { tol: 1e-300, maxSweeps: 2 }), { instanceOf: JointshotError, message: /KKT residual .* maxSweeps/ });
   t.throws(() => solveSvmCs(k, labels, 3), { instanceOf: JointshotError, message: /outside 0\.\.2/ });
+});
+
+test('an ill-conditioned low-rank kernel at large scale still solves (interior-point fallback)', (t) => {
+  // 75 random points in 16 dimensions with random labels, coordinates ~100: K ~ 1e5, rank 16
+  const draw = normals(13);
+  const labels = Array.from({ length: 75 }, (_, i) => i % 5);
+  const x = labels.map(() => draw(16).map((v) => 100 * v));
+  const k = gram(x);
+  const sol = solveSvmCs(k, labels, 5);
+  t.true(sol.interiorPointIterations > 0, 'the fast path alone stalls on this kernel');
+  const { stat, feas } = denseKkt(k, labels, 5, sol.alpha);
+  t.true(stat <= 1e-5 && feas <= 1e-6, `stationarity ${stat}, infeasibility ${feas}`);
+});
+
+test('the structured interior point alone agrees with the dense QP', (t) => {
+  const { k, labels } = svmProblem(14, 4, 3, 6, 1.0);
+  const p = problemOf(k, labels, 4, resolved({}));
+  const ip = svmCsInteriorPoint(p, 60, 1e-11);
+  const dense = solveDenseQP(svmDenseProblem(k, labels, 4), { maxIter: 60 });
+  t.true(relError(ip.alpha, dense.z) < 1e-5, `rel error ${relError(ip.alpha, dense.z)} after ${ip.iterations} iterations`);
 });
