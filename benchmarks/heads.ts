@@ -141,7 +141,7 @@ for (const d of list(values.dims!).map(Number)) {
       let extra = '';
       if (name === 'svm') {
         const s = (head as SvmHead).lastSolutions[0]!;
-        extra = `  [${c.nWay * c.shot * c.nWay} dual vars: ${s.sweeps} sweeps, ${s.newtonSteps} Newton steps, ${s.reducedSize} free, KKT residual ${s.residual.toExponential(1)}]`;
+        extra = `  [${c.nWay * c.shot * c.nWay} dual vars: ${s.sweeps} sweeps, ${s.newtonSteps} Newton steps, ${s.interiorPointIterations} interior-point iterations, ${s.reducedSize} free, KKT residual ${s.residual.toExponential(1)}]`;
       }
       console.log(
         `d ${String(d).padStart(5)}  ${c.label.padEnd(40)} nS ${String(c.nWay * c.shot).padStart(3)} nQ ${String(c.nWay * c.queries).padStart(3)}  ${name.padEnd(8)} forward ${fwd}  forward+backward ${fb}${extra}`,
