@@ -96,15 +96,22 @@ test.serial('a threaded build that cannot start falls back to one thread and say
   t.is(typeof loaded.module._malloc, 'function');
 });
 
-test.serial('a process using the 2-thread backend exits by itself', (t) => {
+test.serial('a wasm backend started before setupWasm is kept and reported; a process on 2 threads exits by itself', (t) => {
   const setup = fileURLToPath(new URL('../../src/backend/wasm/index.ts', import.meta.url));
   const tfPath = fileURLToPath(new URL('../../src/tf.ts', import.meta.url));
   const script = [
     `const { tf } = await import(${JSON.stringify(tfPath)});`,
+    `await import('@tensorflow/tfjs-backend-wasm');`,
     `const w = await import(${JSON.stringify(setup)});`,
-    `await w.setupWasm({ threads: 2 }); await tf.setBackend('wasm');`,
+    // tfjs' own loader first (single thread in Node), then setupWasm on the running backend
+    `await tf.setBackend('wasm'); await w.setupWasm({ threads: 2 });`,
+    `const early = w.wasmBackendInfo();`,
+    `const grad = tf.tidy(() => tf.grad((x) => tf.conv2d(x, tf.ones([3, 3, 2, 4]), 1, 'same').sum())(tf.ones([1, 5, 5, 2])).sum().dataSync()[0]);`,
+    `const heap = w.wasmHeapBytes() > 0;`,
+    // then a fresh backend from jointshot's loader, 2 threads, and no explicit exit
+    `w.shutdownBackend(); await w.setupWasm({ threads: 2 }); await tf.setBackend('wasm');`,
     `const s = tf.tidy(() => tf.matMul(tf.ones([128, 128]), tf.ones([128, 128])).sum().dataSync()[0]);`,
-    `console.log(JSON.stringify({ threads: w.wasmThreadCount(), s }));`,
+    `console.log(JSON.stringify({ early, grad, heap, threads: w.wasmThreadCount(), s }));`,
   ].join('\n');
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     encoding: 'utf8',
@@ -112,7 +119,14 @@ test.serial('a process using the 2-thread backend exits by itself', (t) => {
   });
   t.is(child.error, undefined, 'the child must end before the 60 s timeout');
   t.is(child.status, 0, child.stderr);
-  t.deepEqual(JSON.parse(child.stdout.trim().split('\n').pop()!), { threads: 2, s: 128 ** 3 });
+  const result = JSON.parse(child.stdout.trim().split('\n').pop()!);
+  t.deepEqual(result.early, { threads: 1, threaded: false, fallbackReason: 'the wasm backend was started before setupWasm()' });
+  // sum of d/dx sum(conv(x, ones 3x3x2x4, same)) on 5x5x2: 4 output channels x 2 input channels x
+  // (windows covering each row: 2+3+3+3+2 = 13)^2
+  t.is(result.grad, 4 * 2 * 13 ** 2);
+  t.true(result.heap);
+  t.is(result.threads, 2);
+  t.is(result.s, 128 ** 3);
 });
 
 test.serial('shutdownBackend stops wasm; setBackend starts a fresh one', async (t) => {

@@ -43,6 +43,7 @@ export interface EmscriptenPThread {
 interface WorkerLike {
   ref(): void;
   unref(): void;
+  terminate(): unknown;
 }
 
 /** What `loadWasmModule` hands back: the module and which build it is. */
@@ -229,6 +230,16 @@ function withPlainWorkers<T>(start: () => T): T {
   }
 }
 
+/**
+ * emscripten pre-creates 8 pthread workers (each a Node worker with its own copy of the module);
+ * XNNPACK's pool needs at most `threads`. Ends the rest before the wasm is handed to them (more
+ * are created on demand if ever needed).
+ */
+function trimWorkerPool(pool: EmscriptenPThread | undefined, threads: number): void {
+  if (!pool) return;
+  for (const worker of pool.unusedWorkers.splice(Math.max(1, threads))) void worker.terminate();
+}
+
 function attachTfjsBindings(module: WasmModule): void {
   module.tfjs = {
     init: module.cwrap('init', null, []) as () => void,
@@ -271,7 +282,9 @@ async function loadBuild(threaded: boolean, options: LoadOptions): Promise<WasmM
   try {
     // The timeout guards the threaded start (workers that never report back); the plain build has none.
     const timeoutMs = threaded ? (options.timeoutMs ?? 60_000) : 600_000;
-    const { module } = await withPlainWorkers(() => instantiate(factory, config, timeoutMs));
+    const started = withPlainWorkers(() => instantiate(factory, config, timeoutMs));
+    if (threaded) trimWorkerPool(config.PThread as EmscriptenPThread | undefined, options.threads ?? 1);
+    const { module } = await started;
     undoProcessHooks(before, module);
     attachTfjsBindings(module);
     return module;

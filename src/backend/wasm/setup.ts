@@ -85,8 +85,19 @@ export async function setupWasm(options: WasmSetupOptions = {}): Promise<void> {
   }
   requestedThreads = threads;
   registerWasmKernels();
-  if (tf.findBackend('wasm')) return; // already running: keep it
-  installFactory();
+  const running = tf.findBackend('wasm') as tfwasm.BackendWasm | null;
+  if (!running) {
+    installFactory();
+  } else if (!info) {
+    // Started by someone else (tfjs' own loader): keep it, but watch its heap and report it.
+    const module = running.wasm as unknown as WasmModule;
+    watchWasmModule(module);
+    info = {
+      threads: tfwasm.getThreadsCount(),
+      threaded: module.PThread !== undefined,
+      fallbackReason: 'the wasm backend was started before setupWasm()',
+    };
+  }
 }
 
 /** Threads the wasm backend runs on once set up (before it starts: the number it will ask for). */
