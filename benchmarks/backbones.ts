@@ -3,9 +3,10 @@
  * training-mode BN and dropout) and inference, per backend and input size. Not a test.
  * Usage: npx tsx benchmarks/backbones.ts [--backend wasm|cpu|tensorflow] [--models conv4,resnet12]
  *   [--sizes 32,84] [--modes train,infer] [--batch 16] [--batch-resnet84 4] [--steps 3] [--warmup 1]
- *   [--widths 64,160,320,640] [--layers 16,32,32,64]
+ *   [--widths 64,160,320,640] [--layers 16,32,32,64] [--profile]
  * --layers N,H,W,C times instead the forward+backward of one batch-norm and one 2x2 max-pool layer
  * on an [N,H,W,C] input: our custom gradients against tfjs's own (tf.moments BN, tf.maxPool).
+ * --profile adds, per configuration, the kernels taking most time in one training step (tf.profile).
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '1' },
     widths: { type: 'string' },
     layers: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 
@@ -34,12 +36,14 @@ console.log(`backend ${info.name}, ${info.threads} thread(s)${info.note ? ` (${i
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 
-/** Runs `body` `warmup + steps` times; returns ms per timed step. */
-function time(body: () => void): number {
+/** Runs `body` `warmup + steps` times; returns wall and process-CPU ms per timed step. */
+function time(body: () => void): { ms: number; cpu: number } {
   for (let i = 0; i < warmup; i++) body();
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < steps; i++) body();
-  return Number(process.hrtime.bigint() - t0) / 1e6 / steps;
+  const c = process.cpuUsage(c0);
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6 / steps, cpu: (c.user + c.system) / 1000 / steps };
 }
 
 function trainStep(backbone: Backbone, x: tf.Tensor4D, optimizer: tf.Optimizer): void {
@@ -70,10 +74,21 @@ function benchmarkLayers(shape: [number, number, number, number]): void {
     ['max-pool 2x2, tfjs gradient', () => [tf.grad((a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'))(x, dyPooled)]],
   ];
   for (const [name, run] of cases) {
-    const ms = time(() => tf.tidy(() => run().forEach((g) => g.dataSync())));
-    console.log(`[${shape.join(',')}] ${name}: ${ms.toFixed(1)} ms forward+backward`);
+    // No read-back: kernels of the cpu, wasm and tensorflow backends run synchronously, and
+    // copying a multi-megabyte gradient out of the wasm heap would dominate the timing.
+    const { ms, cpu } = time(() => tf.tidy(() => void run()));
+    console.log(`[${shape.join(',')}] ${name}: ${ms.toFixed(1)} ms forward+backward (cpu ${cpu.toFixed(1)} ms)`);
   }
   tf.dispose([x, gamma, beta, dy, dyPooled]);
+}
+
+/** Prints the 8 kernels with the most total time in one training step. */
+async function profileStep(backbone: Backbone, x: tf.Tensor4D, optimizer: tf.Optimizer): Promise<void> {
+  const profile = await tf.profile(() => trainStep(backbone, x, optimizer));
+  const totals = new Map<string, number>();
+  for (const k of profile.kernels) totals.set(k.name, (totals.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  const top = [...totals].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  console.log(`  top kernels (ms, one step; 'unnamed scope' = custom-gradient ops): ${top.map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(', ')}`);
 }
 
 if (values.layers) {
@@ -90,14 +105,15 @@ for (const model of list(values.models!)) {
     const x = tf.randomUniform([batch, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
     const optimizer = tf.train.momentum(0.01, 0.9, true);
     for (const mode of list(values.modes!)) {
-      const ms = mode === 'train' ? time(() => trainStep(backbone, x, optimizer)) : time(() => inferStep(backbone, x));
+      const { ms, cpu } = mode === 'train' ? time(() => trainStep(backbone, x, optimizer)) : time(() => inferStep(backbone, x));
       assertWasmHeapHealthy();
       const heap = wasmHeapBytes();
       console.log(
-        `${model} ${size}x${size} ${mode.padEnd(5)} batch ${batch}: ${ms.toFixed(0)} ms/step, ${((batch * 1000) / ms).toFixed(1)} img/s` +
+        `${model} ${size}x${size} ${mode.padEnd(5)} batch ${batch}: ${ms.toFixed(0)} ms/step (cpu ${cpu.toFixed(0)} ms), ${((batch * 1000) / ms).toFixed(1)} img/s` +
           (heap ? `, wasm heap ${(heap / 1024 ** 3).toFixed(2)} GiB` : ''),
       );
     }
+    if (values.profile) await profileStep(backbone, x, optimizer);
     optimizer.dispose();
     x.dispose();
     backbone.dispose();
