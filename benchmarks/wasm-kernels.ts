@@ -4,7 +4,8 @@
  * the process CPU ms of that run (all threads; on a busy machine wall > cpu / threads).
  * Usage: npx tsx benchmarks/wasm-kernels.ts [--threads 1,2] [--reps 3] [--batch 80] [--no-train]
  *   [--profile]   (top kernels of one jointshot training step)
- *   [--cases matmul,backprop]   (only kernel cases whose label contains one of these words)
+ *   [--cases matmul,backprop]   (only kernel cases whose label contains one of these words;
+ *   `--cases none --no-train` times just the module start)
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -188,10 +189,15 @@ async function withStock<T>(names: string[], body: () => Promise<T>): Promise<T>
 console.log(`wasm kernels benchmark (${new Date().toISOString()}), batch ${batch}, median of ${reps} after up to 3 warm-ups, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 for (const threads of values.threads!.split(',').map(Number)) {
   shutdownBackend();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
   await setupWasm({ threads });
   await tf.setBackend('wasm');
+  const used = process.cpuUsage(c0);
+  const start: Timing = { wall: performance.now() - t0, cpu: (used.user + used.system) / 1000 };
   const info = wasmBackendInfo()!;
   console.log(`\n## ${info.threads} thread(s)${info.threaded ? ' (threaded-simd build)' : ''}${info.fallbackReason ? ` fallback: ${info.fallbackReason}` : ''}`);
+  console.log(`  module start (setupWasm + setBackend)       ${fmt(start)}`);
   const wanted = values.cases!.split(',').filter(Boolean);
   for (const c of CASES.filter((k) => wanted.length === 0 || wanted.some((w) => k.label.includes(w)))) {
     const inputs = c.inputs();
