@@ -4,14 +4,15 @@
  * Usage: npx tsx benchmarks/backbones.ts [--backend wasm|cpu|tensorflow] [--models conv4,resnet12]
  *   [--sizes 32,84] [--modes train,infer] [--batch 16] [--batch-resnet84 4] [--steps 3] [--warmup 1]
  *   [--widths 64,160,320,640] [--layers 16,32,32,64] [--profile]
- * --layers N,H,W,C times instead the forward+backward of one batch-norm and one 2x2 max-pool layer
- * on an [N,H,W,C] input: our custom gradients against tfjs's own (tf.moments BN, tf.maxPool).
+ * --layers N,H,W,C times instead the forward+backward of one batch-norm, 2x2 max-pool and LeakyReLU
+ * layer on an [N,H,W,C] input: our custom gradients against tfjs's own (tf.moments BN, tf.maxPool,
+ * tf.leakyRelu).
  * --profile adds, per configuration, the kernels taking most time in one training step (tf.profile).
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
 import { assertWasmHeapHealthy, wasmHeapBytes } from '../src/backend/wasm/index.js';
-import { batchNormTrain, createBackbone, maxPool2x2, type Backbone, type BackboneConfig } from '../src/backbones/index.js';
+import { batchNormTrain, createBackbone, leakyRelu, maxPool2x2, type Backbone, type BackboneConfig } from '../src/backbones/index.js';
 import { tf } from '../src/tf.js';
 
 const { values } = parseArgs({
@@ -72,6 +73,8 @@ function benchmarkLayers(shape: [number, number, number, number]): void {
     ['batch norm, tfjs gradient', () => tf.grads((a, g, b) => plainBn(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D))([x, gamma, beta], dy)],
     ['max-pool 2x2, custom gradient', () => [tf.grad((a) => maxPool2x2(a as tf.Tensor4D))(x, dyPooled)]],
     ['max-pool 2x2, tfjs gradient', () => [tf.grad((a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'))(x, dyPooled)]],
+    ['LeakyReLU 0.1, custom gradient', () => [tf.grad((a) => leakyRelu(a as tf.Tensor4D, 0.1))(x, dy)]],
+    ['LeakyReLU 0.1, tfjs gradient', () => [tf.grad((a) => tf.leakyRelu(a as tf.Tensor4D, 0.1))(x, dy)]],
   ];
   for (const [name, run] of cases) {
     // No read-back: kernels of the cpu, wasm and tensorflow backends run synchronously, and

@@ -19,5 +19,8 @@ export {
 } from './checkpoint.js';
 export { batchNormTrain, batchNormInference, BN_EPSILON, BN_MOMENTUM } from './batchnorm.js';
 export { maxPool2x2 } from './maxpool.js';
+export { leakyRelu } from './activations.js';
 export { dropBlock, dropBlockKeepRate, seededDropout } from './dropout.js';
-export { kaimingNormalKernel, normalSampler } from './init.js';
+export { fastUniform, kaimingNormalKernel, normalSampler } from './init.js';
+export { BackboneBase, type ForwardContext } from './base.js';
+export { BatchNormLayer, ConvBn, ParameterStore } from './layers.js';

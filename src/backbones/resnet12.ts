@@ -8,6 +8,7 @@
 import { tf } from '../tf.js';
 import { UsageError } from '../errors.js';
 import { BackboneBase, commonOptions, pooledSide, positiveInt, widthList, type ForwardContext } from './base.js';
+import { leakyRelu } from './activations.js';
 import { dropBlock, dropBlockKeepRate, seededDropout } from './dropout.js';
 import { ConvBn, type ParameterStore } from './layers.js';
 import { maxPool2x2 } from './maxpool.js';
@@ -45,10 +46,10 @@ class ResidualBlock {
     let out = x;
     this.units.forEach((unit, i) => {
       out = unit.apply(out, training);
-      if (i < 2) out = tf.leakyRelu(out, leak);
+      if (i < 2) out = leakyRelu(out, leak);
     });
     const sum = out.add(this.shortcut.apply(x, training)) as tf.Tensor4D;
-    return maxPool2x2(tf.leakyRelu(sum, leak));
+    return maxPool2x2(leakyRelu(sum, leak));
   }
 }
 

@@ -4,6 +4,7 @@ import { useCpuBackend, withNoLeaks } from '../helpers/tf.js';
 import { BN_EPSILON, batchNormTrain } from '../../src/backbones/batchnorm.js';
 import { BatchNormLayer, ParameterStore } from '../../src/backbones/layers.js';
 import { maxPool2x2 } from '../../src/backbones/maxpool.js';
+import { leakyRelu } from '../../src/backbones/activations.js';
 import { createRng } from '../../src/util/rng.js';
 import { normalSampler } from '../../src/backbones/init.js';
 
@@ -127,6 +128,20 @@ test.serial('2x2 max-pool gradient with ties gives every tied maximum the full u
       const x = tf.tensor4d([1, 1, 0, 1], [1, 2, 2, 1]);
       const grad = tf.grad((a) => maxPool2x2(a as tf.Tensor4D).mul(3).sum())(x);
       t.deepEqual(Array.from(grad.dataSync()), [3, 3, 0, 3]);
+    });
+  });
+});
+
+test.serial('LeakyReLU custom gradient equals tfjs leakyRelu gradient and value', async (t) => {
+  await withNoLeaks(t, () => {
+    tf.tidy(() => {
+      const x = tf.tensor4d(randomValues(2 * 3 * 3 * 4, 'lr'), [2, 3, 3, 4]);
+      const dy = tf.tensor4d(randomValues(2 * 3 * 3 * 4, 'lr-dy'), [2, 3, 3, 4]);
+      t.is(maxAbsDiff(leakyRelu(x, 0.1), tf.leakyRelu(x, 0.1)), 0);
+      const ours = tf.grad((a) => leakyRelu(a as tf.Tensor4D, 0.1))(x, dy);
+      const theirs = tf.grad((a) => tf.leakyRelu(a as tf.Tensor4D, 0.1))(x, dy);
+      t.true(maxAbsDiff(ours, theirs) < 1e-7);
+      t.true(ours.abs().sum().dataSync()[0]! > 0);
     });
   });
 });
