@@ -196,14 +196,13 @@ function instantiate(
 function instantiateWithCores(
   wasmPath: string,
   threads: number,
+  onError: (error: unknown) => void,
 ): (imports: { env: Record<string, unknown> }, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => object {
   return (imports, receive) => {
     imports.env.emscripten_num_logical_cores = () => 2 * threads;
     WebAssembly.instantiate(readFileSync(wasmPath), imports as WebAssembly.Imports).then(
       ({ instance, module }) => receive(instance, module),
-      (error: unknown) => {
-        process.stderr.write(`jointshot: threaded wasm failed to instantiate: ${String(error)}\n`);
-      },
+      onError,
     );
     return {};
   };
@@ -277,7 +276,8 @@ async function loadBuild(threaded: boolean, options: LoadOptions): Promise<WasmM
   if (threaded) {
     // Workers load the main script from this path (tfjs would pass a Blob, which node cannot import).
     config.mainScriptUrlOrBlob = join(dir, jsFile);
-    config.instantiateWasm = instantiateWithCores(join(dir, wasmFile), options.threads ?? 1);
+    const fail = (error: unknown) => (config.onAbort as ((what: unknown) => void) | undefined)?.(error);
+    config.instantiateWasm = instantiateWithCores(join(dir, wasmFile), options.threads ?? 1, fail);
   }
   try {
     // The timeout guards the threaded start (workers that never report back); the plain build has none.
