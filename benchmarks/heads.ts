@@ -7,7 +7,7 @@
  * With --batch B > 1 it also times B episodes through `batchLogits` (one batched call), per episode.
  * Times are wall clock and process CPU (user + system, all threads) per episode.
  * --solver times only the structured svm solve + backward (Float64 JS, best of --steps, CPU) on
- * the kernels of the lifted episodes (20-way, nS = 100) for each --dims.
+ * the kernels of lifted episodes (20 joint classes, nS = 20 * shot) for each --dims and --shots.
  * Embeddings are synthetic ReLU features clustered by joint class (|N(0,1)| scale, so K_ii ~ d).
  */
 import { parseArgs } from 'node:util';
@@ -101,9 +101,9 @@ function forwardBackward(head: Head, ep: Episode, nWay: number): void {
 }
 
 /** Best-of-steps CPU ms of the svm solve + backward alone on one lifted episode's kernel. */
-function timeSolver(d: number): void {
+function timeSolver(d: number, shot: number): void {
   const nWay = 20;
-  const ep = episode(nWay, 5, 1, d);
+  const ep = episode(nWay, shot, 1, d);
   const k = tf.tidy(() => tf.matMul(ep.support, ep.support, false, true).dataSync());
   const labels = ep.supportLabels.dataSync();
   const g = new Float64Array(labels.length * nWay).fill(0.01);
@@ -116,12 +116,14 @@ function timeSolver(d: number): void {
     const c = process.cpuUsage(c0);
     best = Math.min(best, (c.user + c.system) / 1000);
   }
-  console.log(`d ${String(d).padStart(5)}  svm solve+backward only (20-way, nS 100): best ${best.toFixed(1)} ms CPU  [${sol.newtonSteps} Newton steps, ${sol.reducedSize} free]`);
+  console.log(
+    `d ${String(d).padStart(5)}  svm solve+backward only (20 joint classes, nS ${labels.length}, ${labels.length * nWay} dual vars): best ${best.toFixed(1)} ms CPU  [${sol.newtonSteps} Newton steps, ${sol.interiorPointIterations} interior-point iterations, ${sol.reducedSize} free]`,
+  );
   tf.dispose(ep);
 }
 
 if (values.solver) {
-  for (const d of list(values.dims!).map(Number)) timeSolver(d);
+  for (const d of list(values.dims!).map(Number)) for (const shot of list(values.shots!).map(Number)) timeSolver(d, shot);
   process.exit(0);
 }
 
