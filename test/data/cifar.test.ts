@@ -1,7 +1,7 @@
 import test from 'ava';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DataError } from '../../src/errors.js';
+import { DataError, UsageError } from '../../src/errors.js';
 import { loadPackedSplit } from '../../src/data/cache.js';
 import { classList } from '../../src/data/class-lists.js';
 import { prepareDataset } from '../../src/data/prepare.js';
@@ -100,4 +100,5 @@ test('a CIFAR source that is missing, truncated or incomplete gives one line', a
   const bytes = await readFile(BINARY);
   await writeFile(cut, bytes.subarray(0, bytes.length >> 1));
   await t.throwsAsync(prepareDataset({ dataset: 'fc100', from: cut, dataDir }), { instanceOf: DataError, message: /truncated/ });
+  await t.throwsAsync(prepareDataset({ dataset: 'fc100', from: PYTHON, dataDir, size: 84 }), { instanceOf: UsageError, message: /32x32; --size 84 is not supported/ });
 });

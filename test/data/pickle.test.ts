@@ -63,3 +63,10 @@ test('an ndarray whose byte string does not match its shape is refused', (t) => 
     '\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b\x87R(K\x01K\x02K\x02\x86cnumpy\ndtype\nU\x02u1K\x00K\x01\x87R(K\x03U\x01|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89U\x03abctb.';
   t.throws(() => readPickle(Buffer.from(text, 'latin1'), 'short.pickle'), { instanceOf: DataError, message: /has 3 bytes, shape 2x2 needs 4/ });
 });
+
+test('protocols above 4 are refused with the fix', (t) => {
+  t.throws(() => readPickle(Buffer.from([0x80, 5, 0x4e, 0x2e]), 'p5.pickle'), {
+    instanceOf: DataError,
+    message: /p5\.pickle: pickle protocol 5 is not supported \(2-4 are\); re-save with protocol 4/,
+  });
+});
