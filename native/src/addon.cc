@@ -1,0 +1,358 @@
+// jointshot native addon: oneDNN convolution, pooling and GEMM on NHWC float32 buffers, for the
+// tfjs `native` backend (src/backend/native). Plain Node-API (C), synchronous calls; every
+// function writes into an output Float32Array the caller allocated. Primitives are created once
+// per shape and cached (oneDNN JIT-compiles them), keyed by the operation and its integer params.
+#include <node_api.h>
+#include <omp.h>
+
+#include "napi-util.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+using namespace jointshot;
+
+namespace {
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+dnnl::stream& stream() {
+  static dnnl::stream s(engine());
+  return s;
+}
+
+std::string cacheKey(const char* op, const int32_t* p, size_t n) {
+  std::string key(op);
+  for (size_t i = 0; i < n; i++) key += ',' + std::to_string(p[i]);
+  return key;
+}
+
+// ---------------------------------------------------------------- convolution
+// params (Int32Array, 17): N, H, W, IC, OC, KH, KW, OH, OW, strideH, strideW,
+//                          padTop, padLeft, padBottom, padRight, dilationH, dilationW
+// x: NHWC [N,H,W,IC]; w: HWIO [KH,KW,IC,OC] (tfjs filter layout); y: NHWC [N,OH,OW,OC].
+
+struct ConvShape {
+  memory::dim n, h, w, ic, oc, kh, kw, oh, ow, sh, sw, pt, pl, pb, pr, dh, dw;
+  explicit ConvShape(const int32_t* p)
+      : n(p[0]), h(p[1]), w(p[2]), ic(p[3]), oc(p[4]), kh(p[5]), kw(p[6]), oh(p[7]), ow(p[8]),
+        sh(p[9]), sw(p[10]), pt(p[11]), pl(p[12]), pb(p[13]), pr(p[14]), dh(p[15]), dw(p[16]) {}
+  memory::desc src() const { return {{n, ic, h, w}, dt::f32, tag::nhwc}; }
+  memory::desc dst() const { return {{n, oc, oh, ow}, dt::f32, tag::nhwc}; }
+  memory::desc weightsAny() const { return {{oc, ic, kh, kw}, dt::f32, tag::any}; }
+  memory::desc weightsUser() const { return {{oc, ic, kh, kw}, dt::f32, tag::hwio}; }
+  memory::dims strides() const { return {sh, sw}; }
+  memory::dims dilates() const { return {dh - 1, dw - 1}; }  // oneDNN counts dilation from 0
+  memory::dims padL() const { return {pt, pl}; }
+  // oneDNN wants the right padding that makes the output size exact (it may be negative when
+  // tfjs's VALID drops trailing rows that no window reaches).
+  memory::dims padR() const {
+    return {(oh - 1) * sh + (kh - 1) * dh + 1 - h - pt, (ow - 1) * sw + (kw - 1) * dw + 1 - w - pl};
+  }
+};
+
+struct ConvPrimitives {
+  dnnl::convolution_forward::primitive_desc fwdPd;
+  dnnl::convolution_forward fwd;
+  dnnl::convolution_backward_data::primitive_desc bwdDataPd;
+  dnnl::convolution_backward_data bwdData;
+  dnnl::convolution_backward_weights::primitive_desc bwdWeightsPd;
+  dnnl::convolution_backward_weights bwdWeights;
+  bool hasBwd = false;
+  // Weight layout conversions between tfjs HWIO and what each primitive wants.
+  dnnl::reorder toFwdWeights, toBwdDataWeights, fromBwdWeights;
+  bool fwdReorder = false, bwdDataReorder = false, bwdWeightsReorder = false;
+  memory::desc fwdWeightsMd, bwdDataWeightsMd, bwdWeightsMd;
+};
+
+std::unordered_map<std::string, std::unique_ptr<ConvPrimitives>> convCache;
+
+ConvPrimitives& convPrimitives(const int32_t* p, bool backward) {
+  const std::string key = cacheKey("conv", p, 17);
+  auto found = convCache.find(key);
+  ConvPrimitives* prims;
+  const ConvShape s(p);
+  if (found == convCache.end()) {
+    auto owned = std::make_unique<ConvPrimitives>();
+    prims = owned.get();
+    dnnl::convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, s.src(),
+                                      s.weightsAny(), s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
+    prims->fwdPd = dnnl::convolution_forward::primitive_desc(d, engine());
+    prims->fwd = dnnl::convolution_forward(prims->fwdPd);
+    prims->fwdWeightsMd = prims->fwdPd.weights_desc();
+    prims->fwdReorder = prims->fwdWeightsMd != s.weightsUser();
+    if (prims->fwdReorder)
+      prims->toFwdWeights = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), s.weightsUser(), engine(), prims->fwdWeightsMd));
+    convCache.emplace(key, std::move(owned));
+  } else {
+    prims = found->second.get();
+  }
+  if (backward && !prims->hasBwd) {
+    dnnl::convolution_backward_data::desc bd(algorithm::convolution_direct, s.src(), s.weightsAny(), s.dst(),
+                                             s.strides(), s.dilates(), s.padL(), s.padR());
+    prims->bwdDataPd = dnnl::convolution_backward_data::primitive_desc(bd, engine(), prims->fwdPd);
+    prims->bwdData = dnnl::convolution_backward_data(prims->bwdDataPd);
+    prims->bwdDataWeightsMd = prims->bwdDataPd.weights_desc();
+    prims->bwdDataReorder = prims->bwdDataWeightsMd != s.weightsUser();
+    if (prims->bwdDataReorder)
+      prims->toBwdDataWeights =
+          dnnl::reorder(dnnl::reorder::primitive_desc(engine(), s.weightsUser(), engine(), prims->bwdDataWeightsMd));
+    dnnl::convolution_backward_weights::desc wd(algorithm::convolution_direct, s.src(), s.weightsAny(), s.dst(),
+                                                s.strides(), s.dilates(), s.padL(), s.padR());
+    prims->bwdWeightsPd = dnnl::convolution_backward_weights::primitive_desc(wd, engine(), prims->fwdPd);
+    prims->bwdWeights = dnnl::convolution_backward_weights(prims->bwdWeightsPd);
+    prims->bwdWeightsMd = prims->bwdWeightsPd.diff_weights_desc();
+    prims->bwdWeightsReorder = prims->bwdWeightsMd != s.weightsUser();
+    if (prims->bwdWeightsReorder)
+      prims->fromBwdWeights =
+          dnnl::reorder(dnnl::reorder::primitive_desc(engine(), prims->bwdWeightsMd, engine(), s.weightsUser()));
+    prims->hasBwd = true;
+  }
+  return *prims;
+}
+
+// Weights in the layout `wanted`, reordered from the user's HWIO buffer when they differ.
+memory weightsFor(const ConvShape& s, float* user, bool reorder, const memory::desc& wanted, dnnl::reorder& r) {
+  memory userMem(s.weightsUser(), engine(), user);
+  if (!reorder) return userMem;
+  memory converted(wanted, engine());
+  r.execute(stream(), userMem, converted);
+  return converted;
+}
+
+// A oneDNN exception becomes a JS Error with its message.
+#define DNNL_TRY(...)                                                             \
+  try {                                                                           \
+    __VA_ARGS__                                                                   \
+  } catch (const dnnl::error& e) {                                                \
+    napi_throw_error(env, nullptr, (std::string("oneDNN: ") + e.what()).c_str()); \
+    return nullptr;                                                               \
+  }
+
+// conv2dForward(params, x, w, y)
+napi_value Conv2dForward(napi_env env, napi_callback_info info) {
+  ParamsAndFloats call;
+  if (!readParamsAndFloats(env, info, 17, 3, call)) return nullptr;
+  int32_t* p = call.params;
+  float *x = call.arrays[0], *w = call.arrays[1], *y = call.arrays[2];
+  DNNL_TRY({
+    const ConvShape s(p);
+    ConvPrimitives& c = convPrimitives(p, false);
+    memory wm = weightsFor(s, w, c.fwdReorder, c.fwdWeightsMd, c.toFwdWeights);
+    memory xm(s.src(), engine(), x), ym(s.dst(), engine(), y);
+    c.fwd.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
+    stream().wait();
+  })
+  return nothing(env);
+}
+
+// conv2dBackwardData(params, dy, w, dx)
+napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
+  ParamsAndFloats call;
+  if (!readParamsAndFloats(env, info, 17, 3, call)) return nullptr;
+  int32_t* p = call.params;
+  float *dy = call.arrays[0], *w = call.arrays[1], *dx = call.arrays[2];
+  DNNL_TRY({
+    const ConvShape s(p);
+    ConvPrimitives& c = convPrimitives(p, true);
+    memory wm = weightsFor(s, w, c.bwdDataReorder, c.bwdDataWeightsMd, c.toBwdDataWeights);
+    memory dym(s.dst(), engine(), dy), dxm(s.src(), engine(), dx);
+    c.bwdData.execute(stream(), {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, dxm}});
+    stream().wait();
+  })
+  return nothing(env);
+}
+
+// conv2dBackwardWeights(params, x, dy, dw)
+napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
+  ParamsAndFloats call;
+  if (!readParamsAndFloats(env, info, 17, 3, call)) return nullptr;
+  int32_t* p = call.params;
+  float *x = call.arrays[0], *dy = call.arrays[1], *dw = call.arrays[2];
+  DNNL_TRY({
+    const ConvShape s(p);
+    ConvPrimitives& c = convPrimitives(p, true);
+    memory xm(s.src(), engine(), x), dym(s.dst(), engine(), dy);
+    memory user(s.weightsUser(), engine(), dw);
+    memory dwm = c.bwdWeightsReorder ? memory(c.bwdWeightsMd, engine()) : user;
+    c.bwdWeights.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
+    if (c.bwdWeightsReorder) c.fromBwdWeights.execute(stream(), dwm, user);
+    stream().wait();
+  })
+  return nothing(env);
+}
+
+// ---------------------------------------------------------------- pooling
+// params (Int32Array, 14): N, H, W, C, OH, OW, KH, KW, strideH, strideW, padTop, padLeft,
+//                          kind (0 max, 1 average excluding padding), unused (0)
+
+struct PoolShape {
+  memory::dim n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl;
+  int kind;
+  explicit PoolShape(const int32_t* p)
+      : n(p[0]), h(p[1]), w(p[2]), c(p[3]), oh(p[4]), ow(p[5]), kh(p[6]), kw(p[7]), sh(p[8]), sw(p[9]),
+        pt(p[10]), pl(p[11]), kind(p[12]) {}
+  memory::desc src() const { return {{n, c, h, w}, dt::f32, tag::nhwc}; }
+  memory::desc dst() const { return {{n, c, oh, ow}, dt::f32, tag::nhwc}; }
+  algorithm alg() const { return kind == 0 ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding; }
+  memory::dims padR() const { return {(oh - 1) * sh + kh - h - pt, (ow - 1) * sw + kw - w - pl}; }
+};
+
+struct PoolPrimitives {
+  dnnl::pooling_forward::primitive_desc fwdPd;
+  dnnl::pooling_forward fwd;
+  dnnl::pooling_backward bwd;
+  bool hasBwd = false;
+};
+
+std::unordered_map<std::string, std::unique_ptr<PoolPrimitives>> poolCache;
+
+PoolPrimitives& poolPrimitives(const int32_t* p, bool backward) {
+  const std::string key = cacheKey("pool", p, 14);
+  auto found = poolCache.find(key);
+  PoolPrimitives* prims;
+  const PoolShape s(p);
+  if (found == poolCache.end()) {
+    auto owned = std::make_unique<PoolPrimitives>();
+    prims = owned.get();
+    // forward_training so that max pooling records the argmax workspace the backward needs.
+    dnnl::pooling_forward::desc d(prop_kind::forward_training, s.alg(), s.src(), s.dst(), {s.sh, s.sw}, {s.kh, s.kw},
+                                  {s.pt, s.pl}, s.padR());
+    prims->fwdPd = dnnl::pooling_forward::primitive_desc(d, engine());
+    prims->fwd = dnnl::pooling_forward(prims->fwdPd);
+    poolCache.emplace(key, std::move(owned));
+  } else {
+    prims = found->second.get();
+  }
+  if (backward && !prims->hasBwd) {
+    dnnl::pooling_backward::desc bd(s.alg(), s.src(), s.dst(), {s.sh, s.sw}, {s.kh, s.kw}, {s.pt, s.pl}, s.padR());
+    prims->bwd = dnnl::pooling_backward(dnnl::pooling_backward::primitive_desc(bd, engine(), prims->fwdPd));
+    prims->hasBwd = true;
+  }
+  return *prims;
+}
+
+// poolForward(params, x, y)
+napi_value PoolForward(napi_env env, napi_callback_info info) {
+  ParamsAndFloats call;
+  if (!readParamsAndFloats(env, info, 14, 2, call)) return nullptr;
+  int32_t* p = call.params;
+  float *x = call.arrays[0], *y = call.arrays[1];
+  DNNL_TRY({
+    const PoolShape s(p);
+    PoolPrimitives& c = poolPrimitives(p, false);
+    memory xm(s.src(), engine(), x), ym(s.dst(), engine(), y);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, xm}, {DNNL_ARG_DST, ym}};
+    if (s.kind == 0) args.emplace(DNNL_ARG_WORKSPACE, memory(c.fwdPd.workspace_desc(), engine()));
+    c.fwd.execute(stream(), args);
+    stream().wait();
+  })
+  return nothing(env);
+}
+
+// poolBackward(params, x, dy, dx): max pooling re-runs the forward on x for the argmax workspace.
+napi_value PoolBackward(napi_env env, napi_callback_info info) {
+  ParamsAndFloats call;
+  if (!readParamsAndFloats(env, info, 14, 3, call)) return nullptr;
+  int32_t* p = call.params;
+  float *x = call.arrays[0], *dy = call.arrays[1], *dx = call.arrays[2];
+  DNNL_TRY({
+    const PoolShape s(p);
+    PoolPrimitives& c = poolPrimitives(p, true);
+    memory dym(s.dst(), engine(), dy), dxm(s.src(), engine(), dx);
+    std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_SRC, dxm}};
+    if (s.kind == 0) {
+      memory ws(c.fwdPd.workspace_desc(), engine());
+      memory xm(s.src(), engine(), x), ym(s.dst(), engine());
+      c.fwd.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DST, ym}, {DNNL_ARG_WORKSPACE, ws}});
+      args.emplace(DNNL_ARG_WORKSPACE, ws);
+    }
+    c.bwd.execute(stream(), args);
+    stream().wait();
+  })
+  return nothing(env);
+}
+
+// ---------------------------------------------------------------- GEMM
+// batchMatMul(params, a, b, c), params (Int32Array, 8): batch, M, N, K, transA, transB,
+// aBatchStride, bBatchStride (0 broadcasts one matrix over the batch). Row-major:
+// c[i] (M x N) = op(a[i]) (M x K) * op(b[i]) (K x N).
+napi_value BatchMatMul(napi_env env, napi_callback_info info) {
+  ParamsAndFloats call;
+  if (!readParamsAndFloats(env, info, 8, 3, call)) return nullptr;
+  int32_t* p = call.params;
+  float *A = call.arrays[0], *B = call.arrays[1], *C = call.arrays[2];
+  const dnnl_dim_t batch = p[0], M = p[1], N = p[2], K = p[3];
+  const bool ta = p[4] != 0, tb = p[5] != 0;
+  const dnnl_dim_t strideA = p[6], strideB = p[7];
+  const dnnl_dim_t lda = ta ? M : K, ldb = tb ? K : N;
+  for (dnnl_dim_t i = 0; i < batch; i++) {
+    dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.0f, A + i * strideA, lda,
+                                  B + i * strideB, ldb, 0.0f, C + i * M * N, N);
+    if (st != dnnl_success) {
+      napi_throw_error(env, nullptr, "oneDNN: sgemm failed");
+      return nullptr;
+    }
+  }
+  return nothing(env);
+}
+
+// ---------------------------------------------------------------- threads and info
+
+// setThreads(n): OpenMP threads for every oneDNN primitive; returns the count in effect.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!readArgs(env, info, a, 1)) return nullptr;
+  const int32_t n = int32(env, a.values[0]);
+  if (n > 0) omp_set_num_threads(n);
+  napi_value out;
+  napi_create_int32(env, omp_get_max_threads(), &out);
+  return out;
+}
+
+// version(): the oneDNN version string, e.g. "2.6.3".
+napi_value Version(napi_env env, napi_callback_info) {
+  const dnnl_version_t* v = dnnl_version();
+  std::string text = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  napi_value out;
+  napi_create_string_utf8(env, text.c_str(), text.size(), &out);
+  return out;
+}
+
+}  // namespace
+
+napi_status registerElementwise(napi_env env, napi_value exports);
+
+namespace {
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor functions[] = {
+      {"conv2dForward", nullptr, Conv2dForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"conv2dBackwardData", nullptr, Conv2dBackwardData, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"conv2dBackwardWeights", nullptr, Conv2dBackwardWeights, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"poolForward", nullptr, PoolForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"poolBackward", nullptr, PoolBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_enumerable, nullptr}};
+  napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
+  registerElementwise(env, exports);
+  return exports;
+}
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,307 @@
+// Element-wise kernels of the tfjs `native` backend, parallel with OpenMP. In a training step of
+// the backbones, once convolutions run in oneDNN, the cpu backend's JS loops for batch norm,
+// activations and their gradients take most of the time; these replace them.
+// Broadcast modes of binary ops: 0 same size; 1 `b` repeats with period `period` along `a`
+// (trailing-dimension or scalar broadcast); 2 `a` repeats along `b`.
+#include <node_api.h>
+
+#include "napi-util.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace {
+
+using namespace jointshot;
+
+// Below this many elements a loop stays on one thread (thread start-up costs more).
+constexpr size_t kParallelMin = 1 << 15;
+
+// out[i] = f(a[ia], b[ib]) over `n` outputs for the three broadcast modes.
+template <typename Out, typename F>
+void broadcastLoop(const float* a, const float* b, Out* out, size_t n, int mode, size_t period, F f) {
+  const long long count = static_cast<long long>(n);
+  if (mode == 0) {
+#pragma omp parallel for if (n >= kParallelMin) schedule(static)
+    for (long long i = 0; i < count; i++) out[i] = f(a[i], b[i]);
+  } else if (mode == 1) {
+    const long long rows = count / static_cast<long long>(period);
+#pragma omp parallel for if (n >= kParallelMin) schedule(static)
+    for (long long r = 0; r < rows; r++) {
+      const size_t base = r * period;
+      for (size_t j = 0; j < period; j++) out[base + j] = f(a[base + j], b[j]);
+    }
+  } else {
+    const long long rows = count / static_cast<long long>(period);
+#pragma omp parallel for if (n >= kParallelMin) schedule(static)
+    for (long long r = 0; r < rows; r++) {
+      const size_t base = r * period;
+      for (size_t j = 0; j < period; j++) out[base + j] = f(a[j], b[base + j]);
+    }
+  }
+}
+
+// Reads `op(a, b, out, mode, period)` and runs `apply(op, a, b, out, n, mode, period)`; Out is
+// float (arithmetic) or uint8_t (comparisons, a bool tensor's storage).
+template <typename Out, typename Apply>
+napi_value broadcastCall(napi_env env, napi_callback_info info, Apply apply) {
+  Args args;
+  if (!readArgs(env, info, args, 6)) return nullptr;
+  size_t na, nb, nout;
+  const int op = int32(env, args.values[0]);
+  float* a = f32(env, args.values[1], &na);
+  float* b = f32(env, args.values[2], &nb);
+  Out* out = static_cast<Out*>(
+      typedArray(env, args.values[3], sizeof(Out) == 1 ? napi_uint8_array : napi_float32_array, &nout));
+  if (!a || !b || !out) return nullptr;
+  const int mode = int32(env, args.values[4]);
+  const size_t period = static_cast<size_t>(int32(env, args.values[5]));
+  if (period == 0 || nout % period != 0) return rangeError(env, "jointshot native: bad broadcast period");
+  if (!apply(op, a, b, out, nout, mode, period)) return rangeError(env, "jointshot native: unknown operation");
+  return nothing(env);
+}
+
+// binary(op, a, b, out, mode, period): op 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 squared difference.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  return broadcastCall<float>(env, info, [](int op, float* a, float* b, float* out, size_t n, int mode, size_t period) {
+    switch (op) {
+      case 0: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return x + y; }); return true;
+      case 1: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return x - y; }); return true;
+      case 2: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return x * y; }); return true;
+      case 3: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return x / y; }); return true;
+      case 4: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : (x > y ? x : y); }); return true;
+      case 5: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : (x < y ? x : y); }); return true;
+      case 6: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return (x - y) * (x - y); }); return true;
+      default: return false;
+    }
+  });
+}
+
+// compare(op, a, b, out (Uint8Array), mode, period): op 0 ==, 1 !=, 2 >, 3 >=, 4 <, 5 <=.
+napi_value Compare(napi_env env, napi_callback_info info) {
+  return broadcastCall<uint8_t>(env, info, [](int op, float* a, float* b, uint8_t* out, size_t n, int mode, size_t period) {
+    switch (op) {
+      case 0: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x == y; }); return true;
+      case 1: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x != y; }); return true;
+      case 2: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x > y; }); return true;
+      case 3: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x >= y; }); return true;
+      case 4: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x < y; }); return true;
+      case 5: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x <= y; }); return true;
+      default: return false;
+    }
+  });
+}
+
+template <typename F>
+void unaryLoop(const float* x, float* out, size_t n, F f) {
+  const long long count = static_cast<long long>(n);
+#pragma omp parallel for if (n >= kParallelMin) schedule(static)
+  for (long long i = 0; i < count; i++) out[i] = f(x[i]);
+}
+
+// unary(op, x, out, alpha): op 0 relu, 1 leaky relu (alpha), 2 step (alpha below 0),
+// 3 square, 4 neg, 5 rsqrt, 6 sqrt, 7 exp, 8 abs, 9 log, 10 sign (0 for 0 and NaN, as in tfjs).
+napi_value Unary(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 4)) return nullptr;
+  size_t nx, nout;
+  const int op = int32(env, args.values[0]);
+  float* x = f32(env, args.values[1], &nx);
+  float* out = f32(env, args.values[2], &nout);
+  if (!x || !out) return nullptr;
+  if (nx != nout) return rangeError(env, "jointshot native: unary sizes differ");
+  const float alpha = static_cast<float>(number(env, args.values[3]));
+  switch (op) {
+    // NaN passes through relu and leaky relu, as in tfjs.
+    case 0: unaryLoop(x, out, nx, [](float v) { return v < 0 ? 0.0f : v; }); break;
+    case 1: unaryLoop(x, out, nx, [alpha](float v) { return v < 0 ? alpha * v : v; }); break;
+    case 2: unaryLoop(x, out, nx, [alpha](float v) { return std::isnan(v) ? NAN : (v > 0 ? 1.0f : alpha); }); break;
+    case 3: unaryLoop(x, out, nx, [](float v) { return v * v; }); break;
+    case 4: unaryLoop(x, out, nx, [](float v) { return -v; }); break;
+    case 5: unaryLoop(x, out, nx, [](float v) { return 1.0f / std::sqrt(v); }); break;
+    case 6: unaryLoop(x, out, nx, [](float v) { return std::sqrt(v); }); break;
+    case 7: unaryLoop(x, out, nx, [](float v) { return std::exp(v); }); break;
+    case 8: unaryLoop(x, out, nx, [](float v) { return std::fabs(v); }); break;
+    case 9: unaryLoop(x, out, nx, [](float v) { return std::log(v); }); break;
+    case 10: unaryLoop(x, out, nx, [](float v) { return v < 0 ? -1.0f : (v > 0 ? 1.0f : 0.0f); }); break;
+    default: return rangeError(env, "jointshot native: unknown unary op");
+  }
+  return nothing(env);
+}
+
+// select(condition (Uint8Array), a, b, out): out = condition ? a : b, all the same size.
+napi_value Select(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 4)) return nullptr;
+  size_t nc, na, nb, nout;
+  uint8_t* c = u8(env, args.values[0], &nc);
+  float* a = f32(env, args.values[1], &na);
+  float* b = f32(env, args.values[2], &nb);
+  float* out = f32(env, args.values[3], &nout);
+  if (!c || !a || !b || !out) return nullptr;
+  if (nc != nout || na != nout || nb != nout) return rangeError(env, "jointshot native: select sizes differ");
+  const long long count = static_cast<long long>(nout);
+#pragma omp parallel for if (nout >= kParallelMin) schedule(static)
+  for (long long i = 0; i < count; i++) out[i] = c[i] ? a[i] : b[i];
+  return nothing(env);
+}
+
+// boolToFloat(x (Uint8Array), out): the float32 cast of a bool tensor.
+napi_value BoolToFloat(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 2)) return nullptr;
+  size_t nx, nout;
+  uint8_t* x = u8(env, args.values[0], &nx);
+  float* out = f32(env, args.values[1], &nout);
+  if (!x || !out) return nullptr;
+  if (nx != nout) return rangeError(env, "jointshot native: cast sizes differ");
+  const long long count = static_cast<long long>(nout);
+#pragma omp parallel for if (nout >= kParallelMin) schedule(static)
+  for (long long i = 0; i < count; i++) out[i] = x[i] ? 1.0f : 0.0f;
+  return nothing(env);
+}
+
+// batchNorm(x, mean, variance, offset, scale, out, epsilon, channels): tfjs's FusedBatchNorm,
+// out = (x - mean) * scale / sqrt(variance + epsilon) + offset, each parameter of length
+// `channels` (the last dimension) or 1.
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 8)) return nullptr;
+  size_t nx, nm, nv, no, ns, nout;
+  float* x = f32(env, args.values[0], &nx);
+  float* mean = f32(env, args.values[1], &nm);
+  float* variance = f32(env, args.values[2], &nv);
+  float* offset = f32(env, args.values[3], &no);
+  float* scale = f32(env, args.values[4], &ns);
+  float* out = f32(env, args.values[5], &nout);
+  if (!x || !mean || !variance || !offset || !scale || !out) return nullptr;
+  const float eps = static_cast<float>(number(env, args.values[6]));
+  const size_t c = static_cast<size_t>(int32(env, args.values[7]));
+  auto fits = [c](size_t n) { return n == c || n == 1; };
+  if (c == 0 || nx != nout || nx % c != 0 || !fits(nm) || !fits(nv) || !fits(no) || !fits(ns))
+    return rangeError(env, "jointshot native: batch norm sizes do not fit");
+  float* k = new float[c];
+  float* m = new float[c];
+  float* o = new float[c];
+  for (size_t j = 0; j < c; j++) {
+    k[j] = scale[ns == 1 ? 0 : j] / std::sqrt(variance[nv == 1 ? 0 : j] + eps);
+    m[j] = mean[nm == 1 ? 0 : j];
+    o[j] = offset[no == 1 ? 0 : j];
+  }
+  const long long rows = static_cast<long long>(nx / c);
+#pragma omp parallel for if (nx >= kParallelMin) schedule(static)
+  for (long long r = 0; r < rows; r++) {
+    const float* xr = x + r * c;
+    float* yr = out + r * c;
+    for (size_t j = 0; j < c; j++) yr[j] = (xr[j] - m[j]) * k[j] + o[j];
+  }
+  delete[] k;
+  delete[] m;
+  delete[] o;
+  return nothing(env);
+}
+
+// addN(inputs (array of Float32Array), out): the element-wise sum of same-size arrays.
+napi_value AddN(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 2)) return nullptr;
+  uint32_t count = 0;
+  napi_get_array_length(env, args.values[0], &count);
+  size_t nout;
+  float* out = f32(env, args.values[1], &nout);
+  if (!out || count == 0) return out ? rangeError(env, "jointshot native: addN of nothing") : nullptr;
+  float** inputs = new float*[count];
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value item;
+    napi_get_element(env, args.values[0], i, &item);
+    size_t n;
+    inputs[i] = f32(env, item, &n);
+    if (!inputs[i] || n != nout) {
+      const bool wrongSize = inputs[i] != nullptr;
+      delete[] inputs;
+      return wrongSize ? rangeError(env, "jointshot native: addN sizes differ") : nullptr;
+    }
+  }
+  const long long total = static_cast<long long>(nout);
+#pragma omp parallel for if (nout >= kParallelMin) schedule(static)
+  for (long long i = 0; i < total; i++) {
+    float s = inputs[0][i];
+    for (uint32_t j = 1; j < count; j++) s += inputs[j][i];
+    out[i] = s;
+  }
+  delete[] inputs;
+  return nothing(env);
+}
+
+// upsampleNearest(x, out, N, H, W, C, fh, fw): NHWC nearest-neighbour upsampling by the integer
+// factors fh, fw (tfjs's ResizeNearestNeighbor without align-corners/half-pixel for exact multiples).
+napi_value UpsampleNearest(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 8)) return nullptr;
+  size_t nx, nout;
+  float* x = f32(env, args.values[0], &nx);
+  float* out = f32(env, args.values[1], &nout);
+  if (!x || !out) return nullptr;
+  const long long n = int32(env, args.values[2]), h = int32(env, args.values[3]);
+  const size_t w = int32(env, args.values[4]), c = int32(env, args.values[5]);
+  const long long fh = int32(env, args.values[6]);
+  const size_t fw = int32(env, args.values[7]);
+  if (nx != n * h * w * c || nout != nx * fh * fw) return rangeError(env, "jointshot native: upsample sizes do not fit");
+  const size_t outRow = w * fw * c;
+#pragma omp parallel for if (nout >= kParallelMin) schedule(static)
+  for (long long r = 0; r < n * h * fh; r++) {
+    const long long image = r / (h * fh), row = (r % (h * fh)) / fh;
+    const float* src = x + (image * h + row) * w * c;
+    float* dst = out + r * outRow;
+    for (size_t col = 0; col < w * fw; col++) std::memcpy(dst + col * c, src + (col / fw) * c, c * sizeof(float));
+  }
+  return nothing(env);
+}
+
+// channelSums(x, out, rows, channels): out[c] = sum over rows of x[row, c] (float64 accumulation).
+napi_value ChannelSums(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 4)) return nullptr;
+  size_t nx, nout;
+  float* x = f32(env, args.values[0], &nx);
+  float* out = f32(env, args.values[1], &nout);
+  if (!x || !out) return nullptr;
+  const long long rows = int32(env, args.values[2]);
+  const size_t c = int32(env, args.values[3]);
+  if (nx != rows * c || nout != c) return rangeError(env, "jointshot native: channel sum sizes do not fit");
+  double* total = new double[c]();
+#pragma omp parallel if (nx >= kParallelMin)
+  {
+    double* part = new double[c]();
+#pragma omp for schedule(static) nowait
+    for (long long r = 0; r < rows; r++) {
+      const float* xr = x + r * c;
+      for (size_t j = 0; j < c; j++) part[j] += xr[j];
+    }
+#pragma omp critical
+    for (size_t j = 0; j < c; j++) total[j] += part[j];
+    delete[] part;
+  }
+  for (size_t j = 0; j < c; j++) out[j] = static_cast<float>(total[j]);
+  delete[] total;
+  return nothing(env);
+}
+
+}  // namespace
+
+// Adds the element-wise functions to the addon's exports.
+napi_status registerElementwise(napi_env env, napi_value exports) {
+  const napi_property_descriptor functions[] = {
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"compare", nullptr, Compare, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"boolToFloat", nullptr, BoolToFloat, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"addN", nullptr, AddN, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"upsampleNearest", nullptr, UpsampleNearest, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"channelSums", nullptr, ChannelSums, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  return napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
+}

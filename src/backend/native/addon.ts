@@ -1,0 +1,65 @@
+/**
+ * Loading the oneDNN Node-API addon (native/build/jointshot_native.node, built by
+ * `node native/build.mjs` at `npm install` when libdnnl-dev is present). Absent or unloadable
+ * addons are reported, never thrown.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's functions: every one writes into the last (output) array, which the caller allocates. */
+export interface NativeAddon {
+  /** params: N,H,W,IC,OC,KH,KW,OH,OW,strideH,strideW,padTop,padLeft,padBottom,padRight,dilationH,dilationW. */
+  conv2dForward(params: Int32Array, x: Float32Array, filter: Float32Array, y: Float32Array): void;
+  conv2dBackwardData(params: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
+  conv2dBackwardWeights(params: Int32Array, x: Float32Array, dy: Float32Array, dFilter: Float32Array): void;
+  /** params: N,H,W,C,OH,OW,KH,KW,strideH,strideW,padTop,padLeft,kind (0 max, 1 avg),0. */
+  poolForward(params: Int32Array, x: Float32Array, y: Float32Array): void;
+  poolBackward(params: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** params: batch,M,N,K,transposeA,transposeB,aBatchStride,bBatchStride. */
+  batchMatMul(params: Int32Array, a: Float32Array, b: Float32Array, c: Float32Array): void;
+  /** op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 squared difference; mode/period: see broadcastPlan. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, mode: number, period: number): void;
+  /** op: 0 ==, 1 !=, 2 >, 3 >=, 4 <, 5 <=; out is a bool (Uint8Array) tensor's storage. */
+  compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array, mode: number, period: number): void;
+  /** op: 0 relu, 1 leaky relu, 2 step, 3 square, 4 neg, 5 rsqrt, 6 sqrt, 7 exp, 8 abs, 9 log, 10 sign. */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  select(condition: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  boolToFloat(x: Uint8Array, out: Float32Array): void;
+  batchNorm(
+    x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array, scale: Float32Array,
+    out: Float32Array, epsilon: number, channels: number,
+  ): void;
+  addN(inputs: Float32Array[], out: Float32Array): void;
+  upsampleNearest(x: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, fh: number, fw: number): void;
+  channelSums(x: Float32Array, out: Float32Array, rows: number, channels: number): void;
+  /** Sets oneDNN's OpenMP threads (n > 0) and returns the count in effect. */
+  setThreads(n: number): number;
+  /** oneDNN's version, e.g. "2.6.3". */
+  version(): string;
+}
+
+/** The addon, or why it could not be loaded. */
+export type AddonLoad = { addon: NativeAddon; path: string } | { addon?: undefined; reason: string };
+
+/** Where the build script puts the addon (same relative place from src/ and dist/). */
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../../native/build/jointshot_native.node', import.meta.url));
+
+let loaded: AddonLoad | undefined;
+
+/** Loads the addon once per process (JOINTSHOT_NATIVE_ADDON overrides the path). */
+export function loadNativeAddon(path = process.env.JOINTSHOT_NATIVE_ADDON || NATIVE_ADDON_PATH): AddonLoad {
+  if (loaded) return loaded;
+  if (!existsSync(path)) {
+    loaded = { reason: `addon not built (${path} missing: install libdnnl-dev, then run 'node native/build.mjs')` };
+    return loaded;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    loaded = { addon, path };
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    loaded = { reason: `addon failed to load (${path}): ${message}` };
+  }
+  return loaded;
+}

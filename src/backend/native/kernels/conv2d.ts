@@ -1,0 +1,87 @@
+/**
+ * Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter through oneDNN (NHWC, float32). NCHW
+ * and non-float32 calls go to the cpu backend's kernels.
+ */
+import { tf } from '../../../tf.js';
+import { float32Values, newOutput, type NativeKernelBody } from './kernel-utils.js';
+
+type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+
+/** The addon's 17 convolution parameters from tfjs's conv info. */
+export function convParams(info: ConvInfo): Int32Array {
+  const p = info.padInfo;
+  return Int32Array.from([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels,
+    info.filterHeight, info.filterWidth, info.outHeight, info.outWidth,
+    info.strideHeight, info.strideWidth, p.top, p.left, p.bottom, p.right,
+    info.dilationHeight, info.dilationWidth,
+  ]);
+}
+
+/**
+ * Whether oneDNN can express tfjs's output size: the implied bottom/right padding may drop at
+ * most stride - 1 trailing rows/columns (tfjs's numeric padding sizes both output dimensions
+ * from the filter height and stride height, which can imply more; those calls stay on the cpu).
+ */
+function expressible(info: ConvInfo): boolean {
+  const bottom = (info.outHeight - 1) * info.strideHeight + info.effectiveFilterHeight - info.inHeight - info.padInfo.top;
+  const right = (info.outWidth - 1) * info.strideWidth + info.effectiveFilterWidth - info.inWidth - info.padInfo.left;
+  return bottom > -info.strideHeight && right > -info.strideWidth;
+}
+
+/** tfjs's conv info for NHWC calls; undefined for NCHW (left to the cpu kernel). */
+function nhwcInfo(
+  xShape: number[],
+  filterShape: number[],
+  attrs: Record<string, unknown>,
+  dilations: number | [number, number],
+): ConvInfo | undefined {
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') return undefined;
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides as number | [number, number],
+    dilations,
+    attrs.pad as 'same' | 'valid' | number,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    false,
+    'channelsLast',
+  );
+  return expressible(info) ? info : undefined;
+}
+
+/** y = conv2d(x, filter). */
+export const conv2D: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
+  const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const xs = float32Values(backend, x);
+  const ws = float32Values(backend, filter);
+  const info = nhwcInfo(x.shape, filter.shape, attrs, (attrs.dilations as number | [number, number]) ?? 1);
+  if (!xs || !ws || !info) return undefined;
+  const out = newOutput(backend, info.outShape);
+  if (out.values.length > 0) addon.conv2dForward(convParams(info), xs, ws, out.values);
+  return out.info;
+};
+
+/** dx of a convolution from dy and the filter. */
+export const conv2DBackpropInput: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
+  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const dys = float32Values(backend, dy);
+  const ws = float32Values(backend, filter);
+  const info = nhwcInfo(attrs.inputShape as number[], filter.shape, attrs, 1);
+  if (!dys || !ws || !info) return undefined;
+  const out = newOutput(backend, info.inShape);
+  if (dys.length > 0) addon.conv2dBackwardData(convParams(info), dys, ws, out.values);
+  return out.info;
+};
+
+/** dFilter of a convolution from x and dy. */
+export const conv2DBackpropFilter: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const xs = float32Values(backend, x);
+  const dys = float32Values(backend, dy);
+  const info = nhwcInfo(x.shape, attrs.filterShape as number[], attrs, 1);
+  if (!xs || !dys || !info) return undefined;
+  const out = newOutput(backend, info.filterShape);
+  if (dys.length > 0) addon.conv2dBackwardWeights(convParams(info), xs, dys, out.values);
+  return out.info;
+};

@@ -1,0 +1,183 @@
+/**
+ * Element-wise kernels through the addon's OpenMP loops: arithmetic and comparisons (same
+ * shape, scalar, or one operand broadcast along the trailing dimensions), activations and their
+ * gradients' building blocks, Select, bool -> float32 Cast, FusedBatchNorm, AddN and integer
+ * nearest-neighbour upsampling. Anything else (dtypes, broadcasts) goes to the cpu kernel.
+ */
+import { tf } from '../../../tf.js';
+import { float32Values, newOutput, type NativeKernelArgs, type NativeKernelBody } from './kernel-utils.js';
+
+const SAME = 0;
+const B_REPEATS = 1;
+const A_REPEATS = 2;
+
+/** How the addon loops a binary op: its broadcast mode, the repeating operand's size, the output shape. */
+export interface BroadcastPlan {
+  mode: number;
+  period: number;
+  outShape: number[];
+}
+
+const size = (shape: number[]): number => shape.reduce((p, d) => p * d, 1);
+
+/** Whether `small` (leading 1s dropped) equals the trailing dimensions of `big`. */
+function isTrailing(small: number[], big: number[]): boolean {
+  const trimmed = small.slice(small.findIndex((d) => d !== 1) === -1 ? small.length : small.findIndex((d) => d !== 1));
+  if (trimmed.length > big.length || small.length > big.length) return false;
+  const offset = big.length - trimmed.length;
+  return trimmed.every((d, i) => d === big[offset + i]);
+}
+
+/** The loop for out = f(a, b) with tfjs broadcasting, or undefined for broadcasts it does not cover. */
+export function broadcastPlan(aShape: number[], bShape: number[]): BroadcastPlan | undefined {
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(aShape, bShape);
+  const outSize = size(outShape);
+  const sameAsOut = (s: number[]) => s.length === outShape.length && s.every((d, i) => d === outShape[i]);
+  if (sameAsOut(aShape) && sameAsOut(bShape)) return { mode: SAME, period: Math.max(outSize, 1), outShape };
+  if (sameAsOut(aShape) && isTrailing(bShape, aShape)) return { mode: B_REPEATS, period: Math.max(size(bShape), 1), outShape };
+  if (sameAsOut(bShape) && isTrailing(aShape, bShape)) return { mode: A_REPEATS, period: Math.max(size(aShape), 1), outShape };
+  return undefined;
+}
+
+function operands({ inputs, backend }: NativeKernelArgs) {
+  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const as = float32Values(backend, a);
+  const bs = float32Values(backend, b);
+  if (!as || !bs) return undefined;
+  const plan = broadcastPlan(a.shape, b.shape);
+  return plan && { as, bs, plan };
+}
+
+function binary(op: number): NativeKernelBody {
+  return (args, addon) => {
+    const found = operands(args);
+    if (!found) return undefined;
+    const out = newOutput(args.backend, found.plan.outShape);
+    if (out.values.length > 0) addon.binary(op, found.as, found.bs, out.values, found.plan.mode, found.plan.period);
+    return out.info;
+  };
+}
+
+function comparison(op: number): NativeKernelBody {
+  return (args, addon) => {
+    const found = operands(args);
+    if (!found) return undefined;
+    const values = new Uint8Array(size(found.plan.outShape));
+    if (values.length > 0) addon.compare(op, found.as, found.bs, values, found.plan.mode, found.plan.period);
+    return args.backend.makeTensorInfo(found.plan.outShape, 'bool', values);
+  };
+}
+
+function unary(op: number, alphaAttr?: string): NativeKernelBody {
+  return ({ inputs, backend, attrs = {} }, addon) => {
+    const x = inputs.x!;
+    const xs = float32Values(backend, x);
+    if (!xs) return undefined;
+    const out = newOutput(backend, x.shape);
+    const alpha = alphaAttr ? Number(attrs[alphaAttr] ?? 0) : 0;
+    if (out.values.length > 0) addon.unary(op, xs, out.values, alpha);
+    return out.info;
+  };
+}
+
+/** Select(condition, t, e) when the condition has t's shape. */
+const select: NativeKernelBody = ({ inputs, backend }, addon) => {
+  const { condition, t, e } = inputs as { condition: tf.TensorInfo; t: tf.TensorInfo; e: tf.TensorInfo };
+  const cs = backend.data.get(condition.dataId).values;
+  const ts = float32Values(backend, t);
+  const es = float32Values(backend, e);
+  const sameShape = condition.shape.length === t.shape.length && condition.shape.every((d, i) => d === t.shape[i]);
+  if (!(cs instanceof Uint8Array) || !ts || !es || !sameShape || ts.length !== es.length) return undefined;
+  const out = newOutput(backend, t.shape);
+  if (out.values.length > 0) addon.select(cs, ts, es, out.values);
+  return out.info;
+};
+
+/** Cast of a bool tensor to float32. */
+const cast: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
+  const x = inputs.x!;
+  const xs = backend.data.get(x.dataId).values;
+  if (x.dtype !== 'bool' || attrs.dtype !== 'float32' || !(xs instanceof Uint8Array)) return undefined;
+  const out = newOutput(backend, x.shape);
+  if (out.values.length > 0) addon.boolToFloat(xs, out.values);
+  return out.info;
+};
+
+const ONE = new Float32Array([1]);
+const ZERO = new Float32Array([0]);
+
+/** FusedBatchNorm (tf.batchNorm) with parameters of the channel count or size 1. */
+const fusedBatchNorm: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
+  const { x, mean, variance, offset, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const xs = float32Values(backend, x!);
+  const ms = float32Values(backend, mean!);
+  const vs = float32Values(backend, variance!);
+  const os = offset ? float32Values(backend, offset) : ZERO;
+  const ss = scale ? float32Values(backend, scale) : ONE;
+  if (!xs || !ms || !vs || !os || !ss) return undefined;
+  const channels = Math.max(ms.length, vs.length, os.length, ss.length);
+  const fits = [ms, vs, os, ss].every((p) => p.length === channels || p.length === 1);
+  if (!fits || channels === 0 || xs.length % channels !== 0) return undefined;
+  const out = newOutput(backend, x!.shape);
+  const epsilon = (attrs.varianceEpsilon as number | undefined) ?? 0.001;
+  if (out.values.length > 0) addon.batchNorm(xs, ms, vs, os, ss, out.values, epsilon, channels);
+  return out.info;
+};
+
+/** AddN of same-shape float32 tensors. */
+const addN: NativeKernelBody = ({ inputs, backend }, addon) => {
+  const tensors = Object.values(inputs);
+  const first = tensors[0];
+  if (!first) return undefined;
+  const arrays = tensors.map((t) => float32Values(backend, t));
+  if (arrays.some((a) => !a || a.length !== arrays[0]!.length)) return undefined;
+  const out = newOutput(backend, first.shape);
+  if (out.values.length > 0) addon.addN(arrays as Float32Array[], out.values);
+  return out.info;
+};
+
+/** ResizeNearestNeighbor by whole factors, without align-corners or half-pixel centres. */
+const resizeNearestNeighbor: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
+  const images = inputs.images!;
+  const xs = float32Values(backend, images);
+  const [outH, outW] = attrs.size as [number, number];
+  if (!xs || images.shape.length !== 4 || attrs.alignCorners || attrs.halfPixelCenters) return undefined;
+  const [n, h, w, c] = images.shape as [number, number, number, number];
+  if (h === 0 || w === 0 || outH % h !== 0 || outW % w !== 0) return undefined;
+  const out = newOutput(backend, [n, outH, outW, c]);
+  if (out.values.length > 0) addon.upsampleNearest(xs, out.values, n, h, w, c, outH / h, outW / w);
+  return out.info;
+};
+
+/** Kernel name -> native element-wise body. */
+export const ELEMENTWISE_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
+  Add: binary(0),
+  Sub: binary(1),
+  Multiply: binary(2),
+  RealDiv: binary(3),
+  Maximum: binary(4),
+  Minimum: binary(5),
+  SquaredDifference: binary(6),
+  Equal: comparison(0),
+  NotEqual: comparison(1),
+  Greater: comparison(2),
+  GreaterEqual: comparison(3),
+  Less: comparison(4),
+  LessEqual: comparison(5),
+  Relu: unary(0),
+  LeakyRelu: unary(1, 'alpha'),
+  Step: unary(2, 'alpha'),
+  Square: unary(3),
+  Neg: unary(4),
+  Rsqrt: unary(5),
+  Sqrt: unary(6),
+  Exp: unary(7),
+  Abs: unary(8),
+  Log: unary(9),
+  Sign: unary(10),
+  Select: select,
+  Cast: cast,
+  FusedBatchNorm: fusedBatchNorm,
+  AddN: addN,
+  ResizeNearestNeighbor: resizeNearestNeighbor,
+};

@@ -1,0 +1,19 @@
+/** The kernels the native backend runs through oneDNN, by tfjs kernel name. */
+import { batchMatMul } from './batch-matmul.js';
+import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from './conv2d.js';
+import { ELEMENTWISE_KERNELS } from './elementwise.js';
+import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
+import type { NativeKernelBody } from './kernel-utils.js';
+
+/** Kernel name -> native body (each falls back to the cpu kernel for what it does not cover). */
+export const NATIVE_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
+  Conv2D: conv2D,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  MaxPool: maxPool,
+  MaxPoolGrad: maxPoolGrad,
+  AvgPool: avgPool,
+  AvgPoolGrad: avgPoolGrad,
+  BatchMatMul: batchMatMul,
+  ...ELEMENTWISE_KERNELS,
+};

@@ -1,0 +1,63 @@
+/** Shared helpers of the native kernels: typed access to cpu-backend data and the cpu fallback. */
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { tf } from '../../../tf.js';
+import type { NativeAddon } from '../addon.js';
+
+/** What tfjs hands a kernel function, with the backend typed as the cpu backend it is. */
+export interface NativeKernelArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: MathBackendCPU;
+  attrs?: Record<string, unknown>;
+}
+
+/** A native kernel body: returns undefined to hand the call to the cpu backend's kernel. */
+export type NativeKernelBody = (args: NativeKernelArgs, addon: NativeAddon) => tf.TensorInfo | undefined;
+
+/** The Float32Array behind a float32 tensor of the cpu backend, or undefined for other dtypes. */
+export function float32Values(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array | undefined {
+  if (t.dtype !== 'float32') return undefined;
+  const values = backend.data.get(t.dataId).values;
+  return values instanceof Float32Array ? values : undefined;
+}
+
+/** A zero-filled float32 output and the tensor info that owns it. */
+export function newOutput(backend: MathBackendCPU, shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
+  const values = new Float32Array(shape.reduce((p, d) => p * d, 1));
+  return { info: backend.makeTensorInfo(shape, 'float32', values), values };
+}
+
+/** The cpu backend's own kernel function for `name` (the fallback of every native kernel). */
+export function cpuKernelFunc(name: string): tf.KernelFunc {
+  const kernel = tf.getKernel(name, 'cpu');
+  if (!kernel) throw new Error(`cpu backend has no kernel ${name}`);
+  return kernel.kernelFunc;
+}
+
+/** Calls per kernel name that ran natively and that fell back to the cpu kernel. */
+export type KernelCallCounts = Record<string, { native: number; fallback: number }>;
+
+const counts: KernelCallCounts = {};
+
+/** A copy of the per-kernel call counts since the process started (to see what ran natively). */
+export function nativeKernelCounts(): KernelCallCounts {
+  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, { ...v }]));
+}
+
+/** A kernel config for backend `backendName`: the native body first, the cpu kernel when it declines. */
+export function nativeKernel(name: string, backendName: string, addon: NativeAddon, body: NativeKernelBody): tf.KernelConfig {
+  const fallback = cpuKernelFunc(name);
+  const count = (counts[name] ??= { native: 0, fallback: 0 });
+  return {
+    kernelName: name,
+    backendName,
+    kernelFunc: (args) => {
+      const result = body(args as unknown as NativeKernelArgs, addon);
+      if (result) {
+        count.native++;
+        return result;
+      }
+      count.fallback++;
+      return fallback(args);
+    },
+  };
+}

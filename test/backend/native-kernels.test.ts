@@ -1,0 +1,170 @@
+/** Every oneDNN/native kernel against the cpu backend: forward and gradients, odd shapes, fallbacks. */
+import { tf } from '../../src/tf.js';
+import { assertMatchesCpu, countCalls, nativeTest, seededValues } from './native-helpers.js';
+
+const t4 = (shape: number[], seed: number) => tf.tensor4d(seededValues(shape.reduce((p, d) => p * d, 1), seed), shape as [number, number, number, number]);
+const tn = (shape: number[], seed: number) => tf.tensor(seededValues(shape.reduce((p, d) => p * d, 1), seed), shape);
+
+interface ConvCase {
+  x: number[];
+  f: number[];
+  stride: number | [number, number];
+  pad: 'same' | 'valid' | number;
+}
+const CONV_CASES: ConvCase[] = [
+  { x: [2, 7, 9, 3], f: [3, 3, 3, 5], stride: 1, pad: 'same' },
+  { x: [2, 7, 9, 3], f: [3, 3, 3, 5], stride: 2, pad: 'same' },
+  { x: [2, 7, 9, 3], f: [3, 3, 3, 5], stride: 1, pad: 'valid' },
+  { x: [3, 8, 6, 4], f: [3, 3, 4, 2], stride: 2, pad: 'valid' },
+  { x: [1, 5, 6, 4], f: [3, 3, 4, 3], stride: 2, pad: 1 },
+  { x: [1, 5, 6, 4], f: [3, 2, 4, 3], stride: [2, 1], pad: 1 }, // tfjs's odd numeric-pad sizes: cpu fallback
+  { x: [2, 6, 6, 5], f: [1, 1, 5, 7], stride: 1, pad: 'same' },
+  { x: [2, 7, 7, 5], f: [1, 1, 5, 7], stride: 2, pad: 'valid' },
+  { x: [4, 9, 9, 16], f: [3, 3, 16, 24], stride: 1, pad: 'same' },
+];
+
+for (const [i, c] of CONV_CASES.entries()) {
+  const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad}`;
+  nativeTest(`${label}: forward, dx and dfilter match cpu`, async (t) => {
+    const calls = await countCalls(() => assertMatchesCpu(t, label, () => {
+      const x = t4(c.x, 1);
+      const f = t4(c.f, 2);
+      const y = tf.conv2d(x, f, c.stride, c.pad);
+      const r = tn(y.shape, 3);
+      const [dx, df] = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).mul(r).sum())([x, f]);
+      return [y, dx!, df!];
+    }, 2e-5));
+    const expected = i === 5 ? 'fallback' : 'native';
+    for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) t.true(calls[name]![expected] > 0, `${name} ran ${expected}`);
+  });
+}
+
+nativeTest('conv2d with dilation 2 (forward) matches cpu', async (t) => {
+  await assertMatchesCpu(t, 'dilated conv', () => tf.conv2d(t4([2, 9, 8, 3], 1), t4([3, 3, 3, 4], 2), 1, 'same', 'NHWC', 2));
+});
+
+nativeTest('max and average pooling with gradients match cpu (valid/same, odd sizes, stride 1 and 2)', async (t) => {
+  const cases: Array<[number[], number, number, 'same' | 'valid']> = [
+    [[2, 8, 8, 3], 2, 2, 'valid'],
+    [[2, 7, 9, 3], 2, 2, 'valid'],
+    [[2, 7, 9, 3], 3, 2, 'same'],
+    [[1, 6, 5, 4], 3, 1, 'same'],
+    [[3, 5, 5, 2], 5, 1, 'valid'],
+  ];
+  for (const [shape, size, stride, pad] of cases) {
+    const label = `pool ${shape} ${size}x${size} s${stride} ${pad}`;
+    await assertMatchesCpu(t, label, () => {
+      const x = t4(shape, 4);
+      const mp = tf.maxPool(x, size, stride, pad);
+      const ap = tf.avgPool(x, size, stride, pad);
+      const r = tn(mp.shape, 5);
+      const dmax = tf.grad((a) => tf.maxPool(a as tf.Tensor4D, size, stride, pad).mul(r).sum())(x);
+      const davg = tf.grad((a) => tf.avgPool(a as tf.Tensor4D, size, stride, pad).mul(r).sum())(x);
+      return [mp, ap, dmax, davg];
+    });
+  }
+});
+
+nativeTest('batch matmul matches cpu: transposes, shared operand, 2-D, uncovered broadcast (fallback)', async (t) => {
+  const cases: Array<[number[], number[], boolean, boolean]> = [
+    [[3, 4, 5], [3, 5, 6], false, false],
+    [[3, 5, 4], [3, 5, 6], true, false],
+    [[3, 4, 5], [3, 6, 5], false, true],
+    [[3, 5, 4], [3, 6, 5], true, true],
+    [[1, 4, 5], [3, 5, 6], false, false],
+    [[2, 3, 4, 5], [5, 6], false, false],
+    [[7, 33], [33, 17], false, false],
+    [[2, 1, 4, 5], [1, 3, 5, 6], false, false],
+  ];
+  for (const [as, bs, ta, tb] of cases) {
+    const label = `matmul ${as} x ${bs} ${ta} ${tb}`;
+    await assertMatchesCpu(t, label, () => {
+      const a = tn(as, 6);
+      const b = tn(bs, 7);
+      const y = tf.matMul(a, b, ta, tb);
+      // tfjs's BatchMatMul gradient does not reduce broadcast batch dimensions: forward only there.
+      if (as.length !== bs.length || as[0] !== bs[0]) return y;
+      const [da, db] = tf.grads((x, z) => tf.matMul(x!, z!, ta, tb).square().sum())([a, b]);
+      return [y, da!, db!];
+    });
+  }
+});
+
+nativeTest('element-wise arithmetic and comparisons match cpu for every broadcast form', async (t) => {
+  const pairs: Array<[number[], number[]]> = [
+    [[2, 3, 4, 5], [2, 3, 4, 5]],
+    [[2, 3, 4, 5], [5]],
+    [[2, 3, 4, 5], [1, 1, 4, 5]],
+    [[5], [2, 3, 4, 5]],
+    [[2, 3, 4, 5], []],
+    [[], [3, 4]],
+    [[2, 3, 4, 5], [2, 1, 1, 5]],
+    [[2, 1, 5], [2, 4, 5]],
+  ];
+  for (const [as, bs] of pairs) {
+    const label = `binary ${JSON.stringify(as)} ${JSON.stringify(bs)}`;
+    await assertMatchesCpu(t, label, () => {
+      const a = tn(as, 8);
+      const b = tn(bs, 9).add(1.5); // away from 0 for division
+      const ties = tn(bs, 8); // equal entries exist where the shapes line up
+      return [
+        a.add(b), a.sub(b), a.mul(b), a.div(b), tf.maximum(a, b), tf.minimum(a, b), tf.squaredDifference(a, b),
+        tf.equal(a, ties), tf.notEqual(a, ties), tf.greater(a, b), tf.greaterEqual(a, ties), tf.less(a, b), tf.lessEqual(a, ties),
+      ];
+    });
+  }
+});
+
+nativeTest('unary ops, activations and their gradients match cpu (NaN, 0 and negatives included)', async (t) => {
+  await assertMatchesCpu(t, 'unary', () => {
+    const x = tf.concat([tn([300], 10), tf.tensor1d([0, -0, NaN, -3, 3])]);
+    const positive = x.abs().add(0.1);
+    const leaky = (v: tf.Tensor) => tf.leakyRelu(v, 0.1);
+    return [
+      tf.relu(x), leaky(x), tf.step(x, 0.3), x.square(), x.neg(), positive.rsqrt(), positive.sqrt(), x.exp(), x.abs(),
+      positive.log(), x.sign(), tf.grad((v) => tf.relu(v).sum())(x), tf.grad((v) => leaky(v).mul(v).sum())(x),
+    ];
+  });
+});
+
+nativeTest('select, casts, batch norm, addN and nearest upsampling match cpu (with fallbacks)', async (t) => {
+  await assertMatchesCpu(t, 'misc', () => {
+    const x = t4([2, 3, 4, 5], 11);
+    const y = t4([2, 3, 4, 5], 12);
+    const cond = tf.greater(x, y);
+    const c = (s: number) => tn([5], s);
+    const variance = c(13).abs().add(0.5) as tf.Tensor1D;
+    return [
+      tf.where(cond, x, y),
+      tf.where(tf.greater(tn([5], 17), 0), x, y), // broadcast condition: cpu fallback
+      cond.cast('float32'),
+      x.cast('int32'), // not bool -> float32: cpu fallback
+      tf.batchNorm4d(x, c(14) as tf.Tensor1D, variance, c(15) as tf.Tensor1D, c(16) as tf.Tensor1D, 1e-3),
+      tf.batchNorm4d(x, c(14) as tf.Tensor1D, variance),
+      tf.batchNorm4d(x, tf.tensor1d([0.2]), tf.tensor1d([1.3]), undefined, undefined, 1e-5),
+      tf.addN([x, y, x]),
+      tf.image.resizeNearestNeighbor(x, [6, 8]),
+      tf.image.resizeNearestNeighbor(x, [9, 12]),
+      tf.image.resizeNearestNeighbor(x, [5, 7]), // not a whole factor: cpu fallback
+      tf.image.resizeNearestNeighbor(x, [6, 8], true), // align corners: cpu fallback
+    ];
+  });
+});
+
+nativeTest('the heavy kernels of a training step run natively (no silent cpu fallback)', async (t) => {
+  const calls = await countCalls(() => assertMatchesCpu(t, 'mix', () => {
+    const x = t4([2, 8, 8, 3], 20);
+    const f = t4([3, 3, 3, 4], 21);
+    const g = tf.grad((v) => {
+      const y = tf.conv2d(v as tf.Tensor4D, f, 1, 'same');
+      const p = tf.tensor1d([0.1, 0.2, 0.3, 0.4]);
+      const n = tf.batchNorm4d(y, p, p.add(1), p, p.sub(1));
+      return tf.maxPool(tf.leakyRelu(n, 0.1).mul(n).sub(tf.tensor1d([1, 2, 3, 4])), 2, 2, 'valid').sum();
+    })(x);
+    return [g, tf.image.resizeNearestNeighbor(x, [16, 16]), tf.where(tf.equal(x, x), x, x)];
+  }));
+  for (const name of ['Conv2D', 'Conv2DBackpropInput', 'FusedBatchNorm', 'MaxPool', 'MaxPoolGrad', 'LeakyRelu', 'Greater', 'Select', 'Multiply', 'Sub', 'ResizeNearestNeighbor', 'Equal']) {
+    t.true((calls[name]?.native ?? 0) > 0, `${name} ran natively`);
+    t.is(calls[name]?.fallback ?? 0, 0, `${name} never fell back`);
+  }
+});

@@ -1,0 +1,29 @@
+/** A training step (loss and every weight gradient) and inference of the backbones: native vs cpu. */
+import { tf } from '../../src/tf.js';
+import { createBackbone, type BackboneConfig } from '../../src/backbones/index.js';
+import { createRng } from '../../src/util/rng.js';
+import { assertMatchesCpu, countCalls, nativeTest, seededValues } from './native-helpers.js';
+
+const CASES: Array<[BackboneConfig, number, number]> = [
+  [{ name: 'conv4', channels: 8, seed: 3 }, 3, 20],
+  [{ name: 'resnet12', widths: [4, 5, 6, 7], seed: 4 }, 2, 20],
+];
+
+for (const [config, batch, side] of CASES) {
+  nativeTest(`${config.name}: training-step loss, gradients and inference embeddings match cpu`, async (t) => {
+    const calls = await countCalls(() => assertMatchesCpu(t, config.name, () => {
+      const backbone = createBackbone(config);
+      try {
+        const x = tf.tensor4d(seededValues(batch * side * side * 3, 30), [batch, side, side, 3]);
+        const { value, grads } = tf.variableGrads(
+          () => backbone.embed(x, { training: true, rng: createRng(5) }).square().mean() as tf.Scalar,
+          backbone.variables,
+        );
+        return [value, ...backbone.variables.map((v) => grads[v.name]!), backbone.embed(x)];
+      } finally {
+        backbone.dispose();
+      }
+    }, 1e-4));
+    t.true(calls.Conv2DBackpropFilter!.native > 0 && calls.Conv2DBackpropFilter!.fallback === 0);
+  });
+}
