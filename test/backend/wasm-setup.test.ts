@@ -131,7 +131,8 @@ test.serial('a wasm backend started before setupWasm is kept and reported; a pro
 
 test.serial('shutdownBackend stops wasm; setBackend starts a fresh one', async (t) => {
   shutdownBackend();
-  t.falsy(tf.findBackend('wasm'));
+  t.falsy(tf.engine().registry['wasm']);
+  t.is(runningWasmModule(), undefined);
   t.is(wasmHeapBytes(), 0);
   t.is(wasmBackendInfo(), undefined);
   t.notThrows(() => assertWasmHeapHealthy());

@@ -68,6 +68,14 @@ async function createWasmBackend(): Promise<tf.KernelBackend> {
   return backend;
 }
 
+/**
+ * The wasm backend instance if it has been started, without starting it (`tf.findBackend` would
+ * start it from its factory, asynchronously, and leave the engine waiting on that).
+ */
+function startedWasmBackend(): tfwasm.BackendWasm | undefined {
+  return tf.engine().registry['wasm'] as tfwasm.BackendWasm | undefined;
+}
+
 function installFactory(): void {
   if (tf.findBackendFactory('wasm')) tf.removeBackend('wasm');
   tf.registerBackend('wasm', createWasmBackend, WASM_PRIORITY);
@@ -85,7 +93,7 @@ export async function setupWasm(options: WasmSetupOptions = {}): Promise<void> {
   }
   requestedThreads = threads;
   registerWasmKernels();
-  const running = tf.findBackend('wasm') as tfwasm.BackendWasm | null;
+  const running = startedWasmBackend();
   if (!running) {
     installFactory();
   } else if (!info) {
@@ -115,7 +123,7 @@ export function wasmBackendInfo(): WasmBackendInfo | undefined {
  * invalid; `tf.setBackend('wasm')` afterwards starts a fresh one. A no-op when it is not running.
  */
 export function shutdownBackend(): void {
-  if (!tf.findBackend('wasm')) return;
+  if (!startedWasmBackend()) return;
   const factory = tf.findBackendFactory('wasm');
   tf.removeBackend('wasm');
   if (factory) tf.registerBackend('wasm', factory, WASM_PRIORITY);
@@ -123,6 +131,5 @@ export function shutdownBackend(): void {
 
 /** The emscripten module of the running wasm backend (undefined when not running). */
 export function runningWasmModule(): WasmModule | undefined {
-  const backend = tf.findBackend('wasm') as tfwasm.BackendWasm | null;
-  return backend ? (backend.wasm as unknown as WasmModule) : undefined;
+  return startedWasmBackend()?.wasm as unknown as WasmModule | undefined;
 }
