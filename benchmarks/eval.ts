@@ -7,7 +7,7 @@
  * Usage: npx tsx benchmarks/eval.ts [--backend wasm|cpu] [--part heads,embed,cache-size] [--episodes 20]
  *   [--heads protonet,ridge,svm] [--dim 256] [--copies 1,4] [--shots 1,5]
  *   [--workers 1,2] (head phase on worker threads)
- *   [--backbone conv4] [--channels 64] [--images 200] [--batch 32]
+ *   [--backbone conv4|resnet12] [--channels 64 (conv4)] [--images 200] [--batch 32]
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
@@ -94,7 +94,8 @@ if (parts.includes('heads')) {
 }
 
 if (parts.includes('embed')) {
-  const backbone = createBackbone({ name: values.backbone, channels: Number(values.channels), seed: 0 });
+  const config = values.backbone === 'conv4' ? { channels: Number(values.channels) } : {};
+  const backbone = createBackbone({ name: values.backbone, ...config, seed: 0 });
   const split = syntheticSplit('test');
   const perClass = Math.ceil(Number(values.images) / split.classes.length);
   const used = split.classes.map(() => new Set(Array.from({ length: perClass }, (_, i) => i)));
