@@ -1,0 +1,27 @@
+/** The bench: a matrix of train + evaluate cells from presets and config files, and its report. */
+export {
+  BENCH_PRESETS,
+  DEFAULT_BENCH_CONFIG,
+  DEFAULT_BENCH_PRESET,
+  benchPreset,
+  cellTrainConfig,
+  readBenchConfigFile,
+  resolveBenchConfig,
+  validateBenchConfig,
+  type BenchConfig,
+  type BenchLayer,
+} from './config.js';
+export {
+  BENCH_CONFIG_FILE,
+  EVAL_CONFIG_FILE,
+  benchCells,
+  cellsOfShard,
+  runBench,
+  trainingState,
+  type BenchCell,
+  type BenchRunOptions,
+  type BenchSummary,
+  type CellReport,
+} from './run.js';
+export { createBenchProgress, SILENT_BENCH, type BenchProgress } from './progress.js';
+export { writeBenchReport } from './report.js';

@@ -1,0 +1,269 @@
+/**
+ * Running the bench matrix: for every dataset x head x transformation, train (skipping finished
+ * runs, resuming interrupted ones), then evaluate the best model on the canonical test manifest of
+ * every shot count (skipping evaluations already done with the same model and episodes).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FewShotSplit, SplitName } from '../data/types.js';
+import { UsageError } from '../errors.js';
+import { CANONICAL_SETTINGS, CANONICAL_SHOTS, PACKAGE_EPISODES_DIR, canonicalManifestPath } from '../episodes/canonical.js';
+import { readManifest } from '../episodes/manifest-file.js';
+import { makeManifest, type EpisodeManifest } from '../episodes/manifest.js';
+import { evaluate } from '../eval/evaluate.js';
+import { loadEvalModel } from '../eval/load-model.js';
+import { writeEvalOutputs, writeFileAtomic } from '../eval/output.js';
+import { defaultWorkers } from '../eval/parallel.js';
+import { coversWholeManifest } from '../report/merge.js';
+import { SLICE_FILE, sliceManifest, stampSlice, writeSliceInfo, type Shard } from '../report/slice.js';
+import { configDifferences, type TrainConfig } from '../train/config.js';
+import { TRAIN_FILES, trainRun } from '../train/trainer.js';
+import type { BenchConfig } from './config.js';
+import { cellTrainConfig } from './config.js';
+import { SILENT_BENCH, type BenchProgress } from './progress.js';
+
+/** One trained model of the matrix and where its files go. */
+export interface BenchCell {
+  /** Position in the full matrix (shards take every n-th cell). */
+  index: number;
+  dataset: string;
+  head: string;
+  transform: string;
+  train: TrainConfig;
+  /** `<out>/<dataset>/<head>-<transform>`: `train/` and one `eval-<K>shot/` per shot inside. */
+  dir: string;
+}
+
+/** The matrix in order: datasets, then heads, then transformations. */
+export function benchCells(config: BenchConfig, outDir: string): BenchCell[] {
+  const cells: BenchCell[] = [];
+  for (const dataset of config.datasets) {
+    for (const head of config.heads) {
+      for (const transform of config.transforms) {
+        const train = cellTrainConfig(config, dataset, head, transform);
+        cells.push({ index: cells.length, dataset, head, transform, train, dir: join(outDir, dataset, `${head}-${transform}`) });
+      }
+    }
+  }
+  return cells;
+}
+
+/** The cells shard i/n runs: every n-th cell starting at i (so shards can share one output folder). */
+export function cellsOfShard(cells: readonly BenchCell[], shard?: Shard): BenchCell[] {
+  return shard ? cells.filter((c) => c.index % shard.count === shard.index) : [...cells];
+}
+
+/** One bench run. */
+export interface BenchRunOptions {
+  config: BenchConfig;
+  outDir: string;
+  /** Loads a split of a dataset (the CLI reads the data registry; tests pass tiny splits). */
+  loadSplit: (dataset: string, split: SplitName) => Promise<FewShotSplit>;
+  shard?: Shard;
+  backend?: { name: string; threads: number };
+  progress?: BenchProgress;
+  /** Aborting stops training after the current step (checkpointed) and skips the remaining work. */
+  signal?: AbortSignal;
+  /** Where canonical manifests live (default: the package's episodes/ folder). */
+  manifestsDir?: string;
+  /** Called after every training step of a cell (tests interrupt a run with it). */
+  onTrainStep?: (cell: BenchCell, step: number) => void;
+}
+
+/** What happened to one cell. */
+export interface CellReport {
+  dataset: string;
+  head: string;
+  transform: string;
+  dir: string;
+  training: 'trained' | 'resumed' | 'skipped' | 'stopped';
+  evaluations: { shots: number; status: 'evaluated' | 'skipped'; dir: string }[];
+  /** Process CPU time (all threads) and wall time spent on this cell in this session. */
+  cpuSeconds: number;
+  wallSeconds: number;
+}
+
+/** What a bench run did. */
+export interface BenchSummary {
+  cells: CellReport[];
+  /** true when interrupted: run the same command again to continue. */
+  stopped: boolean;
+  cpuSeconds: number;
+  wallSeconds: number;
+}
+
+/** The file every run writes with its resolved bench config. */
+export const BENCH_CONFIG_FILE = 'bench-config.json';
+/** The file each evaluation folder gets: what was evaluated (model hash, manifest, episode range). */
+export const EVAL_CONFIG_FILE = 'eval-config.json';
+
+/** Changing these does not change a trained model (the trainer's resume allows them too). */
+const HARMLESS = new Set(['checkpointEvery', 'logEvery', 'heapBudgetMiB', 'microBatch']);
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+/** Where a cell's training stands: finished, interrupted (a checkpoint to resume), or not started. */
+export async function trainingState(cell: BenchCell): Promise<'done' | 'partial' | 'new'> {
+  const dir = join(cell.dir, 'train');
+  const saved = await readJson<TrainConfig>(join(dir, TRAIN_FILES.config));
+  if (saved) {
+    const differences = configDifferences(saved, cell.train).filter((k) => !HARMLESS.has(k));
+    if (differences.length > 0) {
+      throw new UsageError(`${dir} holds a run trained with different ${differences.join(', ')}; choose another --out or delete that folder`);
+    }
+  }
+  const summary = await readJson<{ steps: number; totalSteps: number; stopped: boolean }>(join(dir, TRAIN_FILES.summary));
+  if (saved && summary && !summary.stopped && summary.steps === summary.totalSteps && (await exists(join(dir, TRAIN_FILES.best)))) return 'done';
+  return (await exists(join(dir, TRAIN_FILES.last))) ? 'partial' : 'new';
+}
+
+/** SHA-256 of a file's bytes (identifies the model an evaluation used). */
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The canonical 5-way K-shot test manifest of a dataset: the package's file, else sampled the same way. */
+async function canonicalTestManifest(dataset: string, shots: number, test: FewShotSplit, root: string): Promise<{ manifest: EpisodeManifest; file: string | null }> {
+  if ((CANONICAL_SHOTS as readonly number[]).includes(shots)) {
+    const file = canonicalManifestPath(dataset, shots, root);
+    if (await exists(file)) return { manifest: await readManifest(file, test), file };
+  }
+  return { manifest: makeManifest(test, { ...CANONICAL_SETTINGS, shots }), file: null };
+}
+
+/** Runs (or continues) the bench; see BenchCell for the folder layout. */
+export async function runBench(options: BenchRunOptions): Promise<BenchSummary> {
+  const { config, outDir } = options;
+  const progress = options.progress ?? SILENT_BENCH;
+  await mkdir(outDir, { recursive: true });
+  await writeFileAtomic(join(outDir, BENCH_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  const all = benchCells(config, outDir);
+  const cells = cellsOfShard(all, options.shard);
+  const splits = new Map<string, Promise<FewShotSplit>>();
+  const split = (dataset: string, name: SplitName) => {
+    const key = `${dataset}/${name}`;
+    if (!splits.has(key)) splits.set(key, options.loadSplit(dataset, name));
+    return splits.get(key)!;
+  };
+  const started = { cpu: process.cpuUsage(), wall: performance.now() };
+  const reports: CellReport[] = [];
+  let stopped = false;
+  for (const [i, cell] of cells.entries()) {
+    if (options.signal?.aborted) {
+      stopped = true;
+      break;
+    }
+    const shardNote = options.shard ? ` (shard ${options.shard.index}/${options.shard.count}: cell ${cell.index + 1} of ${all.length})` : '';
+    progress.note(`[${i + 1}/${cells.length}] ${cell.dataset} ${cell.head} transform ${cell.transform}${shardNote}`);
+    const report = await runCell(cell, options, progress, split);
+    reports.push(report);
+    if (report.training === 'stopped') {
+      stopped = true;
+      break;
+    }
+  }
+  const cpu = process.cpuUsage(started.cpu);
+  return { cells: reports, stopped, cpuSeconds: (cpu.user + cpu.system) / 1e6, wallSeconds: (performance.now() - started.wall) / 1000 };
+}
+
+async function runCell(
+  cell: BenchCell,
+  options: BenchRunOptions,
+  progress: BenchProgress,
+  split: (dataset: string, name: SplitName) => Promise<FewShotSplit>,
+): Promise<CellReport> {
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const trainDir = join(cell.dir, 'train');
+  const state = await trainingState(cell);
+  const report: CellReport = { dataset: cell.dataset, head: cell.head, transform: cell.transform, dir: cell.dir, training: 'skipped', evaluations: [], cpuSeconds: 0, wallSeconds: 0 };
+  const finish = () => {
+    const cpu = process.cpuUsage(cpu0);
+    report.cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    report.wallSeconds = (performance.now() - wall0) / 1000;
+    return report;
+  };
+  if (state === 'done') {
+    progress.note(`  training: finished earlier (${trainDir}), skipped`);
+  } else {
+    const steps = cell.train.epochs * cell.train.batchesPerEpoch;
+    progress.note(`  training: ${state === 'partial' ? 'resuming' : 'starting'} ${steps} steps x ${cell.train.episodesPerBatch} episodes (${cell.train.backbone}, ${cell.train.ways}-way ${cell.train.shots}-shot)`);
+    const train = await split(cell.dataset, 'train');
+    const val = cell.train.validation.episodes > 0 ? await split(cell.dataset, 'val') : undefined;
+    const summary = await trainRun({
+      config: cell.train,
+      train,
+      ...(val ? { val } : {}),
+      outDir: trainDir,
+      resume: state === 'partial',
+      ...(options.signal ? { signal: options.signal } : {}),
+      progress: progress.training(cell.train.batchesPerEpoch),
+      ...(options.backend ? { backend: options.backend } : {}),
+      onStep: (step) => options.onTrainStep?.(cell, step),
+    });
+    report.training = summary.stopped ? 'stopped' : state === 'partial' ? 'resumed' : 'trained';
+    if (summary.stopped) return finish();
+  }
+  const modelFile = join(trainDir, TRAIN_FILES.best);
+  const modelSha256 = await sha256File(modelFile);
+  for (const shots of options.config.shots) {
+    if (options.signal?.aborted) break;
+    report.evaluations.push(await evaluateCell(cell, shots, modelFile, modelSha256, options, progress, split));
+  }
+  return finish();
+}
+
+async function evaluateCell(
+  cell: BenchCell,
+  shots: number,
+  modelFile: string,
+  modelSha256: string,
+  options: BenchRunOptions,
+  progress: BenchProgress,
+  split: (dataset: string, name: SplitName) => Promise<FewShotSplit>,
+): Promise<CellReport['evaluations'][number]> {
+  const dir = join(cell.dir, `eval-${shots}shot`);
+  const test = await split(cell.dataset, 'test');
+  const { manifest, file } = await canonicalTestManifest(cell.dataset, shots, test, options.manifestsDir ?? PACKAGE_EPISODES_DIR);
+  const slice = sliceManifest(manifest, { ...(options.config.evalEpisodes !== null ? { first: options.config.evalEpisodes } : {}), file });
+  const record = { modelSha256, manifestSha256: slice.info.of.sha256, start: slice.info.start, end: slice.info.end, model: join('..', 'train', TRAIN_FILES.best), manifest: file };
+  const previous = await readJson<typeof record>(join(dir, EVAL_CONFIG_FILE));
+  const same = previous && (['modelSha256', 'manifestSha256', 'start', 'end'] as const).every((k) => previous[k] === record[k]);
+  if (same && (await exists(join(dir, 'results.json')))) {
+    progress.note(`  ${shots}-shot: evaluated earlier with this model and these episodes, skipped`);
+    return { shots, status: 'skipped', dir };
+  }
+  const subset = coversWholeManifest(slice.info) ? '' : ` (the first ${slice.info.end} of ${slice.info.of.count})`;
+  progress.note(`  ${shots}-shot: evaluating ${slice.manifest.count} episodes${subset} of ${file ?? 'the canonical sampling'}`);
+  const loaded = await loadEvalModel(modelFile, { dataset: cell.dataset });
+  try {
+    const results = await evaluate({
+      model: loaded.model,
+      split: test,
+      manifest: slice.manifest,
+      ...(file ? { manifestFile: file } : {}),
+      ...(options.backend ? { backend: options.backend } : {}),
+      workers: defaultWorkers(cell.head, slice.manifest.count),
+      onProgress: (phase, done, total) => progress.evaluation(phase, done, total),
+    });
+    await writeEvalOutputs(dir, stampSlice(results, slice.info));
+    if (coversWholeManifest(slice.info)) await rm(join(dir, SLICE_FILE), { force: true });
+    else await writeSliceInfo(dir, slice.info);
+    await writeFileAtomic(join(dir, EVAL_CONFIG_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  } finally {
+    loaded.dispose();
+  }
+  return { shots, status: 'evaluated', dir };
+}

@@ -1,0 +1,128 @@
+/**
+ * `jointshot bench`: the main job. Trains every dataset x head x {plain, SLA} model of a preset,
+ * evaluates each on the canonical 1- and 5-shot test manifests, and prints one table in the
+ * layout of the SLA paper's Table 5 (also written as Markdown, LaTeX, CSV, JSON and an SVG plot).
+ * Config layers merge as defaults < preset < --config file < flags.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import type { BenchLayer } from '../../bench/config.js';
+import type { TrainConfig } from '../../train/config.js';
+import { UsageError } from '../../errors.js';
+import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+
+interface BenchArgs extends Omit<GlobalArgs, 'seed'> {
+  seed?: number;
+  preset: string;
+  config?: string;
+  datasets?: string[];
+  heads?: string[];
+  transforms?: string[];
+  shots?: number[];
+  evalEpisodes?: number;
+  backbone?: string;
+  epochs?: number;
+  batchesPerEpoch?: number;
+  episodesPerBatch?: number;
+  valEpisodes?: number;
+  out?: string;
+  shard?: string;
+}
+
+/** The flag layer: only flags given on the command line override the preset and config file. */
+export function benchFlagLayer(argv: BenchArgs): BenchLayer {
+  const train: Partial<TrainConfig> = {
+    backbone: argv.backbone,
+    epochs: argv.epochs,
+    batchesPerEpoch: argv.batchesPerEpoch,
+    episodesPerBatch: argv.episodesPerBatch,
+    seed: argv.seed,
+  };
+  if (argv.valEpisodes !== undefined) train.validation = { episodes: argv.valEpisodes } as TrainConfig['validation'];
+  if (argv.evalEpisodes !== undefined && (!Number.isSafeInteger(argv.evalEpisodes) || argv.evalEpisodes < 0)) {
+    throw new UsageError(`--eval-episodes must be a non-negative integer (0 = all), found ${argv.evalEpisodes}`);
+  }
+  return {
+    datasets: argv.datasets,
+    heads: argv.heads,
+    transforms: argv.transforms,
+    shots: argv.shots,
+    evalEpisodes: argv.evalEpisodes === undefined ? undefined : argv.evalEpisodes === 0 ? null : argv.evalEpisodes,
+    train: Object.fromEntries(Object.entries(train).filter(([, v]) => v !== undefined)),
+  } as BenchLayer;
+}
+
+const list = (describe: string) => ({ type: 'string' as const, array: true, describe });
+
+const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
+  command: 'bench',
+  describe: 'train and evaluate a matrix of heads x {plain, SLA} x datasets; print the Table-5 layout (default: the quick synthetic preset)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .usage(
+        '$0 bench [options]\n\nWithout options: the quick preset (synthetic glyphs, small Conv-4, ProtoNet/ridge/SVM x {plain, SLA-rotation}, ' +
+          '1 and 5 shots). Finished cells are skipped and interrupted ones resumed: run the same command again to continue. ' +
+          'Config merge order: defaults < --preset < --config file < flags. See docs/bench.md.',
+      )
+      .option('preset', { type: 'string', default: 'quick', describe: 'quick (synthetic, minutes on a CPU), cpu-real (tiny-imagenet-fs; needs --data-dir), paper-table5 (ResNet-12 recipe; for GPUs)' })
+      .option('config', { type: 'string', describe: 'JSON file of bench options (datasets, heads, transforms, shots, evalEpisodes, train, trainByDataset, headOptions) over the preset' })
+      .option('datasets', list('datasets to run (default from the preset)'))
+      .option('heads', list('heads: protonet, ridge, svm or any registered head'))
+      .option('transforms', list('label transformation sets: none (plain) and e.g. rotation (SLA)'))
+      .option('shots', { type: 'number', array: true, describe: 'test shots (canonical 5-way manifests exist for 1 and 5)' })
+      .option('eval-episodes', { type: 'number', describe: 'evaluate the first N episodes of each 1000-episode test manifest; 0 = all (quick: 100)' })
+      .option('backbone', { type: 'string', describe: 'backbone for every cell: conv4 or resnet12' })
+      .option('epochs', { type: 'number', describe: 'training epochs of every cell' })
+      .option('batches-per-epoch', { type: 'number', describe: 'optimizer steps per epoch' })
+      .option('episodes-per-batch', { type: 'number', describe: 'episodes per optimizer step' })
+      .option('val-episodes', { type: 'number', describe: 'validation episodes after each epoch (0 = none: the last model is kept)' })
+      .option('seed', { type: 'number', default: undefined, describe: 'training seed of every cell (default 0)' })
+      .option('out', { type: 'string', describe: 'output folder (default jointshot-bench/<preset>)' })
+      .option('shard', { type: 'string', describe: 'i/n: run only every n-th cell starting at i (machines may share --out); then jointshot report <out>' }) as unknown as Argv<BenchArgs>,
+  handler: async (argv) => {
+    const bench = await import('../../bench/index.js');
+    const { parseShard } = await import('../../report/slice.js');
+    const shard = argv.shard !== undefined ? parseShard(argv.shard) : undefined;
+    const layers: BenchLayer[] = [bench.benchPreset(argv.preset)];
+    if (argv.config !== undefined) layers.push(await bench.readBenchConfigFile(argv.config));
+    layers.push(benchFlagLayer(argv));
+    const config = bench.resolveBenchConfig(...layers);
+    const outDir = argv.out ?? `jointshot-bench/${argv.preset}`;
+    const backend = await startBackend(argv);
+    const { getDataset, registerPreparedDatasets } = await import('../../data/index.js');
+    const dataDir = resolveDataDir(argv);
+    await registerPreparedDatasets(dataDir);
+    for (const dataset of config.datasets) getDataset(dataset);
+    const cells = bench.cellsOfShard(bench.benchCells(config, outDir), shard);
+    const subset = config.evalEpisodes === null ? 'all episodes' : `the first ${config.evalEpisodes} episodes`;
+    process.stderr.write(`bench '${argv.preset}': ${cells.length} models (${config.datasets.join(', ')} x ${config.heads.join(', ')} x ${config.transforms.join(', ')}), each evaluated ${config.shots.map((s) => `${s}-shot`).join(' and ')} on ${subset} of the canonical test manifests; output ${outDir}\n`);
+    const controller = new AbortController();
+    const onSigint = () => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write('\ninterrupt: saving a checkpoint after this step (press Ctrl-C again to quit now); run the same command to continue\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const summary = await bench.runBench({
+        config,
+        outDir,
+        loadSplit: (dataset, split) => getDataset(dataset).load(split, { dataDir }),
+        ...(shard ? { shard } : {}),
+        backend: { name: backend.name, threads: backend.threads },
+        progress: bench.createBenchProgress(process.stderr),
+        signal: controller.signal,
+      });
+      const { markdown, files } = await bench.writeBenchReport(outDir);
+      process.stderr.write(
+        `${summary.stopped ? 'stopped early (run the same command to continue)' : 'done'}: ${summary.cpuSeconds.toFixed(0)} s CPU (all threads), ` +
+          `${summary.wallSeconds.toFixed(0)} s wall; wrote ${Object.values(files).join(', ')}\n`,
+      );
+      if (shard) process.stderr.write(`shard ${shard.index}/${shard.count}: the table holds the cells finished so far under ${outDir}; after every shard, run jointshot report ${outDir}\n`);
+      emit(argv, { summary, files }, markdown);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};
+
+export default benchCommand;

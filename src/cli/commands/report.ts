@@ -1,0 +1,76 @@
+/**
+ * `jointshot report <dir...>`: renders finished results (one eval, a bench, shards) as the
+ * Table-5 layout in Markdown, LaTeX, CSV, JSON or SVG without re-running anything;
+ * `jointshot report merge <dir...> --out DIR`: merges the per-episode results of shards into one.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { emit, type GlobalArgs } from '../context.js';
+
+const FORMATS = ['markdown', 'latex', 'csv', 'json', 'svg'] as const;
+
+interface RenderArgs extends GlobalArgs {
+  dirs: string[];
+  format: (typeof FORMATS)[number];
+  out?: string;
+}
+
+interface MergeArgs extends GlobalArgs {
+  dirs: string[];
+  out: string;
+}
+
+const render: CommandModule<GlobalArgs, RenderArgs> = {
+  command: '$0 <dirs..>',
+  describe: 'render the results found under the folders (shards of one evaluation are merged on the fly)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'folders (or results.json files) to search for results' })
+      .option('format', { type: 'string', choices: FORMATS, default: 'markdown' as const, describe: 'what to print on stdout' })
+      .option('out', { type: 'string', describe: 'also write table.md, table.tex, table.csv, table.json and plot.svg into this folder' }) as unknown as Argv<RenderArgs>,
+  handler: async (argv) => {
+    const { buildTable, collectCurves, collectResults, renderPlot, renderTable, writeReports } = await import('../../report/index.js');
+    const table = buildTable(await collectResults(argv.dirs));
+    const curves = await collectCurves(argv.dirs);
+    if (argv.out !== undefined) {
+      const files = await writeReports(argv.out, table, curves);
+      process.stderr.write(`wrote ${Object.values(files).join(', ')}\n`);
+    }
+    const text = argv.format === 'svg' ? renderPlot(table, curves) : renderTable(table, argv.format);
+    emit(argv, table, text);
+  },
+};
+
+const merge: CommandModule<GlobalArgs, MergeArgs> = {
+  command: 'merge <dirs..>',
+  describe: 'merge the per-episode results of eval/bench shards (--shard i/n) into one results.json with one CI',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'the shard folders (or a folder holding them)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'folder for the merged results.json, report.json and report.md' }) as unknown as Argv<MergeArgs>,
+  handler: async (argv) => {
+    const { findResults, mergeSlices, coversWholeManifest, stampSlice, writeSliceInfo } = await import('../../report/index.js');
+    const { writeEvalOutputs, renderReport } = await import('../../eval/index.js');
+    const found = await findResults(argv.dirs);
+    const sliced = found.filter((f) => f.info !== null);
+    if (sliced.length === 0) throw new UsageError(`no shard results (results.json with slice.json) under ${argv.dirs.join(', ')}`);
+    if (sliced.length < found.length) {
+      throw new UsageError(`${found.find((f) => f.info === null)!.source} is not a shard (no slice.json); pass only the shards of one evaluation`);
+    }
+    const merged = mergeSlices(sliced.map((f) => ({ results: f.results, info: f.info!, source: f.source })));
+    const files = await writeEvalOutputs(argv.out, stampSlice(merged.results, merged.info));
+    if (!coversWholeManifest(merged.info)) await writeSliceInfo(argv.out, merged.info);
+    const range = coversWholeManifest(merged.info) ? 'the whole manifest' : `episodes ${merged.info.start}..${merged.info.end - 1} of ${merged.info.of.count}`;
+    process.stderr.write(`merged ${sliced.length} shards (${range}) into ${files.results}\n`);
+    emit(argv, { files, results: merged.results.count }, renderReport(merged.results, 'markdown'));
+  },
+};
+
+const report: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'report',
+  describe: 'render finished results as a table (Markdown, LaTeX, CSV, JSON) or SVG plot; merge shards',
+  builder: (y) => y.command([merge, render] as CommandModule<GlobalArgs, any>[]),
+  handler: () => undefined,
+};
+
+export default report;

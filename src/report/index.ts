@@ -1,0 +1,9 @@
+/** Reports: the Table-5 layout table, its Markdown/LaTeX/CSV/JSON/SVG renderings, shard slices and merging. */
+export { buildTable, cellAt, columnLabel, formatCell, methodLabel, tableNotes, type Inference, type ResultsTable, type SourcedResults, type TableCell, type TableColumn, type TableRow } from './table.js';
+export { publishedAccuracy } from './published.js';
+export { TABLE_FORMATS, escapeLatex, renderCsv, renderJson, renderLatex, renderMarkdown, renderTable, type TableFormat } from './render.js';
+export { escapeXml, renderPlot } from './svg.js';
+export { collectCurves, collectResults, findResults, readResults, type FoundResults, type TrainingCurve } from './collect.js';
+export { SLICE_FILE, SLICE_FORMAT, parseShard, readSliceInfo, shardRange, sliceManifest, stampSlice, writeSliceInfo, type ManifestSlice, type Shard, type SliceInfo } from './slice.js';
+export { coversWholeManifest, mergeSlices, modelIdentity, type SlicePart } from './merge.js';
+export { REPORT_FILES, writeReports } from './write.js';
