@@ -109,9 +109,10 @@ test.serial('a wasm backend started before setupWasm is kept and reported; a pro
     `const grad = tf.tidy(() => tf.grad((x) => tf.conv2d(x, tf.ones([3, 3, 2, 4]), 1, 'same').sum())(tf.ones([1, 5, 5, 2])).sum().dataSync()[0]);`,
     `const heap = w.wasmHeapBytes() > 0;`,
     // then a fresh backend from jointshot's loader, 2 threads, and no explicit exit
-    `w.shutdownBackend(); await w.setupWasm({ threads: 2 }); await tf.setBackend('wasm');`,
+    `w.shutdownBackend(); const after = w.wasmBackendInfo() === undefined && w.wasmHeapBytes() === 0;`,
+    `await w.setupWasm({ threads: 2 }); await tf.setBackend('wasm');`,
     `const s = tf.tidy(() => tf.matMul(tf.ones([128, 128]), tf.ones([128, 128])).sum().dataSync()[0]);`,
-    `console.log(JSON.stringify({ early, grad, heap, threads: w.wasmThreadCount(), s }));`,
+    `console.log(JSON.stringify({ early, grad, heap, after, threads: w.wasmThreadCount(), s }));`,
   ].join('\n');
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     encoding: 'utf8',
@@ -125,6 +126,7 @@ test.serial('a wasm backend started before setupWasm is kept and reported; a pro
   // (windows covering each row: 2+3+3+3+2 = 13)^2
   t.is(result.grad, 4 * 2 * 13 ** 2);
   t.true(result.heap);
+  t.true(result.after, 'shutdownBackend forgets the early backend');
   t.is(result.threads, 2);
   t.is(result.s, 128 ** 3);
 });

@@ -123,7 +123,10 @@ export function wasmBackendInfo(): WasmBackendInfo | undefined {
  * invalid; `tf.setBackend('wasm')` afterwards starts a fresh one. A no-op when it is not running.
  */
 export function shutdownBackend(): void {
-  if (!startedWasmBackend()) return;
+  const running = startedWasmBackend();
+  if (!running) return;
+  unwatchWasmModule(running.wasm as unknown as WasmModule);
+  info = undefined;
   const factory = tf.findBackendFactory('wasm');
   tf.removeBackend('wasm');
   if (factory) tf.registerBackend('wasm', factory, WASM_PRIORITY);
