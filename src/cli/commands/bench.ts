@@ -75,7 +75,16 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
       .option('batches-per-epoch', { type: 'number', describe: 'optimizer steps per epoch' })
       .option('episodes-per-batch', { type: 'number', describe: 'episodes per optimizer step' })
       .option('val-episodes', { type: 'number', describe: 'validation episodes after each epoch (0 = none: the last model is kept)' })
-      .option('seed', { type: 'number', default: undefined, describe: 'training seed of every cell (default 0)' })
+      .option('seed', {
+        type: 'number',
+        default: undefined,
+        // Kept undefined when not given, so that a config file's seed is not overridden by the global default.
+        coerce: (seed?: number) => {
+          if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got ${String(seed)}`);
+          return seed;
+        },
+        describe: 'training seed of every cell (default 0)',
+      })
       .option('out', { type: 'string', describe: 'output folder (default jointshot-bench/<preset>)' })
       .option('shard', { type: 'string', describe: 'i/n: run only every n-th cell starting at i (machines may share --out); then jointshot report <out>' }) as unknown as Argv<BenchArgs>,
   handler: async (argv) => {

@@ -21,6 +21,7 @@ interface EvalArgs extends GlobalArgs {
   transform?: string;
   batchSize?: number;
   workers?: number;
+  shard?: string;
   out: string;
 }
 
@@ -98,9 +99,12 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         type: 'number',
         describe: 'threads for the head solves (worker threads share the embedding cache; default: 2 for svm over >= 100 episodes, else 1)',
       })
+      .option('shard', { type: 'string', describe: 'i/n: evaluate only contiguous block i of n of the episodes (writes slice.json); merge with jointshot report merge' })
       .option('out', { type: 'string', demandOption: true, describe: 'folder for results.json, report.json and report.md' }) as unknown as Argv<EvalArgs>,
   handler: async (argv) => {
     checkEvalFlags(argv);
+    const slices = await import('../../report/slice.js');
+    const shard = argv.shard !== undefined ? slices.parseShard(argv.shard) : undefined;
     const evaluation = await import('../../eval/index.js');
     const { checkHeadWays } = evaluation;
     const modelFlags = {
@@ -133,6 +137,8 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       argv.manifest !== undefined
         ? await readManifest(argv.manifest, split)
         : makeManifest(split, { ...shape, count: argv.episodes!, seed: argv.seed });
+    const slice = shard ? slices.sliceManifest(manifest, { shard, file: argv.manifest ?? null }) : undefined;
+    if (slice) manifest = slice.manifest;
     const loaded = await evaluation.loadEvalModel(argv.checkpoint!, { ...modelFlags, dataset: argv.dataset });
     const { model } = loaded;
     try {
@@ -146,7 +152,8 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         workers: argv.workers ?? evaluation.defaultWorkers(headName, manifest.count),
         onProgress: progressLine(),
       });
-      const files = await evaluation.writeEvalOutputs(argv.out, results);
+      const files = await evaluation.writeEvalOutputs(argv.out, slice ? slices.stampSlice(results, slice.info) : results);
+      if (slice) await slices.writeSliceInfo(argv.out, slice.info);
       const t = results.timing;
       process.stderr.write(
         `embedded ${t.imagesEmbedded} images x ${results.model.copies} in ${t.embedSeconds.toFixed(1)} s; ` +
