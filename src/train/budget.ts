@@ -27,7 +27,14 @@ export function trainingBytesPerImage(config: Readonly<BackboneConfig>, height: 
   return perPixel * (firstWidth(config) / 64) * height * width;
 }
 
-/** Images (copies included) per pass that keep a step within `budgetMiB` of wasm heap (at least 1). */
+/**
+ * Largest default pass: bigger passes are slower per image on wasm (Conv-4 32x32, measured with
+ * benchmarks/train.ts: 10.8 ms CPU per image in passes of 220 images, 25 ms in passes of 440).
+ */
+export const MAX_DEFAULT_MICRO_BATCH = 256;
+
+/** Images (copies included) per pass that keep a step within `budgetMiB` of wasm heap (1..256). */
 export function microBatchForBudget(config: Readonly<BackboneConfig>, height: number, width: number, budgetMiB: number): number {
-  return Math.max(1, Math.floor((budgetMiB * 1024 * 1024) / trainingBytesPerImage(config, height, width)));
+  const fits = Math.floor((budgetMiB * 1024 * 1024) / trainingBytesPerImage(config, height, width));
+  return Math.max(1, Math.min(MAX_DEFAULT_MICRO_BATCH, fits));
 }

@@ -27,7 +27,7 @@ export {
   type ValidationConfig,
 } from './config.js';
 export { Sgd, type SgdOptions } from './sgd.js';
-export { microBatchForBudget, trainingBytesPerImage } from './budget.js';
+export { MAX_DEFAULT_MICRO_BATCH, microBatchForBudget, trainingBytesPerImage } from './budget.js';
 export { stepGradients, type StepContext, type StepGradients } from './step.js';
 export {
   createProgress,
