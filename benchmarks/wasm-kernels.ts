@@ -139,6 +139,30 @@ const CASES: KernelCase[] = [
     inputs: () => ({ x: rand([batch, 32, 32, 64]), dy: rand([batch, 16, 16, 64]) }),
     attrs: { ...conv, strides: [2, 2], filterShape: [3, 3, 64, 64] },
   },
+  ...[
+    [16, 84, 64],
+    [16, 42, 160],
+  ].flatMap(([n, side, c]) => [
+    {
+      label: `ResNet-12 layer conv2d fwd ${n}x${side}x${side}x${c}`,
+      kernel: 'Conv2D',
+      inputs: () => ({ x: rand([n!, side!, side!, c!]), filter: rand([3, 3, c!, c!]) }),
+      attrs: conv,
+      fresh: true,
+    },
+    {
+      label: `ResNet-12 layer backprop-input ${n}x${side}x${side}x${c}`,
+      kernel: 'Conv2DBackpropInput',
+      inputs: () => ({ dy: rand([n!, side!, side!, c!]), filter: rand([3, 3, c!, c!]) }),
+      attrs: { ...conv, inputShape: [n, side, side, c] },
+    },
+    {
+      label: `ResNet-12 layer backprop-filter ${n}x${side}x${side}x${c}`,
+      kernel: 'Conv2DBackpropFilter',
+      inputs: () => ({ x: rand([n!, side!, side!, c!]), dy: rand([n!, side!, side!, c!]) }),
+      attrs: { ...conv, filterShape: [3, 3, c, c] },
+    },
+  ]),
 ];
 
 const fmt = (t: Timing | undefined) => (t === undefined ? 'missing' : `${t.wall.toFixed(1)} ms (cpu ${t.cpu.toFixed(0)})`);
@@ -197,14 +221,14 @@ for (const threads of values.threads!.split(',').map(Number)) {
   const start: Timing = { wall: performance.now() - t0, cpu: (used.user + used.system) / 1000 };
   const info = wasmBackendInfo()!;
   console.log(`\n## ${info.threads} thread(s)${info.threaded ? ' (threaded-simd build)' : ''}${info.fallbackReason ? ` fallback: ${info.fallbackReason}` : ''}`);
-  console.log(`  module start (setupWasm + setBackend)       ${fmt(start)}`);
+  console.log(`  ${'module start (setupWasm + setBackend)'.padEnd(50)} ${fmt(start)}`);
   const wanted = values.cases!.split(',').filter(Boolean);
   for (const c of CASES.filter((k) => wanted.length === 0 || wanted.some((w) => k.label.includes(w)))) {
     const inputs = c.inputs();
     const stock = c.kernel === 'Conv2DBackpropFilter' ? undefined : timeKernel(stockKernel(c.kernel), c, inputs);
     const ours = timeKernel(tf.getKernel(c.kernel, 'wasm'), c, inputs);
     Object.values(inputs).forEach((t) => t.dispose());
-    console.log(`  ${c.label.padEnd(44)} stock ${fmt(stock).padStart(22)}   jointshot ${fmt(ours).padStart(22)}`);
+    console.log(`  ${c.label.padEnd(50)} stock ${fmt(stock).padStart(22)}   jointshot ${fmt(ours).padStart(22)}`);
   }
   if (!values['no-train']) {
     const before = await withStock(['Conv2DBackpropInput', 'BatchMatMul'], conv4StepMs);
