@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const sources = ['addon.cc', 'elementwise.cc'].map((f) => path.join(here, 'src', f));
+const sources = ['addon.cc', 'elementwise.cc', 'buffer-pool.cc'].map((f) => path.join(here, 'src', f));
 const output = path.join(here, 'build', 'jointshot_native.node');
 const force = process.argv.includes('--force');
 

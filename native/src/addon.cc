@@ -337,6 +337,7 @@ napi_value Version(napi_env env, napi_callback_info) {
 }  // namespace
 
 napi_status registerElementwise(napi_env env, napi_value exports);
+napi_status registerBufferPool(napi_env env, napi_value exports);
 
 namespace {
 napi_value Init(napi_env env, napi_value exports) {
@@ -351,6 +352,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_enumerable, nullptr}};
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   registerElementwise(env, exports);
+  registerBufferPool(env, exports);
   return exports;
 }
 }  // namespace

@@ -159,7 +159,7 @@ nativeTest('the heavy kernels of a training step run natively (no silent cpu fal
       const y = tf.conv2d(v as tf.Tensor4D, f, 1, 'same');
       const p = tf.tensor1d([0.1, 0.2, 0.3, 0.4]);
       const n = tf.batchNorm4d(y, p, p.add(1), p, p.sub(1));
-      return tf.maxPool(tf.leakyRelu(n, 0.1).mul(n).sub(tf.tensor1d([1, 2, 3, 4])), 2, 2, 'valid').sum();
+      return tf.maxPool(tf.leakyRelu(n, 0.1).mul(n).sub(tf.tensor1d([1, 2, 3, 4])) as tf.Tensor4D, 2, 2, 'valid').sum();
     })(x);
     return [g, tf.image.resizeNearestNeighbor(x, [16, 16]), tf.where(tf.equal(x, x), x, x)];
   }));

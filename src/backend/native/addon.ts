@@ -33,6 +33,11 @@ export interface NativeAddon {
   addN(inputs: Float32Array[], out: Float32Array): void;
   upsampleNearest(x: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, fh: number, fw: number): void;
   channelSums(x: Float32Array, out: Float32Array, rows: number, channels: number): void;
+  /** An uninitialised Float32Array (kind 0) or Uint8Array (kind 1) from the addon's recycled buffers. */
+  alloc(kind: 0, length: number): Float32Array;
+  alloc(kind: 1, length: number): Uint8Array;
+  /** Bytes of freed buffers kept for reuse (at most 1 GiB). */
+  pooledBytes(): number;
   /** Sets oneDNN's OpenMP threads (n > 0) and returns the count in effect. */
   setThreads(n: number): number;
   /** oneDNN's version, e.g. "2.6.3". */

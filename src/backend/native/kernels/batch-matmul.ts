@@ -29,9 +29,9 @@ export const batchMatMul: NativeKernelBody = ({ inputs, backend, attrs = {} }, a
   if (!sameOuter && batchA !== 1 && batchB !== 1) return undefined;
   const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
   const batch = Math.max(batchA, batchB);
-  const out = newOutput(backend, [...outer, m, n]);
+  const out = newOutput(addon, backend, [...outer, m, n]);
   if (out.values.length === 0) return out.info;
-  if (k === 0) return out.info;
+  if (k === 0) return out.values.fill(0), out.info;
   const params = Int32Array.from([
     batch, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n,
   ]);

@@ -57,7 +57,7 @@ export const conv2D: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon)
   const ws = float32Values(backend, filter);
   const info = nhwcInfo(x.shape, filter.shape, attrs, (attrs.dilations as number | [number, number]) ?? 1);
   if (!xs || !ws || !info) return undefined;
-  const out = newOutput(backend, info.outShape);
+  const out = newOutput(addon, backend, info.outShape);
   if (out.values.length > 0) addon.conv2dForward(convParams(info), xs, ws, out.values);
   return out.info;
 };
@@ -69,8 +69,9 @@ export const conv2DBackpropInput: NativeKernelBody = ({ inputs, backend, attrs =
   const ws = float32Values(backend, filter);
   const info = nhwcInfo(attrs.inputShape as number[], filter.shape, attrs, 1);
   if (!dys || !ws || !info) return undefined;
-  const out = newOutput(backend, info.inShape);
+  const out = newOutput(addon, backend, info.inShape);
   if (dys.length > 0) addon.conv2dBackwardData(convParams(info), dys, ws, out.values);
+  else out.values.fill(0);
   return out.info;
 };
 
@@ -81,7 +82,8 @@ export const conv2DBackpropFilter: NativeKernelBody = ({ inputs, backend, attrs 
   const dys = float32Values(backend, dy);
   const info = nhwcInfo(x.shape, attrs.filterShape as number[], attrs, 1);
   if (!xs || !dys || !info) return undefined;
-  const out = newOutput(backend, info.filterShape);
+  const out = newOutput(addon, backend, info.filterShape);
   if (dys.length > 0) addon.conv2dBackwardWeights(convParams(info), xs, dys, out.values);
+  else out.values.fill(0);
   return out.info;
 };

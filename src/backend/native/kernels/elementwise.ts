@@ -5,7 +5,7 @@
  * nearest-neighbour upsampling. Anything else (dtypes, broadcasts) goes to the cpu kernel.
  */
 import { tf } from '../../../tf.js';
-import { float32Values, newOutput, type NativeKernelArgs, type NativeKernelBody } from './kernel-utils.js';
+import { float32Values, newBoolOutput, newOutput, type NativeKernelArgs, type NativeKernelBody } from './kernel-utils.js';
 
 const SAME = 0;
 const B_REPEATS = 1;
@@ -52,7 +52,7 @@ function binary(op: number): NativeKernelBody {
   return (args, addon) => {
     const found = operands(args);
     if (!found) return undefined;
-    const out = newOutput(args.backend, found.plan.outShape);
+    const out = newOutput(addon, args.backend, found.plan.outShape);
     if (out.values.length > 0) addon.binary(op, found.as, found.bs, out.values, found.plan.mode, found.plan.period);
     return out.info;
   };
@@ -62,9 +62,9 @@ function comparison(op: number): NativeKernelBody {
   return (args, addon) => {
     const found = operands(args);
     if (!found) return undefined;
-    const values = new Uint8Array(size(found.plan.outShape));
-    if (values.length > 0) addon.compare(op, found.as, found.bs, values, found.plan.mode, found.plan.period);
-    return args.backend.makeTensorInfo(found.plan.outShape, 'bool', values);
+    const out = newBoolOutput(addon, args.backend, found.plan.outShape);
+    if (out.values.length > 0) addon.compare(op, found.as, found.bs, out.values, found.plan.mode, found.plan.period);
+    return out.info;
   };
 }
 
@@ -73,7 +73,7 @@ function unary(op: number, alphaAttr?: string): NativeKernelBody {
     const x = inputs.x!;
     const xs = float32Values(backend, x);
     if (!xs) return undefined;
-    const out = newOutput(backend, x.shape);
+    const out = newOutput(addon, backend, x.shape);
     const alpha = alphaAttr ? Number(attrs[alphaAttr] ?? 0) : 0;
     if (out.values.length > 0) addon.unary(op, xs, out.values, alpha);
     return out.info;
@@ -88,7 +88,7 @@ const select: NativeKernelBody = ({ inputs, backend }, addon) => {
   const es = float32Values(backend, e);
   const sameShape = condition.shape.length === t.shape.length && condition.shape.every((d, i) => d === t.shape[i]);
   if (!(cs instanceof Uint8Array) || !ts || !es || !sameShape || ts.length !== es.length) return undefined;
-  const out = newOutput(backend, t.shape);
+  const out = newOutput(addon, backend, t.shape);
   if (out.values.length > 0) addon.select(cs, ts, es, out.values);
   return out.info;
 };
@@ -98,7 +98,7 @@ const cast: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
   const x = inputs.x!;
   const xs = backend.data.get(x.dataId).values;
   if (x.dtype !== 'bool' || attrs.dtype !== 'float32' || !(xs instanceof Uint8Array)) return undefined;
-  const out = newOutput(backend, x.shape);
+  const out = newOutput(addon, backend, x.shape);
   if (out.values.length > 0) addon.boolToFloat(xs, out.values);
   return out.info;
 };
@@ -118,7 +118,7 @@ const fusedBatchNorm: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon
   const channels = Math.max(ms.length, vs.length, os.length, ss.length);
   const fits = [ms, vs, os, ss].every((p) => p.length === channels || p.length === 1);
   if (!fits || channels === 0 || xs.length % channels !== 0) return undefined;
-  const out = newOutput(backend, x!.shape);
+  const out = newOutput(addon, backend, x!.shape);
   const epsilon = (attrs.varianceEpsilon as number | undefined) ?? 0.001;
   if (out.values.length > 0) addon.batchNorm(xs, ms, vs, os, ss, out.values, epsilon, channels);
   return out.info;
@@ -131,7 +131,7 @@ const addN: NativeKernelBody = ({ inputs, backend }, addon) => {
   if (!first) return undefined;
   const arrays = tensors.map((t) => float32Values(backend, t));
   if (arrays.some((a) => !a || a.length !== arrays[0]!.length)) return undefined;
-  const out = newOutput(backend, first.shape);
+  const out = newOutput(addon, backend, first.shape);
   if (out.values.length > 0) addon.addN(arrays as Float32Array[], out.values);
   return out.info;
 };
@@ -144,7 +144,7 @@ const resizeNearestNeighbor: NativeKernelBody = ({ inputs, backend, attrs = {} }
   if (!xs || images.shape.length !== 4 || attrs.alignCorners || attrs.halfPixelCenters) return undefined;
   const [n, h, w, c] = images.shape as [number, number, number, number];
   if (h === 0 || w === 0 || outH % h !== 0 || outW % w !== 0) return undefined;
-  const out = newOutput(backend, [n, outH, outW, c]);
+  const out = newOutput(addon, backend, [n, outH, outW, c]);
   if (out.values.length > 0) addon.upsampleNearest(xs, out.values, n, h, w, c, outH / h, outW / w);
   return out.info;
 };

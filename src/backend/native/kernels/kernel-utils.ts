@@ -20,10 +20,24 @@ export function float32Values(backend: MathBackendCPU, t: tf.TensorInfo): Float3
   return values instanceof Float32Array ? values : undefined;
 }
 
-/** A zero-filled float32 output and the tensor info that owns it. */
-export function newOutput(backend: MathBackendCPU, shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
-  const values = new Float32Array(shape.reduce((p, d) => p * d, 1));
+/** From this many elements on, outputs come from the addon's recycled buffers (below, a JS array is cheaper). */
+export const POOLED_MIN_ELEMENTS = 4096;
+
+/**
+ * A float32 output and the tensor info that owns it. Large outputs are UNINITIALISED recycled
+ * buffers: the kernel must write every element (or fill them).
+ */
+export function newOutput(addon: NativeAddon, backend: MathBackendCPU, shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
+  const count = shape.reduce((p, d) => p * d, 1);
+  const values = count >= POOLED_MIN_ELEMENTS ? addon.alloc(0, count) : new Float32Array(count);
   return { info: backend.makeTensorInfo(shape, 'float32', values), values };
+}
+
+/** A bool output (Uint8Array storage), uninitialised when large as in `newOutput`. */
+export function newBoolOutput(addon: NativeAddon, backend: MathBackendCPU, shape: number[]): { info: tf.TensorInfo; values: Uint8Array } {
+  const count = shape.reduce((p, d) => p * d, 1);
+  const values = count >= POOLED_MIN_ELEMENTS ? addon.alloc(1, count) : new Uint8Array(count);
+  return { info: backend.makeTensorInfo(shape, 'bool', values), values };
 }
 
 /** The cpu backend's own kernel function for `name` (the fallback of every native kernel). */

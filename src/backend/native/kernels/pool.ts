@@ -29,7 +29,7 @@ function poolForward(kind: number): NativeKernelBody {
     const xs = float32Values(backend, x);
     if (!xs || x.shape.length !== 4) return undefined;
     const { info, params } = poolParams(x.shape, attrs, kind);
-    const out = newOutput(backend, info.outShape);
+    const out = newOutput(addon, backend, info.outShape);
     if (out.values.length > 0) addon.poolForward(params, xs, out.values);
     return out.info;
   };
@@ -46,8 +46,9 @@ function poolBackward(kind: number): NativeKernelBody {
     // tfjs's average-pool gradient divides by the full window even where the forward excluded
     // padding; padded cases keep the cpu kernel so that all backends agree.
     if (kind === AVERAGE && padded) return undefined;
-    const out = newOutput(backend, input.shape);
+    const out = newOutput(addon, backend, input.shape);
     if (dys.length > 0) addon.poolBackward(params, xs, dys, out.values);
+    else out.values.fill(0);
     return out.info;
   };
 }

@@ -1,0 +1,152 @@
+/**
+ * Training and inference throughput (images/s) of Conv-4 and ResNet-12 on the native (oneDNN)
+ * backend, the wasm backend and PyTorch CPU (benchmarks/torch_reference.py), back to back per
+ * model and size in one run, with the ratios to PyTorch. Not a test. The load average is printed
+ * at start and end: on a busy machine the absolute numbers mean little, the ratios a bit more.
+ * Usage: npx tsx benchmarks/native.ts [--models conv4,resnet12] [--sizes 32,84] [--modes train,infer]
+ *   [--backends native,wasm] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1]
+ *   [--threads 2] [--torch auto|off] [--python python3]
+ * Asserts that the tensor count is the same before and after every measurement.
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../src/backend/index.js';
+import { NATIVE_BACKEND, nativeKernelCounts, registerNativeBackend } from '../src/backend/native/index.js';
+import { assertWasmHeapHealthy } from '../src/backend/wasm/index.js';
+import { createBackbone, type Backbone } from '../src/backbones/index.js';
+import { tf } from '../src/tf.js';
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'conv4,resnet12' },
+    sizes: { type: 'string', default: '32,84' },
+    modes: { type: 'string', default: 'train,infer' },
+    backends: { type: 'string', default: 'native,wasm' },
+    batch: { type: 'string', default: '80' },
+    'batch-resnet84': { type: 'string', default: '16' },
+    steps: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '2' },
+    torch: { type: 'string', default: 'auto' },
+    python: { type: 'string' },
+  },
+});
+
+const list = (s: string) => s.split(',').map((v) => v.trim()).filter(Boolean);
+const steps = Number(values.steps);
+const warmup = Number(values.warmup);
+const threads = Number(values.threads);
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+
+type Mode = 'train' | 'infer';
+/** Images per second by `${model} ${size} ${mode}` and column (backend name or 'torch'). */
+const results = new Map<string, Record<string, number | string>>();
+const record = (key: string, column: string, value: number | string) => results.set(key, { ...results.get(key), [column]: value });
+
+/** Runs `body` warmup + steps times; ms per timed step. */
+function time(body: () => void): number {
+  for (let i = 0; i < warmup; i++) body();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < steps; i++) body();
+  return Number(process.hrtime.bigint() - start) / 1e6 / steps;
+}
+
+function trainStep(backbone: Backbone, x: tf.Tensor4D, optimizer: tf.Optimizer): void {
+  const loss = optimizer.minimize(() => backbone.embed(x, { training: true }).square().mean() as tf.Scalar, true, backbone.variables);
+  loss?.dataSync();
+  loss?.dispose();
+}
+
+async function activate(backend: string): Promise<boolean> {
+  if (backend === NATIVE_BACKEND) {
+    const probe = registerNativeBackend(threads);
+    if (!probe.available) {
+      console.log(`native: not available (${probe.detail})`);
+      return false;
+    }
+    await tf.setBackend(NATIVE_BACKEND);
+    console.log(`native: ${probe.detail}, ${threads} thread(s)`);
+    return true;
+  }
+  process.env.JOINTSHOT_WASM_THREADS ??= String(threads);
+  const info = await initBackend(backend);
+  console.log(`${info.name}: ${info.threads} thread(s)${info.note ? ` (${info.note})` : ''}`);
+  return true;
+}
+
+/** One backend on one model and size, every mode; errors (e.g. the wasm heap cap) are recorded. */
+async function measureBackend(backend: string, model: string, size: number, batch: number): Promise<void> {
+  if (!(await activate(backend))) return;
+  const backbone = createBackbone({ name: model, seed: 1 });
+  const x = tf.randomUniform([batch, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+  const optimizer = tf.train.momentum(0.01, 0.9, true);
+  try {
+    for (const mode of list(values.modes!) as Mode[]) {
+      const key = `${model} ${size} ${mode}`;
+      try {
+        const before = tf.memory().numTensors;
+        const ms = mode === 'train' ? time(() => trainStep(backbone, x, optimizer)) : time(() => tf.tidy(() => void backbone.embed(x).dataSync()));
+        if (backend === 'wasm') assertWasmHeapHealthy();
+        // The optimizer creates its moment variables on the first (warm-up) step only.
+        const grown = tf.memory().numTensors - before;
+        if (grown !== 0 && !(mode === 'train' && warmup > 0 && grown === backbone.variables.length)) {
+          throw new Error(`tensor count changed by ${grown} over the measurement`);
+        }
+        record(key, backend, (batch * 1000) / ms);
+        console.log(`${backend} ${key} batch ${batch}: ${ms.toFixed(0)} ms/step, ${((batch * 1000) / ms).toFixed(1)} img/s (load ${load()})`);
+      } catch (error) {
+        record(key, backend, `failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
+        console.log(`${backend} ${key}: failed (${String(error).split('\n')[0]})`);
+      }
+    }
+  } finally {
+    optimizer.dispose();
+    x.dispose();
+    backbone.dispose();
+  }
+}
+
+/** The PyTorch reference for one model and size, or why it is missing. */
+function measureTorch(model: string, size: number): void {
+  if (values.torch === 'off') return;
+  const candidates = values.python ? [values.python] : ['python3', '/usr/bin/python3'];
+  const script = new URL('./torch_reference.py', import.meta.url).pathname;
+  const args = [script, '--models', model, '--sizes', String(size), '--modes', values.modes!, '--batch', values.batch!,
+    '--batch-resnet84', values['batch-resnet84']!, '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)];
+  for (const python of candidates) {
+    const run = spawnSync(python, args, { encoding: 'utf8' });
+    const lines = (run.stdout ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    if (lines.length === 0 || lines[0]!.torch === null) continue;
+    for (const line of lines) {
+      const key = `${line.model} ${line.size} ${line.mode}`;
+      record(key, 'torch', line.images_per_s as number);
+      console.log(`torch ${line.torch} ${key} batch ${line.batch}: ${line.ms} ms/step, ${line.images_per_s} img/s (load ${load()})`);
+    }
+    return;
+  }
+  console.log(`torch: not available from ${candidates.join(', ')} (column skipped)`);
+}
+
+console.log(`load average at start: ${load()} (${os.availableParallelism()} cores)`);
+const backends = list(values.backends!);
+for (const model of list(values.models!)) {
+  for (const size of list(values.sizes!).map(Number)) {
+    const batch = Number(model === 'resnet12' && size >= 84 ? values['batch-resnet84'] : values.batch);
+    for (const backend of backends) await measureBackend(backend, model, size, batch);
+    measureTorch(model, size);
+  }
+}
+console.log(`load average at end: ${load()}`);
+
+const format = (v: number | string | undefined) => (typeof v === 'number' ? v.toFixed(1) : v ?? '-');
+const ratio = (a: number | string | undefined, b: number | string | undefined) =>
+  typeof a === 'number' && typeof b === 'number' ? `${(a / b).toFixed(2)}x` : '-';
+console.log(`\n| model size mode | ${backends.join(' | ')} | torch | ${backends.map((b) => `${b}/torch`).join(' | ')} |`);
+console.log(`|---|${backends.map(() => '---|').join('')}---|${backends.map(() => '---|').join('')}`);
+for (const [key, row] of results) {
+  console.log(`| ${key} | ${backends.map((b) => format(row[b])).join(' | ')} | ${format(row.torch)} | ${backends.map((b) => ratio(row[b], row.torch)).join(' | ')} |`);
+}
+const fallbacks = Object.entries(nativeKernelCounts()).filter(([, c]) => c.fallback > 0);
+if (fallbacks.length > 0) console.log(`\nnative kernels that fell back to cpu: ${fallbacks.map(([k, c]) => `${k} ${c.fallback}/${c.native + c.fallback}`).join(', ')}`);
+process.exit(0);
