@@ -105,6 +105,15 @@ export function widthList(name: string, option: string, value: unknown, length: 
   return list.map((v) => positiveInt(name, option, v));
 }
 
+/** Throws a UsageError naming any option of `config` outside `known` (catches typos like `width`). */
+export function rejectUnknownOptions(name: string, config: BackboneConfig, known: readonly string[]): void {
+  const allowed = new Set(['name', 'seed', 'inChannels', 'pooling', ...known]);
+  const unknown = Object.keys(config).filter((key) => !allowed.has(key));
+  if (unknown.length > 0) {
+    throw new UsageError(`${name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; expected ${[...allowed].filter((k) => k !== 'name').join(', ')}`);
+  }
+}
+
 /** The common options (seed, inChannels, pooling) with defaults, or a UsageError. */
 export function commonOptions(name: string, config: BackboneConfig): { seed: number; inChannels: number; pooling: Pooling } {
   const seed = config.seed ?? 0;

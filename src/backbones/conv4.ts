@@ -3,7 +3,7 @@
  * bias, batch norm, ReLU, maxpool 2), flattened: 64*2*2 = 256 on 32x32, 64*5*5 = 1600 on 84x84.
  */
 import { tf } from '../tf.js';
-import { BackboneBase, commonOptions, pooledSide, widthList } from './base.js';
+import { BackboneBase, commonOptions, pooledSide, rejectUnknownOptions, widthList } from './base.js';
 import { ConvBn } from './layers.js';
 import { maxPool2x2 } from './maxpool.js';
 import type { BackboneConfig } from './types.js';
@@ -21,6 +21,7 @@ class Conv4 extends BackboneBase {
   private readonly channels: number[];
 
   constructor(config: BackboneConfig) {
+    rejectUnknownOptions('conv4', config, ['channels']);
     const common = commonOptions('conv4', config);
     const channels = widthList('conv4', 'channels', config.channels ?? 64, 4);
     super('conv4', { ...common, name: 'conv4', channels });

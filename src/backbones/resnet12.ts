@@ -7,7 +7,15 @@
  */
 import { tf } from '../tf.js';
 import { UsageError } from '../errors.js';
-import { BackboneBase, commonOptions, pooledSide, positiveInt, widthList, type ForwardContext } from './base.js';
+import {
+  BackboneBase,
+  commonOptions,
+  pooledSide,
+  positiveInt,
+  rejectUnknownOptions,
+  widthList,
+  type ForwardContext,
+} from './base.js';
 import { leakyRelu } from './activations.js';
 import { dropBlock, dropBlockKeepRate, seededDropout } from './dropout.js';
 import { ConvBn, type ParameterStore } from './layers.js';
@@ -63,6 +71,7 @@ class ResNet12 extends BackboneBase {
 
   constructor(config: BackboneConfig) {
     const name = 'resnet12';
+    rejectUnknownOptions(name, config, ['widths', 'dropRate', 'dropBlockSize', 'dropBlockRampCalls', 'leak']);
     const common = commonOptions(name, config);
     const widths = widthList(name, 'widths', config.widths ?? [64, 160, 320, 640], 4);
     const dropRate = config.dropRate ?? 0.1;

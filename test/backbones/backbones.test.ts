@@ -33,6 +33,7 @@ test.serial('registry knows conv4 and resnet12 and rejects unknown names and bad
   t.throws(() => createBackbone({ name: 'vgg' }), { instanceOf: UsageError, message: /conv4, resnet12/ });
   t.throws(() => createBackbone({ name: 'resnet12', widths: [1, 2] }), { instanceOf: UsageError });
   t.throws(() => createBackbone({ name: 'conv4', pooling: 'max' }), { instanceOf: UsageError });
+  t.throws(() => createBackbone({ name: 'resnet12', width: [1, 2, 3, 4] }), { instanceOf: UsageError, message: /unknown option 'width'/ });
 });
 
 test.serial('default widths give MetaOptNet embedding sizes (conv4 built; resnet12 by its formula)', async (t) => {
