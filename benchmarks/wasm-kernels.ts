@@ -139,6 +139,15 @@ const CASES: KernelCase[] = [
     inputs: () => ({ x: rand([batch, 32, 32, 64]), dy: rand([batch, 16, 16, 64]) }),
     attrs: { ...conv, strides: [2, 2], filterShape: [3, 3, 64, 64] },
   },
+  {
+    label: `max-pool 2x2 gradient ${batch}x32x32x64`,
+    kernel: 'MaxPoolGrad',
+    inputs: () => {
+      const input = rand([batch, 32, 32, 64]);
+      return { input, output: tf.maxPool(input as tf.Tensor4D, 2, 2, 'valid'), dy: rand([batch, 16, 16, 64]) };
+    },
+    attrs: { filterSize: [2, 2], strides: [2, 2], pad: 'valid', dimRoundingMode: undefined },
+  },
   ...[
     [16, 84, 64],
     [16, 42, 160],

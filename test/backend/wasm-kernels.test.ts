@@ -147,6 +147,24 @@ test.serial('Conv2DBackpropInput kernel (stride 1 fast path and stride 2 stock p
   }
 });
 
+const POOL_CASES: { name: string; x: Shape; size: number; strides: number; pad: 'same' | 'valid'; relu: boolean }[] = [
+  { name: '2x2 s2 valid, odd 9x7, batch 3', x: [3, 9, 7, 5], size: 2, strides: 2, pad: 'valid', relu: false },
+  { name: '2x2 s2 valid after ReLU (ties among zeros)', x: [2, 8, 8, 4], size: 2, strides: 2, pad: 'valid', relu: true },
+  { name: '3x3 s2 same, overlapping windows, ties', x: [2, 7, 9, 3], size: 3, strides: 2, pad: 'same', relu: true },
+  { name: '3x3 s1 same', x: [1, 6, 5, 2], size: 3, strides: 1, pad: 'same', relu: false },
+];
+
+for (const c of POOL_CASES) {
+  test.serial(`max-pool gradient (MaxPoolGrad) matches cpu: ${c.name}`, async (t) => {
+    const outShape = tf.backend_util.computePool2DInfo(c.x as [number, number, number, number], c.size, c.strides, 1, c.pad).outShape;
+    await matchesCpu(t, c.name, [c.x, outShape], (x, probe) => {
+      const input = c.relu ? tf.relu(x!) : x!;
+      const loss = (a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.size, c.strides, c.pad), probe!));
+      return [tf.grad(loss)(input)];
+    });
+  });
+}
+
 const MATMUL_CASES: { name: string; a: Shape; b: Shape; ta: boolean; tb: boolean }[] = [
   { name: 'batch 3, no transpose', a: [3, 17, 19], b: [3, 19, 23], ta: false, tb: false },
   { name: 'batch 3, transpose a', a: [3, 19, 17], b: [3, 19, 23], ta: true, tb: false },

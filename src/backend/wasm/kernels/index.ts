@@ -4,11 +4,12 @@ import { batchMatMul } from './batch-matmul.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInput } from './conv2d-backprop-input.js';
 import { overrideWasmKernel, stockKernel } from './kernel-utils.js';
+import { maxPoolGrad } from './max-pool-grad.js';
 
 let registered = false;
 
 /** Kernel names jointshot implements (or re-implements) for the wasm backend. */
-export const JOINTSHOT_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul'] as const;
+export const JOINTSHOT_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad'] as const;
 
 /**
  * Registers the kernels once per process. Needs '@tensorflow/tfjs-backend-wasm' imported (its
@@ -16,11 +17,12 @@ export const JOINTSHOT_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropIn
  */
 export function registerWasmKernels(): void {
   if (registered) return;
-  for (const name of ['Conv2D', 'Transpose', 'Reshape', 'Reverse', 'Conv2DBackpropInput', 'BatchMatMul']) {
+  for (const name of ['Conv2D', 'Transpose', 'Reshape', 'Reverse', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad']) {
     stockKernel(name);
   }
   overrideWasmKernel('Conv2DBackpropInput', conv2DBackpropInput);
   overrideWasmKernel('BatchMatMul', batchMatMul);
+  overrideWasmKernel('MaxPoolGrad', maxPoolGrad);
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter',
