@@ -18,6 +18,8 @@ import {
   runStock,
   transpose,
   type TensorInfo,
+  type PaddingAttr,
+  type RoundingAttr,
   type WasmKernelArgs,
 } from './kernel-utils.js';
 
@@ -89,9 +91,9 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: WasmKernelArgs)
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as {
     strides: number | [number, number];
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+    pad: PaddingAttr;
     dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    dimRoundingMode?: RoundingAttr;
     filterShape: [number, number, number, number];
   };
   const format = tf.backend_util.convertConv2DDataFormat(dataFormat);

@@ -15,6 +15,8 @@ import {
   transpose,
   type SpatialPadding,
   type TensorInfo,
+  type PaddingAttr,
+  type RoundingAttr,
   type WasmKernelArgs,
 } from './kernel-utils.js';
 
@@ -51,9 +53,9 @@ export function conv2DBackpropInput(args: WasmKernelArgs): TensorInfo {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as {
     strides: number | [number, number];
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+    pad: PaddingAttr;
     dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    dimRoundingMode?: RoundingAttr;
     inputShape: [number, number, number, number];
   };
   const info = tf.backend_util.computeConv2DInfo(

@@ -7,6 +7,12 @@ import { tf } from '../../../tf.js';
 
 export type TensorInfo = tf.TensorInfo;
 
+/** The padding attribute of tfjs' conv and pool kernels. */
+export type PaddingAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+
+/** The rounding attribute of tfjs' conv and pool kernels (for numeric padding). */
+export type RoundingAttr = 'floor' | 'round' | 'ceil' | undefined;
+
 /** Arguments a wasm kernel function receives. */
 export interface WasmKernelArgs {
   inputs: Record<string, TensorInfo>;

@@ -6,7 +6,7 @@
  * the stock kernel.
  */
 import { tf } from '../../../tf.js';
-import { runStock, type TensorInfo, type WasmKernelArgs } from './kernel-utils.js';
+import { runStock, type PaddingAttr, type RoundingAttr, type TensorInfo, type WasmKernelArgs } from './kernel-utils.js';
 
 /** Pooling geometry `maxPoolGradInto` needs (a subset of tfjs' Conv2DInfo). */
 export interface PoolGeometry {
@@ -71,8 +71,8 @@ export function maxPoolGrad(args: WasmKernelArgs): TensorInfo {
   const { filterSize, strides, pad, dimRoundingMode } = attrs as {
     filterSize: number | [number, number];
     strides: number | [number, number];
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    pad: PaddingAttr;
+    dimRoundingMode?: RoundingAttr;
   };
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
