@@ -4,11 +4,13 @@ import type { Head, HeadFactory } from './types.js';
 import { createProtoNetHead } from './protonet.js';
 import { createRidgeHead } from './ridge.js';
 import { createSvmHead } from './svm.js';
+import { createCosineHead } from './examples/cosine.js';
 
 const factories = new Map<string, HeadFactory>([
   ['protonet', createProtoNetHead],
   ['ridge', createRidgeHead],
   ['svm', createSvmHead],
+  ['cosine', createCosineHead], // the worked example of docs/extending.md
 ]);
 
 /** Names of all registered heads, sorted. */
