@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import { tf } from '../tf.js';
 import { createRng, type Rng } from '../util/rng.js';
-import type { Backbone, BackboneConfig, EmbedOptions, Pooling } from './types.js';
+import type { Backbone, BackboneConfig, BuildOptions, EmbedOptions, Pooling } from './types.js';
 import { normalSampler } from './init.js';
 import { ParameterStore } from './layers.js';
 
@@ -22,17 +22,18 @@ export abstract class BackboneBase implements Backbone {
   trainingCalls = 0;
   rng: Rng;
   protected readonly store = new ParameterStore();
-  /** The weight-init sampler; only used while subclasses build their layers. */
-  protected readonly normal: () => number;
+  /** The weight-init sampler, used while subclasses build their layers (null: zero weights). */
+  protected readonly normal: (() => number) | null;
 
   protected constructor(
     readonly name: string,
     readonly config: Readonly<BackboneConfig> & { seed: number; inChannels: number; pooling: Pooling },
+    options: BuildOptions = {},
   ) {
     this.trainable = this.store.trainable;
     this.state = this.store.state;
     this.variables = [];
-    this.normal = normalSampler(createRng(`${config.seed}:init`));
+    this.normal = options.initialize === false ? null : normalSampler(createRng(`${config.seed}:init`));
     this.rng = createRng(`${config.seed}:dropout`);
   }
 

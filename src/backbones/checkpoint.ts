@@ -152,7 +152,13 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Load
     }
     return out;
   };
-  const backbone = createBackbone(header.backbone.config);
+  let backbone: Backbone;
+  try {
+    backbone = createBackbone(header.backbone.config, { initialize: false });
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new DataError(`${source}: the stored backbone config is invalid here (${error.message})`);
+  }
   try {
     assignAll(backbone.trainable, header.sections.weights, 'weight', toTensor, source);
     assignAll(backbone.state, header.sections.bnState, 'batch-norm state', toTensor, source);

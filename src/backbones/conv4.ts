@@ -6,7 +6,7 @@ import { tf } from '../tf.js';
 import { BackboneBase, commonOptions, pooledSide, rejectUnknownOptions, widthList } from './base.js';
 import { ConvBn } from './layers.js';
 import { maxPool2x2 } from './maxpool.js';
-import type { BackboneConfig } from './types.js';
+import type { BackboneConfig, BuildOptions } from './types.js';
 
 /** Options of `conv4`: channels of the 4 blocks (a number or 4 numbers; default 64). */
 export interface Conv4Config extends BackboneConfig {
@@ -20,11 +20,11 @@ class Conv4 extends BackboneBase {
   private readonly blocks: ConvBn[] = [];
   private readonly channels: number[];
 
-  constructor(config: BackboneConfig) {
+  constructor(config: BackboneConfig, options: BuildOptions) {
     rejectUnknownOptions('conv4', config, ['channels']);
     const common = commonOptions('conv4', config);
     const channels = widthList('conv4', 'channels', config.channels ?? 64, 4);
-    super('conv4', { ...common, name: 'conv4', channels });
+    super('conv4', { ...common, name: 'conv4', channels }, options);
     this.channels = channels;
     let inC = common.inChannels;
     channels.forEach((outC, i) => {
@@ -46,6 +46,6 @@ class Conv4 extends BackboneBase {
 }
 
 /** Builds a Conv-4 backbone. */
-export function createConv4(config: BackboneConfig): BackboneBase {
-  return new Conv4(config);
+export function createConv4(config: BackboneConfig, options: BuildOptions = {}): BackboneBase {
+  return new Conv4(config, options);
 }

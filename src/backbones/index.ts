@@ -1,5 +1,5 @@
 /** Backbones: Conv-4 and ResNet-12 with train/inference modes, seeded init and checkpoints. */
-export type { Backbone, BackboneConfig, BackboneFactory, EmbedOptions, Pooling } from './types.js';
+export type { Backbone, BackboneConfig, BackboneFactory, BuildOptions, EmbedOptions, Pooling } from './types.js';
 export type { Conv4Config } from './conv4.js';
 export type { ResNet12Config } from './resnet12.js';
 export { backboneNames, createBackbone, registerBackbone } from './registry.js';

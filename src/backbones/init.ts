@@ -55,8 +55,10 @@ export function normalSampler(rng: Rng): () => number {
 /**
  * Kaiming-normal conv kernel [kh, kw, inC, outC] as MetaOptNet: mode fan_out, gain sqrt(2)
  * (PyTorch's leaky_relu gain with its default slope 0), std = sqrt(2 / (kh * kw * outC)).
+ * `normal` null gives zeros (weights about to be overwritten).
  */
-export function kaimingNormalKernel(shape: [number, number, number, number], normal: () => number): tf.Tensor4D {
+export function kaimingNormalKernel(shape: [number, number, number, number], normal: (() => number) | null): tf.Tensor4D {
+  if (normal === null) return tf.zeros(shape);
   const [kh, kw, , outC] = shape;
   const std = Math.sqrt(2 / (kh * kw * outC));
   const values = new Float32Array(shape[0] * shape[1] * shape[2] * shape[3]);

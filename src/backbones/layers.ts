@@ -61,7 +61,7 @@ export class ConvBn {
   private readonly kernel: tf.Variable<tf.Rank.R4>;
   private readonly bn: BatchNormLayer;
 
-  constructor(store: ParameterStore, prefix: string, inC: number, outC: number, size: number, normal: () => number) {
+  constructor(store: ParameterStore, prefix: string, inC: number, outC: number, size: number, normal: (() => number) | null) {
     this.kernel = store.addTrainable(
       `${prefix}/kernel`,
       kaimingNormalKernel([size, size, inC, outC], normal),

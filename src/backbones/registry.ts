@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import { createConv4 } from './conv4.js';
 import { createResNet12 } from './resnet12.js';
-import type { Backbone, BackboneConfig, BackboneFactory } from './types.js';
+import type { Backbone, BackboneConfig, BackboneFactory, BuildOptions } from './types.js';
 
 const factories = new Map<string, BackboneFactory>();
 
@@ -16,13 +16,16 @@ export function backboneNames(): string[] {
   return [...factories.keys()].sort();
 }
 
-/** Builds the backbone `config.name` with seeded weights, or a UsageError listing the known names. */
-export function createBackbone(config: BackboneConfig): Backbone {
+/**
+ * Builds the backbone `config.name` with seeded weights (zeros with `initialize: false`), or a
+ * UsageError listing the known names.
+ */
+export function createBackbone(config: BackboneConfig, options: BuildOptions = {}): Backbone {
   const factory = factories.get(config.name);
   if (!factory) {
     throw new UsageError(`unknown backbone '${config.name}': expected one of ${backboneNames().join(', ')}`);
   }
-  return factory(config);
+  return factory(config, options);
 }
 
 registerBackbone('conv4', createConv4);

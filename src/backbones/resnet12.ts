@@ -20,7 +20,7 @@ import { leakyRelu } from './activations.js';
 import { dropBlock, dropBlockKeepRate, seededDropout } from './dropout.js';
 import { ConvBn, type ParameterStore } from './layers.js';
 import { maxPool2x2 } from './maxpool.js';
-import type { BackboneConfig } from './types.js';
+import type { BackboneConfig, BuildOptions } from './types.js';
 
 /** Options of `resnet12`. */
 export interface ResNet12Config extends BackboneConfig {
@@ -44,7 +44,7 @@ class ResidualBlock {
   private readonly units: ConvBn[];
   private readonly shortcut: ConvBn;
 
-  constructor(store: ParameterStore, prefix: string, inC: number, outC: number, normal: () => number) {
+  constructor(store: ParameterStore, prefix: string, inC: number, outC: number, normal: (() => number) | null) {
     this.units = [1, 2, 3].map((i) => new ConvBn(store, `${prefix}/conv${i}`, i === 1 ? inC : outC, outC, 3, normal));
     this.shortcut = new ConvBn(store, `${prefix}/shortcut`, inC, outC, 1, normal);
   }
@@ -69,7 +69,7 @@ class ResNet12 extends BackboneBase {
   private readonly rampCalls: number;
   private readonly leak: number;
 
-  constructor(config: BackboneConfig) {
+  constructor(config: BackboneConfig, options: BuildOptions) {
     const name = 'resnet12';
     rejectUnknownOptions(name, config, ['widths', 'dropRate', 'dropBlockSize', 'dropBlockRampCalls', 'leak']);
     const common = commonOptions(name, config);
@@ -85,7 +85,7 @@ class ResNet12 extends BackboneBase {
     if (typeof leak !== 'number' || !Number.isFinite(leak)) {
       throw new UsageError(`${name}: option 'leak' must be a number, found ${JSON.stringify(leak)}`);
     }
-    super(name, { ...common, name, widths, dropRate, dropBlockSize, dropBlockRampCalls: rampCalls, leak });
+    super(name, { ...common, name, widths, dropRate, dropBlockSize, dropBlockRampCalls: rampCalls, leak }, options);
     this.widths = widths;
     this.dropRate = dropRate;
     this.dropBlockSize = dropBlockSize as number | 'auto';
@@ -118,6 +118,6 @@ class ResNet12 extends BackboneBase {
 }
 
 /** Builds a ResNet-12 backbone. */
-export function createResNet12(config: BackboneConfig): BackboneBase {
-  return new ResNet12(config);
+export function createResNet12(config: BackboneConfig, options: BuildOptions = {}): BackboneBase {
+  return new ResNet12(config, options);
 }

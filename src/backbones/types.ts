@@ -44,5 +44,11 @@ export interface Backbone {
   dispose(): void;
 }
 
+/** How to build a backbone besides its configuration. */
+export interface BuildOptions {
+  /** false: zero weights instead of the seeded init (they are about to be overwritten, e.g. by a checkpoint). */
+  initialize?: boolean;
+}
+
 /** Builds a backbone from its configuration (defaults filled in by the factory). */
-export type BackboneFactory = (config: BackboneConfig) => Backbone;
+export type BackboneFactory = (config: BackboneConfig, options?: BuildOptions) => Backbone;

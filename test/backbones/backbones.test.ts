@@ -117,6 +117,9 @@ for (const config of [CONV4, RESNET12]) {
             for (const name of Object.keys(a.trainable)) t.true(same(a.trainable[name]!, b.trainable[name]!), name);
             const kernel = Object.keys(a.trainable).find((n) => n.endsWith('kernel'))!;
             t.false(same(a.trainable[kernel]!, c.trainable[kernel]!));
+            const blank = createBackbone({ ...config, seed: 7 }, { initialize: false });
+            t.is(tf.tidy(() => blank.trainable[kernel]!.abs().max().dataSync()[0]), 0);
+            blank.dispose();
             // Kaiming fan_out: std sqrt(2 / (9 * outC)) on a 3x3 kernel.
             const w = a.trainable[kernel]!;
             const std = tf.tidy(() => tf.moments(w).variance.sqrt().dataSync()[0]!);

@@ -11,11 +11,24 @@ import {
   loadCheckpoint,
   readCheckpointHeader,
   saveCheckpoint,
+  type CheckpointHeader,
 } from '../../src/backbones/index.js';
 import { DataError } from '../../src/errors.js';
 import { createRng } from '../../src/util/rng.js';
 
 test.before(useCpuBackend);
+
+/** A checkpoint file made of `header` (possibly edited) and an existing blob. */
+function encodeHeader(header: CheckpointHeader, blob: Uint8Array): Uint8Array {
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const start = Math.ceil((12 + text.length) / 8) * 8;
+  const file = new Uint8Array(start + blob.length);
+  file.set(new TextEncoder().encode('JSHOTCK1'));
+  new DataView(file.buffer).setUint32(8, text.length, true);
+  file.set(text, 12);
+  file.set(blob, start);
+  return file;
+}
 
 function disposeAll(record: Record<string, unknown>): void {
   for (const v of Object.values(record)) if (v instanceof tf.Tensor) v.dispose();
@@ -90,18 +103,14 @@ test.serial('corrupt, truncated or mismatched checkpoints raise DataError', asyn
       t.throws(() => decodeCheckpoint(wrongMagic), { instanceOf: DataError, message: /magic/ });
       // Same format, but the header claims another architecture: names must match.
       const { header, blobStart } = readCheckpointHeader(bytes);
-      header.backbone.config = { ...header.backbone.config, name: 'resnet12', widths: 2 };
-      const text = new TextEncoder().encode(JSON.stringify(header));
-      const forged = new Uint8Array(bytes.length + text.length);
-      forged.set(bytes.subarray(0, 8));
-      new DataView(forged.buffer).setUint32(8, text.length, true);
-      forged.set(text, 12);
-      const start = Math.ceil((12 + text.length) / 8) * 8;
-      forged.set(bytes.subarray(blobStart), start);
-      t.throws(() => decodeCheckpoint(forged.subarray(0, start + bytes.length - blobStart)), {
+      header.backbone.config = { name: 'resnet12', widths: 2, seed: 0 };
+      t.throws(() => decodeCheckpoint(encodeHeader(header, bytes.subarray(blobStart))), {
         instanceOf: DataError,
         message: /names differ/,
       });
+      header.backbone.config = { name: 'resnet12', widths: 2, colour: 'blue' };
+      const badConfig = encodeHeader(header, bytes.subarray(blobStart));
+      t.throws(() => decodeCheckpoint(badConfig, 'x.ckpt'), { instanceOf: DataError, message: /x\.ckpt: .*unknown option 'colour'/ });
       const path = join(dir, 'bad.ckpt');
       await writeFile(path, 'not a checkpoint');
       await t.throwsAsync(loadCheckpoint(path), { instanceOf: DataError, message: /bad\.ckpt/ });
