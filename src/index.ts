@@ -12,3 +12,5 @@ export * from './heads/index.js';
 export * from './sla/index.js';
 export * from './train/index.js';
 export * from './eval/index.js';
+export * from './bench/index.js';
+export * from './report/index.js';
