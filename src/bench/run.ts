@@ -169,6 +169,7 @@ export async function runBench(options: BenchRunOptions): Promise<BenchSummary> 
     progress.note(`[${i + 1}/${cells.length}] ${cell.dataset} ${cell.head} transform ${cell.transform}${shardNote}`);
     const report = await runCell(cell, options, progress, split);
     reports.push(report);
+    progress.note(`  cell time: ${report.cpuSeconds.toFixed(1)} s CPU (all threads), ${report.wallSeconds.toFixed(1)} s wall`);
     if (report.training === 'stopped') {
       stopped = true;
       break;
