@@ -31,6 +31,11 @@ export function escapeLatex(text: string): string {
   return text.replace(/[\\{}&%$#_^~]/g, (c) => ({ '\\': '\\textbackslash{}', '~': '\\textasciitilde{}', '^': '\\textasciicircum{}' })[c] ?? `\\${c}`);
 }
 
+/** The first note (the CI formula) with LaTeX math, and the published-number note for LaTeX cells. */
+const LATEX_CI_NOTE =
+  'Accuracy (\\%) over test episodes: mean $\\pm$ 95\\% half-width $1.96\\,s/\\sqrt{n}$ ($s$: sample standard deviation of the per-episode accuracies; MetaOptNet prints $1.96\\,\\sigma/\\sqrt{n+1}$).';
+const LATEX_PAPER_NOTE = 'Small numbers in parentheses: the published ResNet-12 result for that cell.';
+
 /** A LaTeX table (booktabs): datasets as column groups, shots below, `mean $\pm$ CI`, best in bold. */
 export function renderLatex(table: ResultsTable): string {
   const groups: { dataset: string; span: number }[] = [];
@@ -66,7 +71,7 @@ export function renderLatex(table: ResultsTable): string {
     });
     lines.push(`${escapeLatex(row.label)} & ${cells.join(' & ')} \\\\`);
   }
-  const caption = escapeLatex(tableNotes(table).join(' ')).replace(/±/g, '$\\pm$').replace(/·/g, '').replace(/√/g, '$\\sqrt{}$').replace(/σ/g, '$\\sigma$');
+  const caption = [LATEX_CI_NOTE, ...tableNotes(table).slice(1).map((note) => (note.startsWith('(paper x)') ? LATEX_PAPER_NOTE : escapeLatex(note)))].join(' ');
   lines.push('\\bottomrule', '\\end{tabular}', `\\caption{5-way few-shot accuracy. ${caption}}`, '\\end{table}');
   return `${lines.join('\n')}\n`;
 }

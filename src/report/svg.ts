@@ -58,7 +58,7 @@ function accuracyPanel(table: ResultsTable, top: number): string[] {
   const out = [text(MARGIN.left, top - 12, 'Test accuracy (%), mean ± 95% CI', 'font-size="13" font-weight="bold"')];
   if (table.cells.length === 0) return [...out, text(MARGIN.left, top + 20, 'no results')];
   const ends = table.cells.flatMap((c) => [c.summary.mean - (c.summary.ci95 ?? 0), c.summary.mean + (c.summary.ci95 ?? 0)]);
-  const [lo, hi] = axisRange(ends, 10, 0, 100);
+  const [lo, hi] = axisRange([0, ...ends], 10, 0, 100); // bars start at 0: their lengths compare honestly
   const y = (v: number) => top + height - ((Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo)) * height;
   out.push(...yAxis(top, height, lo, hi, 10, 'accuracy (%)'));
   const groupWidth = plotWidth / table.columns.length;
