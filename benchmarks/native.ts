@@ -44,12 +44,14 @@ type Mode = 'train' | 'infer';
 const results = new Map<string, Record<string, number | string>>();
 const record = (key: string, column: string, value: number | string) => results.set(key, { ...results.get(key), [column]: value });
 
-/** Runs `body` warmup + steps times; ms per timed step. */
-function time(body: () => void): number {
+/** Runs `body` warmup + steps times; wall and process CPU (all threads) ms per timed step. */
+function time(body: () => void): { ms: number; cpuMs: number } {
   for (let i = 0; i < warmup; i++) body();
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < steps; i++) body();
-  return Number(process.hrtime.bigint() - start) / 1e6 / steps;
+  const used = process.cpuUsage(cpu);
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6 / steps, cpuMs: (used.user + used.system) / 1000 / steps };
 }
 
 function trainStep(backbone: Backbone, x: tf.Tensor4D, optimizer: tf.Optimizer): void {
@@ -86,7 +88,7 @@ async function measureBackend(backend: string, model: string, size: number, batc
       const key = `${model} ${size} ${mode}`;
       try {
         const before = tf.memory().numTensors;
-        const ms = mode === 'train' ? time(() => trainStep(backbone, x, optimizer)) : time(() => tf.tidy(() => void backbone.embed(x).dataSync()));
+        const { ms, cpuMs } = mode === 'train' ? time(() => trainStep(backbone, x, optimizer)) : time(() => tf.tidy(() => void backbone.embed(x).dataSync()));
         if (backend === 'wasm') assertWasmHeapHealthy();
         // The optimizer creates its moment variables on the first (warm-up) step only.
         const grown = tf.memory().numTensors - before;
@@ -94,7 +96,8 @@ async function measureBackend(backend: string, model: string, size: number, batc
           throw new Error(`tensor count changed by ${grown} over the measurement`);
         }
         record(key, backend, (batch * 1000) / ms);
-        console.log(`${backend} ${key} batch ${batch}: ${ms.toFixed(0)} ms/step, ${((batch * 1000) / ms).toFixed(1)} img/s (load ${load()})`);
+        record(key, `${backend} cpu`, (batch * 1000) / cpuMs);
+        console.log(`${backend} ${key} batch ${batch}: ${ms.toFixed(0)} ms/step (CPU ${cpuMs.toFixed(0)} ms), ${((batch * 1000) / ms).toFixed(1)} img/s (load ${load()})`);
       } catch (error) {
         record(key, backend, `failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
         console.log(`${backend} ${key}: failed (${String(error).split('\n')[0]})`);
@@ -121,7 +124,8 @@ function measureTorch(model: string, size: number): void {
     for (const line of lines) {
       const key = `${line.model} ${line.size} ${line.mode}`;
       record(key, 'torch', line.images_per_s as number);
-      console.log(`torch ${line.torch} ${key} batch ${line.batch}: ${line.ms} ms/step, ${line.images_per_s} img/s (load ${load()})`);
+      record(key, 'torch cpu', ((line.batch as number) * 1000) / (line.cpu_ms as number));
+      console.log(`torch ${line.torch} ${key} batch ${line.batch}: ${line.ms} ms/step (CPU ${line.cpu_ms} ms), ${line.images_per_s} img/s (load ${load()})`);
     }
     return;
   }
@@ -142,10 +146,14 @@ console.log(`load average at end: ${load()}`);
 const format = (v: number | string | undefined) => (typeof v === 'number' ? v.toFixed(1) : v ?? '-');
 const ratio = (a: number | string | undefined, b: number | string | undefined) =>
   typeof a === 'number' && typeof b === 'number' ? `${(a / b).toFixed(2)}x` : '-';
-console.log(`\n| model size mode | ${backends.join(' | ')} | torch | ${backends.map((b) => `${b}/torch`).join(' | ')} |`);
+console.log('\nimages/s by wall time; in brackets, images per CPU-second (all threads: steadier under load)');
+console.log(`| model size mode | ${backends.join(' | ')} | torch | ${backends.map((b) => `${b}/torch`).join(' | ')} |`);
 console.log(`|---|${backends.map(() => '---|').join('')}---|${backends.map(() => '---|').join('')}`);
+const cell = (row: Record<string, number | string>, column: string) =>
+  typeof row[column] === 'number' ? `${format(row[column])} (${format(row[`${column} cpu`])})` : format(row[column]);
 for (const [key, row] of results) {
-  console.log(`| ${key} | ${backends.map((b) => format(row[b])).join(' | ')} | ${format(row.torch)} | ${backends.map((b) => ratio(row[b], row.torch)).join(' | ')} |`);
+  const ratios = backends.map((b) => `${ratio(row[b], row.torch)} (${ratio(row[`${b} cpu`], row['torch cpu'])})`);
+  console.log(`| ${key} | ${backends.map((b) => cell(row, b)).join(' | ')} | ${cell(row, 'torch')} | ${ratios.join(' | ')} |`);
 }
 const fallbacks = Object.entries(nativeKernelCounts()).filter(([, c]) => c.fallback > 0);
 if (fallbacks.length > 0) console.log(`\nnative kernels that fell back to cpu: ${fallbacks.map(([k, c]) => `${k} ${c.fallback}/${c.native + c.fallback}`).join(', ')}`);

@@ -5,7 +5,7 @@ ResNet-12 with 1x1 shortcut, dropout 0.1 in blocks 1-2 and DropBlock in blocks 3
 
 Training step = forward in train mode, loss mean(embedding^2), backward, SGD Nesterov 0.9 step;
 inference = forward in eval mode under no_grad. Prints one JSON object per line:
-{"model", "size", "mode", "batch", "ms", "images_per_s", "threads", "torch"}; when torch is not
+{"model", "size", "mode", "batch", "ms", "cpu_ms", "images_per_s", "threads", "torch"}; when torch is not
 importable it prints one line {"torch": null, "reason": ...} and exits 0.
 
 Usage: python3 benchmarks/torch_reference.py [--models conv4,resnet12] [--sizes 32,84]
@@ -86,12 +86,13 @@ class ResNet12(nn.Module):
 
 
 def timed(body, warmup, steps):
+    """Wall and process CPU (all threads) milliseconds per step."""
     for _ in range(warmup):
         body()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(steps):
         body()
-    return (time.perf_counter() - start) * 1000 / steps
+    return (time.perf_counter() - start) * 1000 / steps, (time.process_time() - cpu) * 1000 / steps
 
 
 def main():
@@ -128,9 +129,10 @@ def main():
                     model(x).sum().item()
 
             for mode in args.modes.split(","):
-                ms = timed(train if mode == "train" else infer, args.warmup, args.steps)
+                ms, cpu_ms = timed(train if mode == "train" else infer, args.warmup, args.steps)
                 print(json.dumps({
                     "model": model_name, "size": size, "mode": mode, "batch": batch, "ms": round(ms, 1),
+                    "cpu_ms": round(cpu_ms, 1),
                     "images_per_s": round(batch * 1000 / ms, 2), "threads": torch.get_num_threads(),
                     "torch": torch.__version__,
                 }), flush=True)

@@ -78,6 +78,8 @@ struct ConvPrimitives {
   dnnl::reorder toFwdWeights, toBwdDataWeights, fromBwdWeights;
   bool fwdReorder = false, bwdDataReorder = false, bwdWeightsReorder = false;
   memory::desc fwdWeightsMd, bwdDataWeightsMd, bwdWeightsMd;
+  // Reordered-weight buffers, allocated once per shape (fresh memory costs page faults).
+  memory fwdWeightsBuf, bwdDataWeightsBuf, bwdWeightsBuf;
 };
 
 std::unordered_map<std::string, std::unique_ptr<ConvPrimitives>> convCache;
@@ -126,13 +128,15 @@ ConvPrimitives& convPrimitives(const int32_t* p, bool backward) {
   return *prims;
 }
 
-// Weights in the layout `wanted`, reordered from the user's HWIO buffer when they differ.
-memory weightsFor(const ConvShape& s, float* user, bool reorder, const memory::desc& wanted, dnnl::reorder& r) {
+// Weights in the layout `wanted`, reordered from the user's HWIO buffer (into `buffer`, made on
+// first use) when they differ.
+memory weightsFor(const ConvShape& s, float* user, bool reorder, const memory::desc& wanted, dnnl::reorder& r,
+                  memory& buffer) {
   memory userMem(s.weightsUser(), engine(), user);
   if (!reorder) return userMem;
-  memory converted(wanted, engine());
-  r.execute(stream(), userMem, converted);
-  return converted;
+  if (!buffer) buffer = memory(wanted, engine());
+  r.execute(stream(), userMem, buffer);
+  return buffer;
 }
 
 // A oneDNN exception becomes a JS Error with its message.
@@ -153,7 +157,7 @@ napi_value Conv2dForward(napi_env env, napi_callback_info info) {
   DNNL_TRY({
     const ConvShape s(p);
     ConvPrimitives& c = convPrimitives(p, false);
-    memory wm = weightsFor(s, w, c.fwdReorder, c.fwdWeightsMd, c.toFwdWeights);
+    memory wm = weightsFor(s, w, c.fwdReorder, c.fwdWeightsMd, c.toFwdWeights, c.fwdWeightsBuf);
     memory xm(s.src(), engine(), x), ym(s.dst(), engine(), y);
     c.fwd.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
     stream().wait();
@@ -170,7 +174,7 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   DNNL_TRY({
     const ConvShape s(p);
     ConvPrimitives& c = convPrimitives(p, true);
-    memory wm = weightsFor(s, w, c.bwdDataReorder, c.bwdDataWeightsMd, c.toBwdDataWeights);
+    memory wm = weightsFor(s, w, c.bwdDataReorder, c.bwdDataWeightsMd, c.toBwdDataWeights, c.bwdDataWeightsBuf);
     memory dym(s.dst(), engine(), dy), dxm(s.src(), engine(), dx);
     c.bwdData.execute(stream(), {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, dxm}});
     stream().wait();
@@ -189,7 +193,8 @@ napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
     ConvPrimitives& c = convPrimitives(p, true);
     memory xm(s.src(), engine(), x), dym(s.dst(), engine(), dy);
     memory user(s.weightsUser(), engine(), dw);
-    memory dwm = c.bwdWeightsReorder ? memory(c.bwdWeightsMd, engine()) : user;
+    if (c.bwdWeightsReorder && !c.bwdWeightsBuf) c.bwdWeightsBuf = memory(c.bwdWeightsMd, engine());
+    memory dwm = c.bwdWeightsReorder ? c.bwdWeightsBuf : user;
     c.bwdWeights.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
     if (c.bwdWeightsReorder) c.fromBwdWeights.execute(stream(), dwm, user);
     stream().wait();
@@ -218,6 +223,8 @@ struct PoolPrimitives {
   dnnl::pooling_forward fwd;
   dnnl::pooling_backward bwd;
   bool hasBwd = false;
+  // Max pooling's argmax workspace and the backward's scratch forward output, made on first use.
+  memory workspace, scratchDst;
 };
 
 std::unordered_map<std::string, std::unique_ptr<PoolPrimitives>> poolCache;
@@ -258,7 +265,10 @@ napi_value PoolForward(napi_env env, napi_callback_info info) {
     PoolPrimitives& c = poolPrimitives(p, false);
     memory xm(s.src(), engine(), x), ym(s.dst(), engine(), y);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, xm}, {DNNL_ARG_DST, ym}};
-    if (s.kind == 0) args.emplace(DNNL_ARG_WORKSPACE, memory(c.fwdPd.workspace_desc(), engine()));
+    if (s.kind == 0) {
+      if (!c.workspace) c.workspace = memory(c.fwdPd.workspace_desc(), engine());
+      args.emplace(DNNL_ARG_WORKSPACE, c.workspace);
+    }
     c.fwd.execute(stream(), args);
     stream().wait();
   })
@@ -277,10 +287,11 @@ napi_value PoolBackward(napi_env env, napi_callback_info info) {
     memory dym(s.dst(), engine(), dy), dxm(s.src(), engine(), dx);
     std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_SRC, dxm}};
     if (s.kind == 0) {
-      memory ws(c.fwdPd.workspace_desc(), engine());
-      memory xm(s.src(), engine(), x), ym(s.dst(), engine());
-      c.fwd.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DST, ym}, {DNNL_ARG_WORKSPACE, ws}});
-      args.emplace(DNNL_ARG_WORKSPACE, ws);
+      if (!c.workspace) c.workspace = memory(c.fwdPd.workspace_desc(), engine());
+      if (!c.scratchDst) c.scratchDst = memory(s.dst(), engine());
+      memory xm(s.src(), engine(), x);
+      c.fwd.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DST, c.scratchDst}, {DNNL_ARG_WORKSPACE, c.workspace}});
+      args.emplace(DNNL_ARG_WORKSPACE, c.workspace);
     }
     c.bwd.execute(stream(), args);
     stream().wait();

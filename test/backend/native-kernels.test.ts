@@ -168,3 +168,24 @@ nativeTest('the heavy kernels of a training step run natively (no silent cpu fal
     t.is(calls[name]?.fallback ?? 0, 0, `${name} never fell back`);
   }
 });
+
+nativeTest('recycled output buffers: dataSync copies and slice views survive disposal and reuse', async (t) => {
+  await tf.setBackend('native');
+  try {
+    const before = tf.memory().numTensors;
+    const source = tf.tensor1d(seededValues(20000, 40));
+    const x = tf.relu(source); // a recycled (addon) buffer
+    const read = x.dataSync();
+    const expected = Array.from(read.slice(0, 100));
+    const view = x.slice([0], [100]); // the cpu backend's Slice: a subarray of x's buffer
+    x.dispose();
+    for (let i = 0; i < 3; i++) tf.neg(source).dispose(); // same size: reuses released buffers
+    t.deepEqual(Array.from(read.slice(0, 100)), expected, 'dataSync result unchanged');
+    const y = tf.neg(source);
+    t.deepEqual(Array.from(view.dataSync()), expected, 'slice view still holds its values');
+    tf.dispose([view, y, source]);
+    t.is(tf.memory().numTensors, before);
+  } finally {
+    await tf.setBackend('cpu');
+  }
+});

@@ -36,6 +36,10 @@ export interface NativeAddon {
   /** An uninitialised Float32Array (kind 0) or Uint8Array (kind 1) from the addon's recycled buffers. */
   alloc(kind: 0, length: number): Float32Array;
   alloc(kind: 1, length: number): Uint8Array;
+  /** Recycles the block behind an ArrayBuffer from `alloc` now (nothing may use it afterwards). */
+  release(buffer: ArrayBufferLike): void;
+  /** Makes glibc keep freed memory for reuse (fewer first-touch page faults; RSS stays at its peak). */
+  keepFreedMemory(): void;
   /** Bytes of freed buffers kept for reuse (at most 1 GiB). */
   pooledBytes(): number;
   /** Sets oneDNN's OpenMP threads (n > 0) and returns the count in effect. */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { tf } from '../../tf.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { NATIVE_KERNELS } from './kernels/index.js';
-import { nativeKernel } from './kernels/kernel-utils.js';
+import { nativeKernel, pooledBuffers } from './kernels/kernel-utils.js';
 
 /** The tfjs backend name the native backend registers under. */
 export const NATIVE_BACKEND = 'native';
@@ -20,6 +20,55 @@ export interface NativeProbe {
 }
 
 let addonInUse: NativeAddon | undefined;
+
+type BackendValues = Parameters<MathBackendCPU['write']>[0];
+type DataId = ReturnType<MathBackendCPU['write']>;
+
+const bufferOf = (values: unknown): ArrayBufferLike | undefined =>
+  ArrayBuffer.isView(values) ? values.buffer : undefined;
+
+/**
+ * The cpu backend with the addon's recycled output buffers: a buffer goes back to the addon as
+ * soon as the last tensor data holding it is disposed, and reads hand out copies of recycled
+ * buffers (a caller may keep a dataSync() result after disposing its tensor).
+ */
+class NativeBackend extends MathBackendCPU {
+  constructor(private readonly addon: NativeAddon) {
+    super();
+    // The cpu backend prints an "install tfjs-node" banner on first use; it does not apply here.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  override write(values: BackendValues, shape: number[], dtype: tf.DataType): DataId {
+    const id = super.write(values, shape, dtype);
+    const buffer = bufferOf(values);
+    const holders = buffer && pooledBuffers.get(buffer);
+    if (holders !== undefined) pooledBuffers.set(buffer!, holders + 1);
+    return id;
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId)!.values : undefined;
+    const removed = super.disposeData(dataId, force);
+    const buffer = removed ? bufferOf(values) : undefined;
+    const holders = buffer && pooledBuffers.get(buffer);
+    if (holders !== undefined) {
+      if (holders > 1) {
+        pooledBuffers.set(buffer!, holders - 1);
+      } else {
+        pooledBuffers.delete(buffer!);
+        this.addon.release(buffer!);
+      }
+    }
+    return removed;
+  }
+
+  override readSync(dataId: DataId): BackendValues {
+    const values = super.readSync(dataId);
+    const buffer = bufferOf(values);
+    return buffer && pooledBuffers.has(buffer) ? (values as Float32Array | Uint8Array).slice() : values;
+  }
+}
 
 /** Registers the cpu backend's kernels under `native`, with the oneDNN ones in place of the heavy ones. */
 function registerKernels(addon: NativeAddon): void {
@@ -34,7 +83,9 @@ function registerKernels(addon: NativeAddon): void {
 /**
  * Loads the addon and registers the `native` backend once per process (it is then selectable
  * with tf.setBackend('native')). Threads: `threads`, else JOINTSHOT_NATIVE_THREADS, else the
- * CPU count. Never throws: an unusable addon is reported in `detail`.
+ * CPU count. Also makes glibc keep freed memory for reuse (process-wide: first-touch page faults
+ * dominate large allocations in a VM; the resident size stays at its peak instead). Never throws:
+ * an unusable addon is reported in `detail`.
  */
 export function registerNativeBackend(threads?: number): NativeProbe {
   const load = loadNativeAddon();
@@ -43,17 +94,10 @@ export function registerNativeBackend(threads?: number): NativeProbe {
     addonInUse = load.addon;
     const wanted = threads ?? (Number(process.env.JOINTSHOT_NATIVE_THREADS) || os.availableParallelism());
     addonInUse.setThreads(wanted);
+    addonInUse.keepFreedMemory();
     registerKernels(addonInUse);
-    tf.registerBackend(
-      NATIVE_BACKEND,
-      () => {
-        const backend = new MathBackendCPU();
-        // The cpu backend prints an "install tfjs-node" banner on first use; it does not apply here.
-        (backend as unknown as { firstUse: boolean }).firstUse = false;
-        return backend;
-      },
-      0,
-    );
+    const addon = addonInUse;
+    tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), 0);
   }
   return { available: true, detail: `oneDNN ${addonInUse.version()} (${load.path})` };
 }
