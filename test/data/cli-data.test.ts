@@ -1,24 +1,10 @@
 import test from 'ava';
 import { join } from 'node:path';
 import data from '../../src/cli/commands/data.js';
-import { runCli } from '../../src/cli/run.js';
+import { type CliRun, runCaptured } from '../helpers/cli.js';
 import { FIXTURES, tempDir } from './helpers.js';
 
-/** Runs `jointshot data ...` in-process with only the data command, capturing stdout and stderr. */
-async function jointshot(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  let stdout = '';
-  let stderr = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await runCli(args, [data]), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const jointshot = (args: string[]): Promise<CliRun> => runCaptured(args, [data]);
 
 test.serial('data prepare, list and info on a CIFAR-100 fixture archive', async (t) => {
   const dataDir = await tempDir(t);

@@ -2,32 +2,12 @@ import test from 'ava';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli/run.js';
+import { type CliRun, runCaptured } from '../helpers/cli.js';
 import episodes from '../../src/cli/commands/episodes.js';
 import { registerDataset } from '../../src/data/registry.js';
 import { readManifest } from '../../src/episodes/index.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `jointshot episodes ...` in-process, capturing stdout and stderr. */
-async function jointshot(args: string[]): Promise<Run> {
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  let stdout = '';
-  let stderr = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await runCli(args, [episodes]), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const jointshot = (args: string[]): Promise<CliRun> => runCaptured(args, [episodes]);
 
 const make = (out: string) =>
   ['episodes', 'make', '--dataset', 'synthetic', '--split', 'test', '--ways', '5', '--shots', '1', '--queries', '15', '--count', '1000', '--seed', '0', '--out', out];

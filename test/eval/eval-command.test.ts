@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackbone, saveCheckpoint } from '../../src/backbones/index.js';
 import evalCommand from '../../src/cli/commands/eval.js';
-import { runCli } from '../../src/cli/run.js';
+import { type CliRun, runCaptured } from '../helpers/cli.js';
 import { describeSynthetic } from '../../src/data/synthetic.js';
 import { makeManifest, writeManifest } from '../../src/episodes/index.js';
 import type { EvalResults } from '../../src/eval/index.js';
@@ -33,21 +33,7 @@ async function saveTinyModel(path: string, size: number): Promise<void> {
   }
 }
 
-/** Runs `jointshot` in-process with only the eval command, capturing stdout and stderr. */
-async function jointshot(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  let stdout = '';
-  let stderr = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await runCli(args, [evalCommand]), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const jointshot = (args: string[]): Promise<CliRun> => runCaptured(args, [evalCommand]);
 
 // One test: the CLI captures process-wide streams, so its steps must not interleave with others.
 test.serial('jointshot eval: sampled and manifest episodes, outputs, and one-line errors for bad flags', async (t) => {
