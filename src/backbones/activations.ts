@@ -10,7 +10,8 @@ export function leakyRelu(x: tf.Tensor4D, alpha: number): tf.Tensor4D {
     (save as tf.GradSaveFunc)([xIn as tf.Tensor]);
     return {
       value: tf.leakyRelu(xIn as tf.Tensor4D, alpha),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => (dy as tf.Tensor).mul(tf.step(saved[0]!, alpha)),
+      // In a tidy: tfjs runs custom gradients outside one, so step(x) would live to the end of backward.
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => (dy as tf.Tensor).mul(tf.step(saved[0]!, alpha))),
     };
   });
   return op(x) as tf.Tensor4D;

@@ -46,7 +46,9 @@ export function batchNormTrain(
     const y = tf.batchNorm4d(x4d, mean, variance, betaIn as tf.Tensor1D, gammaIn as tf.Tensor1D, epsilon);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      // tfjs runs a custom gradient outside any tidy: without this one, every temporary of every
+      // layer's backward would stay allocated until the whole backward pass ends.
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
         const [sx, smean, sinvStd, sgamma] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
         const dy4d = dy as tf.Tensor4D;
         const dbeta = channelMeans(dy4d).mul(count) as tf.Tensor1D;
@@ -59,7 +61,7 @@ export function batchNormTrain(
         const channels = k.shape[0];
         const affineDy = tf.batchNorm4d(dy4d, tf.zeros([channels]) as tf.Tensor1D, tf.ones([channels]) as tf.Tensor1D, q, k, 0);
         return [affineDy.sub(sx.mul(p)), dgamma, dbeta];
-      },
+      }),
     };
   });
   return op(x, gamma, beta) as tf.Tensor4D;

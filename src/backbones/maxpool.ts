@@ -20,7 +20,8 @@ export function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
     (save as tf.GradSaveFunc)([xIn as tf.Tensor, y]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      // In a tidy: tfjs runs custom gradients outside one, so temporaries would live to the end of backward.
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
         const [sx, sy] = saved as [tf.Tensor4D, tf.Tensor4D];
         const even = height === 2 * h && width === 2 * w;
         const cropped = even ? sx : sx.slice([0, 0, 0, 0], [n, 2 * h, 2 * w, channels]);
@@ -30,7 +31,7 @@ export function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
         const isMax = tf.sub(1, tf.sign(up(sy).sub(cropped)));
         const grad = isMax.mul(up(dy as tf.Tensor4D)) as tf.Tensor4D;
         return even ? grad : grad.pad([[0, 0], [0, height - 2 * h], [0, width - 2 * w], [0, 0]]);
-      },
+      }),
     };
   });
   return op(x) as tf.Tensor4D;
