@@ -259,35 +259,6 @@ napi_value UpsampleNearest(napi_env env, napi_callback_info info) {
   return nothing(env);
 }
 
-// channelSums(x, out, rows, channels): out[c] = sum over rows of x[row, c] (float64 accumulation).
-napi_value ChannelSums(napi_env env, napi_callback_info info) {
-  Args args;
-  if (!readArgs(env, info, args, 4)) return nullptr;
-  size_t nx, nout;
-  float* x = f32(env, args.values[0], &nx);
-  float* out = f32(env, args.values[1], &nout);
-  if (!x || !out) return nullptr;
-  const long long rows = int32(env, args.values[2]);
-  const size_t c = int32(env, args.values[3]);
-  if (nx != rows * c || nout != c) return rangeError(env, "jointshot native: channel sum sizes do not fit");
-  double* total = new double[c]();
-#pragma omp parallel if (nx >= kParallelMin)
-  {
-    double* part = new double[c]();
-#pragma omp for schedule(static) nowait
-    for (long long r = 0; r < rows; r++) {
-      const float* xr = x + r * c;
-      for (size_t j = 0; j < c; j++) part[j] += xr[j];
-    }
-#pragma omp critical
-    for (size_t j = 0; j < c; j++) total[j] += part[j];
-    delete[] part;
-  }
-  for (size_t j = 0; j < c; j++) out[j] = static_cast<float>(total[j]);
-  delete[] total;
-  return nothing(env);
-}
-
 }  // namespace
 
 // Adds the element-wise functions to the addon's exports.
@@ -301,7 +272,6 @@ napi_status registerElementwise(napi_env env, napi_value exports) {
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"addN", nullptr, AddN, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"upsampleNearest", nullptr, UpsampleNearest, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"channelSums", nullptr, ChannelSums, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   return napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
 }

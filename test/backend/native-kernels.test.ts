@@ -50,6 +50,7 @@ nativeTest('max and average pooling with gradients match cpu (valid/same, odd si
     [[2, 7, 9, 3], 3, 2, 'same'],
     [[1, 6, 5, 4], 3, 1, 'same'],
     [[3, 5, 5, 2], 5, 1, 'valid'],
+    [[3, 6, 6, 5], 6, 1, 'valid'], // one window per image
   ];
   for (const [shape, size, stride, pad] of cases) {
     const label = `pool ${shape} ${size}x${size} s${stride} ${pad}`;
@@ -63,6 +64,13 @@ nativeTest('max and average pooling with gradients match cpu (valid/same, odd si
       return [mp, ap, dmax, davg];
     });
   }
+});
+
+nativeTest('full-image average pooling (batch-norm statistics) matches cpu', async (t) => {
+  await assertMatchesCpu(t, 'whole-image avgPool', () => {
+    const x = t4([5, 7, 6, 33], 41);
+    return [tf.avgPool(x, [7, 6], 1, 'valid'), tf.avgPool(t4([80, 32, 32, 8], 42), [32, 32], 1, 'valid')];
+  });
 });
 
 nativeTest('batch matmul matches cpu: transposes, shared operand, 2-D, uncovered broadcast (fallback)', async (t) => {

@@ -32,7 +32,6 @@ export interface NativeAddon {
   ): void;
   addN(inputs: Float32Array[], out: Float32Array): void;
   upsampleNearest(x: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, fh: number, fw: number): void;
-  channelSums(x: Float32Array, out: Float32Array, rows: number, channels: number): void;
   /** An uninitialised Float32Array (kind 0) or Uint8Array (kind 1) from the addon's recycled buffers. */
   alloc(kind: 0, length: number): Float32Array;
   alloc(kind: 1, length: number): Uint8Array;
