@@ -324,6 +324,7 @@ async function runLoop(
     const episodes = Array.from({ length: config.episodesPerBatch }, () => sampler(state.episodeRng));
     const result = stepGradients(ctx, episodes);
     try {
+      assertWasmHeapHealthy(); // before the update: a failed kernel must not reach the weights
       if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNormSquared)) {
         const what = Number.isFinite(result.loss) ? `gradient norm became ${Math.sqrt(result.gradNormSquared)}` : `loss became ${result.loss}`;
         const kept = (await exists(files.last)) ? `the last good checkpoint is ${files.last}` : 'no checkpoint was saved yet';

@@ -3,6 +3,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf } from '../../src/tf.js';
 import { UsageError } from '../../src/errors.js';
+import { noteWasmOutput, unwatchWasmModule, watchWasmModule, WasmHeapError } from '../../src/backend/wasm/heap.js';
 import {
   TRAIN_FILES,
   TrainingDivergedError,
@@ -183,4 +184,28 @@ test.serial('a finished run refuses a second start and a changed config on resum
     const again = await trainRun({ config, train, outDir: dir, resume: true });
     t.is(again.steps, 1, 'resuming a finished run does nothing more');
   });
+});
+
+test.serial('a wasm heap failure reported during a run stops it with a one-line error and keeps the last good checkpoint', async (t) => {
+  const { train } = await tinySplits();
+  const config = tinyConfig({ checkpointEvery: 1 });
+  // A stand-in wasm module so that the heap guard is active on the cpu backend.
+  const fake = { _malloc: () => 8, _free: () => {}, HEAPU8: new Uint8Array(64) };
+  watchWasmModule(fake as never);
+  try {
+    await withTempDir(async (dir) => {
+      await withNoLeaks(t, async () => {
+        const error = await t.throwsAsync(
+          trainRun({ config, train, outDir: dir, onStep: (s) => s === 1 && noteWasmOutput('XNN status for conv2d is not successful. Got status 6') }),
+          { instanceOf: WasmHeapError },
+        );
+        t.regex(error!.message, /status 6 \(out of memory\)/);
+        const saved = await loadModel(join(dir, TRAIN_FILES.last));
+        t.is(saved.extra['train/step'], 1, 'the checkpoint of the last good step is kept');
+        disposeLoadedModel(saved);
+      });
+    });
+  } finally {
+    unwatchWasmModule(fake as never);
+  }
 });
