@@ -1,22 +1,13 @@
 import test from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli/run.js';
 import train from '../../src/cli/commands/train.js';
+import { runCaptured, type CliRun } from '../helpers/cli.js';
 import { withTempDir } from './fixtures.js';
 
-/** Runs `jointshot train ...` in-process on the cpu backend; returns the exit code and the output. */
-async function jointshotTrain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const writers = [process.stdout, process.stderr] as const;
-  const saved = writers.map((w) => w.write.bind(w));
-  const captured = ['', ''];
-  writers.forEach((w, i) => (w.write = ((chunk: string | Uint8Array) => ((captured[i] += String(chunk)), true)) as typeof w.write));
-  try {
-    const code = await runCli(['train', '--backend', 'cpu', ...args], [train]);
-    return { code, stdout: captured[0]!, stderr: captured[1]! };
-  } finally {
-    writers.forEach((w, i) => (w.write = saved[i]!));
-  }
+/** Runs `jointshot train ...` in-process on the cpu backend. */
+function jointshotTrain(args: string[]): Promise<CliRun> {
+  return runCaptured(['train', '--backend', 'cpu', ...args], [train]);
 }
 
 const SMALL: Record<string, string> = {
