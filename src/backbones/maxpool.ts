@@ -1,7 +1,8 @@
 /**
  * 2x2 / stride-2 max pooling with a custom gradient: dx = [x == upsample(y)] * upsample(dy),
- * upsampling by nearest-neighbour resize. tfjs's MaxPoolGrad is slow on wasm; this is a few
- * same-shape kernels (a broadcasting [N,h,2,w,2,C] vs [N,h,1,w,1,C] compare was 10x slower there).
+ * upsampling by nearest-neighbour resize: a few same-shape kernels. Stock tfjs-backend-wasm's
+ * MaxPoolGrad is slow; jointshot's own wasm MaxPoolGrad matches this layer in isolation, and a
+ * whole Conv-4 step still took less CPU with this one (docs/performance.md, Backbones).
  *
  * Ties: when several entries of a window equal its maximum, each of them receives the full
  * upstream gradient (tf.maxPool's gradient gives it to one). After ReLU/LeakyReLU, exact ties
