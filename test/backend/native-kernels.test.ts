@@ -197,3 +197,19 @@ nativeTest('recycled output buffers: dataSync copies and slice views survive dis
     await tf.setBackend('cpu');
   }
 });
+
+nativeTest('slice and pad (strided copies) match cpu, including contiguous slices left to cpu', async (t) => {
+  const calls = await countCalls(() => assertMatchesCpu(t, 'slice/pad', () => {
+    const x = t4([3, 7, 5, 4], 50);
+    return [
+      x.slice([0, 0, 0, 0], [3, 6, 4, 4]),
+      x.slice([1, 2, 1, 1], [2, 3, 3, 2]),
+      x.slice([1, 0, 0, 0], [1, -1, -1, -1]), // contiguous: the cpu kernel's view
+      tn([5, 6], 51).slice([1, 2], [3, 3]),
+      x.pad([[0, 0], [0, 1], [0, 1], [0, 0]]),
+      x.pad([[1, 2], [0, 0], [3, 0], [1, 1]], 2.5),
+      tf.grad((v) => v.slice([0, 1, 1, 0], [3, 4, 3, 4]).square().sum())(x),
+    ];
+  }));
+  t.true(calls.Slice!.native > 0 && calls.Slice!.fallback > 0 && calls.PadV2!.native > 0);
+});

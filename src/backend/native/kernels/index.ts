@@ -2,6 +2,7 @@
 import { batchMatMul } from './batch-matmul.js';
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from './conv2d.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
+import { padV2, slice } from './slice-pad.js';
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
 import type { NativeKernelBody } from './kernel-utils.js';
 
@@ -15,5 +16,7 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
   AvgPool: avgPool,
   AvgPoolGrad: avgPoolGrad,
   BatchMatMul: batchMatMul,
+  Slice: slice,
+  PadV2: padV2,
   ...ELEMENTWISE_KERNELS,
 };
