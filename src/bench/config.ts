@@ -45,7 +45,7 @@ export const DEFAULT_BENCH_CONFIG: Readonly<BenchConfig> = {
 /** Bench presets; `quick` is what `jointshot bench` runs without arguments. */
 export const BENCH_PRESETS: Readonly<Record<string, BenchLayer>> = {
   /**
-   * Synthetic glyphs, Conv-4 with 32 channels, 150 training episodes per model (5-way 5-shot,
+   * Synthetic glyphs, Conv-4 with 32 channels, 120 training episodes per model (5-way 5-shot,
    * no augmentation), the first 100 episodes of each canonical test manifest: minutes on 2 cores.
    */
   quick: {
@@ -58,7 +58,7 @@ export const BENCH_PRESETS: Readonly<Record<string, BenchLayer>> = {
       shots: 5,
       queries: 6,
       episodesPerBatch: 1,
-      batchesPerEpoch: 50,
+      batchesPerEpoch: 40,
       epochs: 3,
       lrSchedule: [
         { epoch: 1, lr: 0.1 },
