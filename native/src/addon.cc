@@ -349,6 +349,7 @@ napi_value Version(napi_env env, napi_callback_info) {
 
 napi_status registerElementwise(napi_env env, napi_value exports);
 napi_status registerBufferPool(napi_env env, napi_value exports);
+napi_status registerBatchNorm(napi_env env, napi_value exports);
 
 namespace {
 napi_value Init(napi_env env, napi_value exports) {
@@ -364,6 +365,7 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   registerElementwise(env, exports);
   registerBufferPool(env, exports);
+  registerBatchNorm(env, exports);
   return exports;
 }
 }  // namespace

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
+#include <vector>
 
 namespace {
 
@@ -272,6 +274,130 @@ napi_status registerElementwise(napi_env env, napi_value exports) {
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"addN", nullptr, AddN, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"upsampleNearest", nullptr, UpsampleNearest, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  return napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
+}
+
+namespace {
+
+// Per-channel sums of a [rows, c] array (and of its products with a second one when `y` is
+// given), float64 accumulation, one partial per thread.
+void channelSums(const float* x, const float* y, size_t rows, size_t c, double* sum, double* sumProduct) {
+  std::fill(sum, sum + c, 0.0);
+  std::fill(sumProduct, sumProduct + c, 0.0);
+  const long long count = static_cast<long long>(rows);
+#pragma omp parallel if (rows * c >= kParallelMin)
+  {
+    std::vector<double> s(c, 0.0), p(c, 0.0);
+#pragma omp for schedule(static) nowait
+    for (long long r = 0; r < count; r++) {
+      const float* xr = x + r * c;
+      const float* yr = y ? y + r * c : xr;
+      for (size_t j = 0; j < c; j++) {
+        s[j] += xr[j];
+        p[j] += static_cast<double>(xr[j]) * yr[j];
+      }
+    }
+#pragma omp critical
+    for (size_t j = 0; j < c; j++) {
+      sum[j] += s[j];
+      sumProduct[j] += p[j];
+    }
+  }
+}
+
+// batchNormTrainForward(x, gamma, beta, y, mean, variance, channels, epsilon): training-mode batch
+// norm over all rows of x [rows, channels] in two passes; mean and biased variance are outputs.
+napi_value BatchNormTrainForward(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 8)) return nullptr;
+  size_t nx, ng, nb, ny, nm, nv;
+  float* x = f32(env, args.values[0], &nx);
+  float* gamma = f32(env, args.values[1], &ng);
+  float* beta = f32(env, args.values[2], &nb);
+  float* y = f32(env, args.values[3], &ny);
+  float* mean = f32(env, args.values[4], &nm);
+  float* variance = f32(env, args.values[5], &nv);
+  if (!x || !gamma || !beta || !y || !mean || !variance) return nullptr;
+  const size_t c = static_cast<size_t>(int32(env, args.values[6]));
+  const double eps = number(env, args.values[7]);
+  if (c == 0 || nx % c != 0 || nx == 0 || ny != nx || ng != c || nb != c || nm != c || nv != c)
+    return rangeError(env, "jointshot native: batch norm sizes do not fit");
+  const size_t rows = nx / c;
+  std::vector<double> sum(c), sumSquares(c);
+  channelSums(x, nullptr, rows, c, sum.data(), sumSquares.data());
+  std::vector<float> k(c), shift(c);
+  for (size_t j = 0; j < c; j++) {
+    const double m = sum[j] / rows;
+    const double var = std::max(0.0, sumSquares[j] / rows - m * m);
+    mean[j] = static_cast<float>(m);
+    variance[j] = static_cast<float>(var);
+    k[j] = static_cast<float>(gamma[j] / std::sqrt(var + eps));
+    shift[j] = static_cast<float>(beta[j] - m * gamma[j] / std::sqrt(var + eps));
+  }
+  const long long count = static_cast<long long>(rows);
+#pragma omp parallel for if (nx >= kParallelMin) schedule(static)
+  for (long long r = 0; r < count; r++) {
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+    for (size_t j = 0; j < c; j++) yr[j] = xr[j] * k[j] + shift[j];
+  }
+  return nothing(env);
+}
+
+// batchNormTrainBackward(x, dy, gamma, mean, variance, dx, dgamma, dbeta, channels, epsilon): the
+// gradient of the forward above (batch statistics included) in two passes:
+// dx = gamma / std * (dy - dbeta / M - xhat * dgamma / M), dgamma = sum(dy * xhat), dbeta = sum(dy).
+napi_value BatchNormTrainBackward(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 10)) return nullptr;
+  size_t nx, ndy, ng, nm, nv, ndx, ndg, ndb;
+  float* x = f32(env, args.values[0], &nx);
+  float* dy = f32(env, args.values[1], &ndy);
+  float* gamma = f32(env, args.values[2], &ng);
+  float* mean = f32(env, args.values[3], &nm);
+  float* variance = f32(env, args.values[4], &nv);
+  float* dx = f32(env, args.values[5], &ndx);
+  float* dgamma = f32(env, args.values[6], &ndg);
+  float* dbeta = f32(env, args.values[7], &ndb);
+  if (!x || !dy || !gamma || !mean || !variance || !dx || !dgamma || !dbeta) return nullptr;
+  const size_t c = static_cast<size_t>(int32(env, args.values[8]));
+  const double eps = number(env, args.values[9]);
+  if (c == 0 || nx % c != 0 || nx == 0 || ndy != nx || ndx != nx || ng != c || nm != c || nv != c || ndg != c || ndb != c)
+    return rangeError(env, "jointshot native: batch norm gradient sizes do not fit");
+  const size_t rows = nx / c;
+  std::vector<double> sumDy(c), sumDyX(c);
+  channelSums(dy, x, rows, c, sumDy.data(), sumDyX.data());
+  // dx = a * dy + b * x + d per channel.
+  std::vector<float> a(c), b(c), d(c);
+  for (size_t j = 0; j < c; j++) {
+    const double invStd = 1.0 / std::sqrt(static_cast<double>(variance[j]) + eps);
+    const double g = (sumDyX[j] - mean[j] * sumDy[j]) * invStd;  // dgamma = sum(dy * xhat)
+    dgamma[j] = static_cast<float>(g);
+    dbeta[j] = static_cast<float>(sumDy[j]);
+    const double k = gamma[j] * invStd;
+    a[j] = static_cast<float>(k);
+    b[j] = static_cast<float>(-k * g * invStd / rows);
+    d[j] = static_cast<float>(-k * sumDy[j] / rows + k * g * invStd * mean[j] / rows);
+  }
+  const long long count = static_cast<long long>(rows);
+#pragma omp parallel for if (nx >= kParallelMin) schedule(static)
+  for (long long r = 0; r < count; r++) {
+    const float* xr = x + r * c;
+    const float* dyr = dy + r * c;
+    float* dxr = dx + r * c;
+    for (size_t j = 0; j < c; j++) dxr[j] = a[j] * dyr[j] + b[j] * xr[j] + d[j];
+  }
+  return nothing(env);
+}
+
+}  // namespace
+
+// Adds the fused batch-norm functions to the addon's exports.
+napi_status registerBatchNorm(napi_env env, napi_value exports) {
+  const napi_property_descriptor functions[] = {
+      {"batchNormTrainForward", nullptr, BatchNormTrainForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchNormTrainBackward", nullptr, BatchNormTrainBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   return napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
 }

@@ -41,6 +41,16 @@ export interface NativeAddon {
   keepFreedMemory(): void;
   /** Bytes of freed buffers kept for reuse (at most 1 GiB). */
   pooledBytes(): number;
+  /** Training-mode batch norm of x [rows, channels]: y, and the batch mean and biased variance. */
+  batchNormTrainForward(
+    x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
+    channels: number, epsilon: number,
+  ): void;
+  /** Its gradient: dx, dgamma, dbeta from x, dy and the forward's statistics. */
+  batchNormTrainBackward(
+    x: Float32Array, dy: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number,
+  ): void;
   /** Sets oneDNN's OpenMP threads (n > 0) and returns the count in effect. */
   setThreads(n: number): number;
   /** oneDNN's version, e.g. "2.6.3". */

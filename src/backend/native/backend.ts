@@ -7,8 +7,8 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import os from 'node:os';
 import { tf } from '../../tf.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
-import { NATIVE_KERNELS } from './kernels/index.js';
-import { nativeKernel, pooledBuffers } from './kernels/kernel-utils.js';
+import { JOINTSHOT_KERNELS, NATIVE_KERNELS } from './kernels/index.js';
+import { nativeKernel, pooledBuffers, type NativeKernelArgs } from './kernels/kernel-utils.js';
 
 /** The tfjs backend name the native backend registers under. */
 export const NATIVE_BACKEND = 'native';
@@ -77,6 +77,13 @@ function registerKernels(addon: NativeAddon): void {
     tf.registerKernel(
       body ? nativeKernel(kernel.kernelName, NATIVE_BACKEND, addon, body) : { ...kernel, backendName: NATIVE_BACKEND },
     );
+  }
+  for (const [name, body] of Object.entries(JOINTSHOT_KERNELS)) {
+    tf.registerKernel({
+      kernelName: name,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: (args) => body(args as unknown as NativeKernelArgs, addon)!,
+    });
   }
 }
 

@@ -2,3 +2,4 @@
 export { NATIVE_BACKEND, nativeThreadCount, registerNativeBackend, setNativeThreads, type NativeProbe } from './backend.js';
 export { loadNativeAddon, NATIVE_ADDON_PATH, type AddonLoad, type NativeAddon } from './addon.js';
 export { nativeKernelCounts, type KernelCallCounts } from './kernels/kernel-utils.js';
+export { nativeBatchNormActive, nativeBatchNormTrain } from './batchnorm.js';

@@ -3,8 +3,15 @@ import { batchMatMul } from './batch-matmul.js';
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from './conv2d.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { padV2, slice } from './slice-pad.js';
+import { BN_TRAIN_BACKWARD, BN_TRAIN_FORWARD, batchNormTrainBackward, batchNormTrainForward } from './batchnorm-train.js';
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
 import type { NativeKernelBody } from './kernel-utils.js';
+
+/** jointshot's own kernels (no cpu counterpart): name -> native body. */
+export const JOINTSHOT_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
+  [BN_TRAIN_FORWARD]: batchNormTrainForward,
+  [BN_TRAIN_BACKWARD]: batchNormTrainBackward,
+};
 
 /** Kernel name -> native body (each falls back to the cpu kernel for what it does not cover). */
 export const NATIVE_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
