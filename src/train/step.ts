@@ -194,24 +194,29 @@ function runSplitEpisode(ctx: StepContext, episode: PreparedEpisode, weight: num
   value.dispose();
   const backboneNames = Object.keys(backbone.trainable);
   const callsAfter = backbone.trainingCalls;
-  for (const chunk of chunks) {
-    const snapshot = snapshotState(backbone);
-    backbone.trainingCalls = chunk.calls;
-    const dChunk = dEmbeddings!.slice([chunk.from * M, 0], [(chunk.to - chunk.from) * M, -1]);
-    const replay = createRng(0, chunk.rng);
-    const pass = tf.engine().gradients(
-      () => backbone.embed(copiesOf(ctx, episode, chunk.from, chunk.to), { training: true, rng: replay }),
-      backboneNames.map((n) => backbone.trainable[n]!),
-      dChunk,
-      true,
-    );
-    pass.value.dispose();
-    dChunk.dispose();
-    accumulate(acc, backboneNames, pass.grads);
-    restoreState(backbone, snapshot);
+  try {
+    for (const chunk of chunks) {
+      const snapshot = snapshotState(backbone);
+      backbone.trainingCalls = chunk.calls;
+      const dChunk = dEmbeddings!.slice([chunk.from * M, 0], [(chunk.to - chunk.from) * M, -1]);
+      try {
+        const pass = tf.engine().gradients(
+          () => backbone.embed(copiesOf(ctx, episode, chunk.from, chunk.to), { training: true, rng: createRng(0, chunk.rng) }),
+          backboneNames.map((n) => backbone.trainable[n]!),
+          dChunk,
+          true,
+        );
+        pass.value.dispose();
+        accumulate(acc, backboneNames, pass.grads);
+      } finally {
+        dChunk.dispose();
+        restoreState(backbone, snapshot);
+      }
+    }
+  } finally {
+    backbone.trainingCalls = callsAfter;
+    dEmbeddings?.dispose();
   }
-  backbone.trainingCalls = callsAfter;
-  dEmbeddings?.dispose();
   return { loss, passes: chunks.length * 2 };
 }
 
