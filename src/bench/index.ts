@@ -15,6 +15,7 @@ export {
   BENCH_CONFIG_FILE,
   EVAL_CONFIG_FILE,
   benchCells,
+  checkBenchNames,
   cellsOfShard,
   runBench,
   trainingState,

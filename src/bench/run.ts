@@ -15,10 +15,13 @@ import { makeManifest, type EpisodeManifest } from '../episodes/manifest.js';
 import { evaluate } from '../eval/evaluate.js';
 import { loadEvalModel } from '../eval/load-model.js';
 import { writeEvalOutputs, writeFileAtomic } from '../eval/output.js';
+import { checkHeadWays } from '../eval/model.js';
 import { defaultWorkers } from '../eval/parallel.js';
+import { listHeads } from '../heads/registry.js';
 import { coversWholeManifest } from '../report/merge.js';
 import { SLICE_FILE, sliceManifest, stampSlice, writeSliceInfo, type Shard } from '../report/slice.js';
 import { configDifferences, type TrainConfig } from '../train/config.js';
+import { getLabelTransform } from '../transforms/registry.js';
 import { TRAIN_FILES, trainRun } from '../train/trainer.js';
 import type { BenchConfig } from './config.js';
 import { cellTrainConfig } from './config.js';
@@ -53,6 +56,22 @@ export function benchCells(config: BenchConfig, outDir: string): BenchCell[] {
 /** The cells shard i/n runs: every n-th cell starting at i (so shards can share one output folder). */
 export function cellsOfShard(cells: readonly BenchCell[], shard?: Shard): BenchCell[] {
   return shard ? cells.filter((c) => c.index % shard.count === shard.index) : [...cells];
+}
+
+/**
+ * One-line UsageErrors for names that cannot run (unknown head or transformation, a head that
+ * cannot solve the training or test ways), checked before any training.
+ */
+export function checkBenchNames(config: BenchConfig): void {
+  const heads = listHeads();
+  for (const head of config.heads) {
+    if (!heads.includes(head)) throw new UsageError(`unknown head '${head}' in heads; known heads: ${heads.join(', ')}`);
+  }
+  for (const transform of config.transforms) getLabelTransform(transform);
+  for (const cell of benchCells(config, '')) {
+    checkHeadWays(cell.head, cell.train.ways);
+    checkHeadWays(cell.head, CANONICAL_SETTINGS.ways);
+  }
 }
 
 /** One bench run. */

@@ -7,6 +7,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { BenchLayer } from '../../bench/config.js';
 import type { TrainConfig } from '../../train/config.js';
+import type { FewShotSplit, SplitName } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
 import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
 
@@ -100,8 +101,18 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
     const { getDataset, registerPreparedDatasets } = await import('../../data/index.js');
     const dataDir = resolveDataDir(argv);
     await registerPreparedDatasets(dataDir);
-    for (const dataset of config.datasets) getDataset(dataset);
+    bench.checkBenchNames(config);
     const cells = bench.cellsOfShard(bench.benchCells(config, outDir), shard);
+    // Load every split this shard needs before any work, so a dataset that is not prepared fails now.
+    const loaded = new Map<string, Promise<FewShotSplit>>();
+    const loadSplit = (dataset: string, split: SplitName) => {
+      const key = `${dataset}/${split}`;
+      if (!loaded.has(key)) loaded.set(key, getDataset(dataset).load(split, { dataDir }));
+      return loaded.get(key)!;
+    };
+    for (const cell of cells) {
+      for (const split of ['train', 'test', ...(cell.train.validation.episodes > 0 ? ['val'] : [])] as SplitName[]) await loadSplit(cell.dataset, split);
+    }
     const subset = config.evalEpisodes === null ? 'all episodes' : `the first ${config.evalEpisodes} episodes`;
     process.stderr.write(`bench '${argv.preset}': ${cells.length} models (${config.datasets.join(', ')} x ${config.heads.join(', ')} x ${config.transforms.join(', ')}), each evaluated ${config.shots.map((s) => `${s}-shot`).join(' and ')} on ${subset} of the canonical test manifests; output ${outDir}\n`);
     const controller = new AbortController();
@@ -115,7 +126,7 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
       const summary = await bench.runBench({
         config,
         outDir,
-        loadSplit: (dataset, split) => getDataset(dataset).load(split, { dataDir }),
+        loadSplit,
         ...(shard ? { shard } : {}),
         backend: { name: backend.name, threads: backend.threads },
         progress: bench.createBenchProgress(process.stderr),
