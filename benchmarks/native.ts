@@ -5,16 +5,19 @@
  * at start and end: on a busy machine the absolute numbers mean little, the ratios a bit more.
  * Usage: npx tsx benchmarks/native.ts [--models conv4,resnet12] [--sizes 32,84] [--modes train,infer]
  *   [--backends native,wasm] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1]
- *   [--threads 2] [--torch auto|off] [--python python3]
+ *   [--threads 2] [--torch auto|off] [--python python3] [--profile] [--bn-layer N,H,W,C]
  * Asserts that the tensor count is the same before and after every measurement.
+ * --profile: after each native measurement, one more step with the CPU time of every kernel.
+ * --bn-layer: only times one batch-norm layer, forward + backward, on native: the backbones'
+ * batchNormTrain (tfjs ops) against the fused nativeBatchNormTrain.
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
-import { NATIVE_BACKEND, nativeKernelCounts, registerNativeBackend } from '../src/backend/native/index.js';
+import { NATIVE_BACKEND, nativeBatchNormTrain, nativeKernelCounts, registerNativeBackend } from '../src/backend/native/index.js';
 import { assertWasmHeapHealthy } from '../src/backend/wasm/index.js';
-import { createBackbone, type Backbone } from '../src/backbones/index.js';
+import { batchNormTrain, createBackbone, type Backbone } from '../src/backbones/index.js';
 import { tf } from '../src/tf.js';
 
 const { values } = parseArgs({
@@ -30,6 +33,8 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     torch: { type: 'string', default: 'auto' },
     python: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'bn-layer': { type: 'string' },
   },
 });
 
@@ -97,6 +102,9 @@ async function measureBackend(backend: string, model: string, size: number, batc
         }
         record(key, backend, (batch * 1000) / ms);
         record(key, `${backend} cpu`, (batch * 1000) / cpuMs);
+        if (values.profile && backend === NATIVE_BACKEND) {
+          profileKernels(`${key} profile`, mode === 'train' ? () => trainStep(backbone, x, optimizer) : () => tf.tidy(() => void backbone.embed(x).dataSync()));
+        }
         console.log(`${backend} ${key} batch ${batch}: ${ms.toFixed(0)} ms/step (CPU ${cpuMs.toFixed(0)} ms), ${((batch * 1000) / ms).toFixed(1)} img/s (load ${load()})`);
       } catch (error) {
         record(key, backend, `failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
@@ -108,6 +116,58 @@ async function measureBackend(backend: string, model: string, size: number, batc
     x.dispose();
     backbone.dispose();
   }
+}
+
+/** Runs `body` once with every native kernel wrapped to sum its process CPU time; prints the top ones. */
+function profileKernels(label: string, body: () => void): void {
+  const originals = tf.getKernelsForBackend(NATIVE_BACKEND);
+  const spent = new Map<string, { cpuMs: number; calls: number }>();
+  for (const kernel of originals) {
+    tf.unregisterKernel(kernel.kernelName, NATIVE_BACKEND);
+    tf.registerKernel({
+      ...kernel,
+      kernelFunc: (args) => {
+        const start = process.cpuUsage();
+        const result = kernel.kernelFunc(args);
+        const used = process.cpuUsage(start);
+        const entry = spent.get(kernel.kernelName) ?? { cpuMs: 0, calls: 0 };
+        entry.cpuMs += (used.user + used.system) / 1000;
+        entry.calls++;
+        spent.set(kernel.kernelName, entry);
+        return result;
+      },
+    });
+  }
+  const start = process.cpuUsage();
+  try {
+    body();
+  } finally {
+    for (const kernel of originals) {
+      tf.unregisterKernel(kernel.kernelName, NATIVE_BACKEND);
+      tf.registerKernel(kernel);
+    }
+  }
+  const used = process.cpuUsage(start);
+  const top = [...spent].sort((a, b) => b[1].cpuMs - a[1].cpuMs).slice(0, 12);
+  console.log(`  ${label}: ${((used.user + used.system) / 1000).toFixed(0)} ms CPU; by kernel: ` +
+    top.map(([name, e]) => `${name} ${e.cpuMs.toFixed(0)} (${e.calls})`).join(', '));
+}
+
+/** One batch-norm layer, forward + backward, on native: tfjs ops vs the fused kernels. */
+async function benchmarkBatchNorm(shape: [number, number, number, number]): Promise<void> {
+  if (!(await activate(NATIVE_BACKEND))) return;
+  const x = tf.randomNormal(shape) as tf.Tensor4D;
+  const dy = tf.randomNormal(shape);
+  const gamma = tf.ones([shape[3]!]) as tf.Tensor1D;
+  const beta = tf.zeros([shape[3]!]) as tf.Tensor1D;
+  for (const [name, bn] of [['batchNormTrain (tfjs ops)', batchNormTrain], ['nativeBatchNormTrain (fused)', nativeBatchNormTrain]] as const) {
+    const run = () => tf.tidy(() => {
+      tf.grads((a, g, b) => bn(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D))([x, gamma, beta], dy).forEach((t) => t.dataSync());
+    });
+    const { ms, cpuMs } = time(run);
+    console.log(`[${shape.join(',')}] ${name}: ${ms.toFixed(0)} ms, CPU ${cpuMs.toFixed(0)} ms forward+backward (load ${load()})`);
+  }
+  tf.dispose([x, dy, gamma, beta]);
 }
 
 /** The PyTorch reference for one model and size, or why it is missing. */
@@ -133,6 +193,10 @@ function measureTorch(model: string, size: number): void {
 }
 
 console.log(`load average at start: ${load()} (${os.availableParallelism()} cores)`);
+if (values['bn-layer']) {
+  await benchmarkBatchNorm(list(values['bn-layer']).map(Number) as [number, number, number, number]);
+  process.exit(0);
+}
 const backends = list(values.backends!);
 for (const model of list(values.models!)) {
   for (const size of list(values.sizes!).map(Number)) {
