@@ -2,8 +2,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CommandModule } from 'yargs';
-import { runCli } from '../../src/cli/run.js';
 import { RESULTS_FORMAT, RESULTS_VERSION, type EvalResults } from '../../src/eval/results.js';
 
 /** An evaluation record with the given per-episode accuracies (aggregated = single + `lift` when copies > 1). */
@@ -57,18 +55,3 @@ export function checkXml(xml: string): string | null {
   return stack.length === 0 ? null : `unclosed <${stack.at(-1)}>`;
 }
 
-/** Runs `jointshot` in-process with `commands`, capturing stdout and stderr. */
-export async function runCaptured(args: string[], commands: CommandModule<any, any>[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  let stdout = '';
-  let stderr = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await runCli(args, commands), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}

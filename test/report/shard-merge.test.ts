@@ -8,7 +8,8 @@ import { describeSynthetic } from '../../src/data/synthetic.js';
 import { makeManifest, writeManifest } from '../../src/episodes/index.js';
 import type { EvalResults } from '../../src/eval/index.js';
 import { collectResults, mergeSlices, parseShard, shardRange, sliceManifest, type SlicePart } from '../../src/report/index.js';
-import { fakeResults, runCaptured, withTempDir } from './fixtures.js';
+import { runCaptured } from '../helpers/cli.js';
+import { fakeResults, withTempDir } from './fixtures.js';
 
 const commands = [evalCommand, report];
 const readResults = async (dir: string) => JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as EvalResults;

@@ -97,11 +97,11 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
     layers.push(benchFlagLayer(argv));
     const config = bench.resolveBenchConfig(...layers);
     const outDir = argv.out ?? `jointshot-bench/${argv.preset}`;
+    bench.checkBenchNames(config);
     const backend = await startBackend(argv);
     const { getDataset, registerPreparedDatasets } = await import('../../data/index.js');
     const dataDir = resolveDataDir(argv);
     await registerPreparedDatasets(dataDir);
-    bench.checkBenchNames(config);
     const cells = bench.cellsOfShard(bench.benchCells(config, outDir), shard);
     // Load every split this shard needs before any work, so a dataset that is not prepared fails now.
     const loaded = new Map<string, Promise<FewShotSplit>>();
