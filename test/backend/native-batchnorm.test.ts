@@ -16,7 +16,7 @@ for (const shape of [[4, 5, 3, 7], [24, 6, 6, 16]] as Array<[number, number, num
       const bn = nativeBatchNormActive() ? nativeBatchNormTrain : batchNormTrain;
       // The statistics live only inside the op: read them there.
       const stats: Float32Array[] = [];
-      const y = bn(x, gamma, beta, (m, v) => void stats.push(m.dataSync().slice(), v.dataSync().slice()));
+      const y = bn(x, gamma, beta, (m, v) => void stats.push(Float32Array.from(m.dataSync()), Float32Array.from(v.dataSync())));
       const grads = tf.grads((a, g, b) => bn(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D).mul(r).sum())([x, gamma, beta]);
       return [y, ...stats.map((s) => tf.tensor1d(s)), ...grads];
     }, 5e-5);
