@@ -213,3 +213,16 @@ nativeTest('slice and pad (strided copies) match cpu, including contiguous slice
   }));
   t.true(calls.Slice!.native > 0 && calls.Slice!.fallback > 0 && calls.PadV2!.native > 0);
 });
+
+nativeTest('sum and mean over leading, trailing and other axes match cpu', async (t) => {
+  const calls = await countCalls(() => assertMatchesCpu(t, 'reduce', () => {
+    const x = t4([4, 3, 5, 6], 70);
+    return [
+      x.sum(), x.mean(), x.sum(0), x.mean([0, 1, 2]), x.mean(3), x.sum([2, 3], true), x.mean([0, 1], true),
+      x.sum([1, 3]), // neither leading nor trailing: cpu fallback
+      tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32').sum(0), // int32: cpu fallback
+      tf.grad((v) => v.mean([0, 1, 2]).square().sum())(x),
+    ];
+  }));
+  t.true(calls.Mean!.native > 0 && calls.Sum!.native > 0 && calls.Sum!.fallback > 0);
+});

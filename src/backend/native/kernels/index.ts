@@ -3,6 +3,7 @@ import { batchMatMul } from './batch-matmul.js';
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from './conv2d.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { padV2, slice } from './slice-pad.js';
+import { mean, sum } from './reduce.js';
 import { BN_TRAIN_BACKWARD, BN_TRAIN_FORWARD, batchNormTrainBackward, batchNormTrainForward } from './batchnorm-train.js';
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
 import type { NativeKernelBody } from './kernel-utils.js';
@@ -24,6 +25,8 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
   AvgPoolGrad: avgPoolGrad,
   BatchMatMul: batchMatMul,
   Slice: slice,
+  Sum: sum,
+  Mean: mean,
   PadV2: padV2,
   ...ELEMENTWISE_KERNELS,
 };
