@@ -1,11 +1,12 @@
 /**
  * Backend selection: which TensorFlow.js backends are installed here, and activating one of them
- * (`tensorflow` -> `wasm` -> `cpu` unless forced by `--backend` or `JOINTSHOT_BACKEND`).
+ * (`tensorflow` -> `native` (oneDNN addon) -> `wasm` -> `cpu` unless forced by `--backend` or `JOINTSHOT_BACKEND`).
  */
 import os from 'node:os';
 import { tf } from '../tf.js';
 import { UsageError } from '../errors.js';
 import { setupWasm, wasmBackendInfo, wasmThreadCount } from './wasm/setup.js';
+import { nativeThreadCount, registerNativeBackend } from './native/backend.js';
 import { BACKEND_NAMES, type BackendName } from './names.js';
 
 
@@ -78,6 +79,11 @@ async function loadWasm(): Promise<BackendProbe> {
   return { name: 'wasm', available: true, detail: WASM_PACKAGE };
 }
 
+/** Loads jointshot's oneDNN addon (built at install when libdnnl is present) and registers 'native'. */
+async function probeNative(): Promise<BackendProbe> {
+  return { name: 'native', ...registerNativeBackend() };
+}
+
 const probes = new Map<BackendName, Promise<BackendProbe>>();
 
 /** Loads (once per process) the package behind a backend and reports whether it is usable. */
@@ -85,6 +91,7 @@ function probe(name: BackendName): Promise<BackendProbe> {
   let found = probes.get(name);
   if (!found) {
     if (name === 'tensorflow') found = probeTensorflow();
+    else if (name === 'native') found = probeNative();
     else if (name === 'wasm') found = loadWasm();
     else found = Promise.resolve({ name: 'cpu', available: true, detail: '@tensorflow/tfjs-backend-cpu (built in)' });
     probes.set(name, found);
@@ -116,6 +123,7 @@ function describeActive(name: BackendName): BackendInfo {
     const note = wasmBackendInfo()?.fallbackReason;
     return note ? { name, threads: wasmThreadCount(), note } : { name, threads: wasmThreadCount() };
   }
+  if (name === 'native') return { name, threads: nativeThreadCount() };
   return { name, threads: name === 'tensorflow' ? os.availableParallelism() : 1 };
 }
 
@@ -142,7 +150,7 @@ async function activate(name: BackendName): Promise<boolean> {
 
 /**
  * Activates a backend and returns it with its thread count. `requested` (the `--backend` flag)
- * wins over `env.JOINTSHOT_BACKEND`; with neither, the first usable of tensorflow, wasm, cpu.
+ * wins over `env.JOINTSHOT_BACKEND`; with neither, the first usable of tensorflow, native, wasm, cpu.
  * An unknown or unusable requested backend is a UsageError that lists the installed ones.
  */
 export async function initBackend(requested?: string, env: NodeJS.ProcessEnv = process.env): Promise<BackendInfo> {
@@ -151,7 +159,7 @@ export async function initBackend(requested?: string, env: NodeJS.ProcessEnv = p
     for (const name of BACKEND_NAMES) {
       if ((await probe(name)).available && (await activate(name))) return describeActive(name);
     }
-    throw new UsageError('no TensorFlow.js backend could be started (tried tensorflow, wasm, cpu)');
+    throw new UsageError(`no TensorFlow.js backend could be started (tried ${BACKEND_NAMES.join(', ')})`);
   }
   const source = requested ? '--backend' : 'JOINTSHOT_BACKEND';
   if (!isBackendName(wanted)) {

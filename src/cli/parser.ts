@@ -19,7 +19,7 @@ export function createParser(args: string[], commandList: CommandModule<any, any
     .option('backend', {
       type: 'string',
       choices: [...BACKEND_NAMES],
-      describe: 'TensorFlow.js backend (default: $JOINTSHOT_BACKEND, else the first installed of tensorflow, wasm, cpu)',
+      describe: 'TensorFlow.js backend (default: $JOINTSHOT_BACKEND, else the first installed of tensorflow, native, wasm, cpu)',
       global: true,
     })
     .option('data-dir', {

@@ -16,9 +16,9 @@ function sumOfSquares(): number {
 
 test.serial('cpu and wasm are always installed, listed in preference order', async (t) => {
   const names = await availableBackends();
-  t.deepEqual(names.filter((n) => n !== 'tensorflow'), ['wasm', 'cpu']);
+  t.deepEqual(names.filter((n) => n !== 'tensorflow' && n !== 'native'), ['wasm', 'cpu']);
   const probes = await probeBackends();
-  t.deepEqual(probes.map((p) => p.name), ['tensorflow', 'wasm', 'cpu']);
+  t.deepEqual(probes.map((p) => p.name), ['tensorflow', 'native', 'wasm', 'cpu']);
   t.is(probes.find((p) => p.name === 'wasm')?.detail, '@tensorflow/tfjs-backend-wasm');
 });
 
@@ -55,7 +55,7 @@ test.serial('without a request the first installed backend is chosen', async (t)
 
 test.serial('an unknown backend is a one-line UsageError listing the installed ones', async (t) => {
   const error = await t.throwsAsync(initBackend('gpu', {}), { instanceOf: UsageError });
-  t.regex(error!.message, /^unknown backend 'gpu' \(--backend\): expected one of tensorflow, wasm, cpu; installed here: .*wasm, cpu$/);
+  t.regex(error!.message, /^unknown backend 'gpu' \(--backend\): expected one of tensorflow, native, wasm, cpu; installed here: .*wasm, cpu$/);
   t.false(error!.message.includes('\n'));
   const fromEnv = await t.throwsAsync(initBackend(undefined, { JOINTSHOT_BACKEND: 'metal' }), { instanceOf: UsageError });
   t.regex(fromEnv!.message, /JOINTSHOT_BACKEND/);
@@ -68,7 +68,7 @@ test.serial('tensorflow: active when tfjs-node is installed, else a one-line Usa
     return;
   }
   const error = await t.throwsAsync(initBackend('tensorflow', {}), { instanceOf: UsageError });
-  t.regex(error!.message, /^backend 'tensorflow' \(--backend\) is not installed \(.*tfjs-node.*\); installed here: wasm, cpu$/);
+  t.regex(error!.message, /^backend 'tensorflow' \(--backend\) is not installed \(.*tfjs-node.*\); installed here: (native, )?wasm, cpu$/);
   t.false(error!.message.includes('\n'));
 });
 

@@ -52,5 +52,5 @@ test('backends --json reports the chosen backend, announced on stderr', async (t
   t.is(run.stderr, 'backend: cpu (1 thread)\n');
   const report = JSON.parse(run.stdout) as { chosen: { name: string; threads: number }; backends: { name: string }[] };
   t.deepEqual(report.chosen, { name: 'cpu', threads: 1 });
-  t.deepEqual(report.backends.map((b) => b.name), ['tensorflow', 'wasm', 'cpu']);
+  t.deepEqual(report.backends.map((b) => b.name), ['tensorflow', 'native', 'wasm', 'cpu']);
 });

@@ -53,7 +53,7 @@ test.serial('DataError and unexpected errors exit 1 with one line', async (t) =>
 test.serial('a bad --backend value is a usage error', async (t) => {
   const run = await capture(['record', '--backend', 'gpu'], [record]);
   t.is(run.code, 2);
-  t.regex(run.stderr, /^jointshot: Invalid values: Argument: backend, Given: "gpu", Choices: "tensorflow", "wasm", "cpu" \(see jointshot --help\)\n$/);
+  t.regex(run.stderr, /^jointshot: Invalid values: Argument: backend, Given: "gpu", Choices: "tensorflow", "native", "wasm", "cpu" \(see jointshot --help\)\n$/);
 });
 
 test.serial('global options reach the command with their defaults', async (t) => {
