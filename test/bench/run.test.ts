@@ -1,5 +1,6 @@
 import test from 'ava';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveBenchConfig, runBench, trainingState, writeBenchReport, benchCells, type BenchConfig, type BenchRunOptions } from '../../src/bench/index.js';
 import { createSyntheticDataset } from '../../src/data/synthetic.js';
@@ -48,6 +49,22 @@ async function manifests(root: string): Promise<string> {
   return dir;
 }
 
+/** One uninterrupted, unsharded reference run under a shared temporary folder (made once). */
+let reference: Promise<string> | undefined;
+let referenceRoot: string | undefined;
+function referenceRun(): Promise<string> {
+  reference ??= (async () => {
+    referenceRoot = await mkdtemp(join(tmpdir(), 'jointshot-bench-ref-'));
+    const summary = await runBench({ config: tinyBench(), loadSplit, manifestsDir: await manifests(referenceRoot), outDir: join(referenceRoot, 'whole') });
+    if (summary.stopped || summary.cells.some((c) => c.training !== 'trained')) throw new Error('reference bench run did not train both cells');
+    return join(referenceRoot, 'whole');
+  })();
+  return reference;
+}
+test.after.always(async () => {
+  if (referenceRoot) await rm(referenceRoot, { recursive: true, force: true });
+});
+
 const accuracy = async (dir: string) => (JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as EvalResults).accuracy;
 
 test.serial('bench: an interrupted run resumes its cell, finished cells and evaluations are skipped, the table has every method', async (t) => {
@@ -55,10 +72,7 @@ test.serial('bench: an interrupted run resumes its cell, finished cells and eval
     await withNoLeaks(t, async () => {
       const config = tinyBench();
       const base: Omit<BenchRunOptions, 'outDir'> = { config, loadSplit, manifestsDir: await manifests(root) };
-      // Uninterrupted reference.
-      const whole = await runBench({ ...base, outDir: join(root, 'whole') });
-      t.false(whole.stopped);
-      t.deepEqual(whole.cells.map((c) => c.training), ['trained', 'trained']);
+      const whole = await referenceRun();
 
       // Interrupted in the second cell after its first step.
       const out = join(root, 'parts');
@@ -78,7 +92,7 @@ test.serial('bench: an interrupted run resumes its cell, finished cells and eval
       const second = await runBench({ ...base, outDir: out });
       t.deepEqual(second.cells.map((c) => [c.training, c.evaluations.map((e) => e.status)]), [['skipped', ['skipped']], ['resumed', ['evaluated']]]);
       for (const cell of ['protonet-none', 'protonet-rotation']) {
-        t.deepEqual(await accuracy(join(out, 'synthetic', cell, 'eval-1shot')), await accuracy(join(root, 'whole', 'synthetic', cell, 'eval-1shot')), cell);
+        t.deepEqual(await accuracy(join(out, 'synthetic', cell, 'eval-1shot')), await accuracy(join(whole, 'synthetic', cell, 'eval-1shot')), cell);
       }
       const third = await runBench({ ...base, outDir: out });
       t.deepEqual(third.cells.map((c) => [c.training, c.evaluations.map((e) => e.status)]), [['skipped', ['skipped']], ['skipped', ['skipped']]]);
@@ -104,11 +118,11 @@ test.serial('bench --shard: two shards into one folder give the cells and result
   await withTempDir(async (root) => {
     const config = tinyBench();
     const base = { config, loadSplit, manifestsDir: await manifests(root) };
-    await runBench({ ...base, outDir: join(root, 'whole') });
+    const whole = await referenceRun();
     const a = await runBench({ ...base, outDir: join(root, 'sharded'), shard: { index: 0, count: 2 } });
     const b = await runBench({ ...base, outDir: join(root, 'sharded'), shard: { index: 1, count: 2 } });
     t.deepEqual([...a.cells, ...b.cells].map((c) => c.transform), ['none', 'rotation']);
     const csv = async (dir: string) => (await writeBenchReport(dir)).table.cells.map((c) => [c.row, c.summary]);
-    t.deepEqual(await csv(join(root, 'sharded')), await csv(join(root, 'whole')));
+    t.deepEqual(await csv(join(root, 'sharded')), await csv(whole));
   });
 });
