@@ -132,6 +132,12 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
         progress: bench.createBenchProgress(process.stderr),
         signal: controller.signal,
       });
+      const { findResults } = await import('../../report/collect.js');
+      if ((await findResults([outDir])).length === 0) {
+        process.stderr.write(`stopped before any cell was evaluated: ${summary.cpuSeconds.toFixed(0)} s CPU; run the same command to continue\n`);
+        emit(argv, { summary }, 'no finished cells yet');
+        return;
+      }
       const { markdown, files } = await bench.writeBenchReport(outDir);
       process.stderr.write(
         `${summary.stopped ? 'stopped early (run the same command to continue)' : 'done'}: ${summary.cpuSeconds.toFixed(0)} s CPU (all threads), ` +
