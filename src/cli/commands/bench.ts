@@ -114,7 +114,7 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
       for (const split of ['train', 'test', ...(cell.train.validation.episodes > 0 ? ['val'] : [])] as SplitName[]) await loadSplit(cell.dataset, split);
     }
     const subset = config.evalEpisodes === null ? 'all episodes' : `the first ${config.evalEpisodes} episodes`;
-    process.stderr.write(`bench '${argv.preset}': ${cells.length} models (${config.datasets.join(', ')} x ${config.heads.join(', ')} x ${config.transforms.join(', ')}), each evaluated ${config.shots.map((s) => `${s}-shot`).join(' and ')} on ${subset} of the canonical test manifests; output ${outDir}\n`);
+    process.stderr.write(`bench '${argv.preset}': ${cells.length} model${cells.length === 1 ? '' : 's'} (${config.datasets.join(', ')} x ${config.heads.join(', ')} x ${config.transforms.join(', ')}), each evaluated ${config.shots.map((s) => `${s}-shot`).join(' and ')} on ${subset} of the canonical test manifests; output ${outDir}\n`);
     const controller = new AbortController();
     const onSigint = () => {
       if (controller.signal.aborted) process.exit(130);
