@@ -3,8 +3,8 @@
  * scale it down for a 2-core CPU. Layers merge in the order defaults < preset < config file <
  * flags, and the result is checked once, with one-line UsageErrors.
  */
-import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import { readJsonObject } from '../util/json-file.js';
 import type { JsonValue } from '../backbones/checkpoint.js';
 import type { AugmentationOptions } from '../transforms/augment.js';
 
@@ -167,19 +167,8 @@ export function presetConfig(name: string): Partial<TrainConfig> {
 
 /** Reads a JSON config file (a partial TrainConfig); one-line errors for unreadable or bad files. */
 export async function readConfigFile(path: string): Promise<Partial<TrainConfig>> {
-  const text = await readFile(path, 'utf8').catch(() => {
-    throw new UsageError(`--config ${path}: no such file or not readable`);
-  });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`--config ${path}: not valid JSON (${(error as Error).message.split('\n')[0]})`);
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new UsageError(`--config ${path}: expected a JSON object of training options`);
-  }
-  checkKeys(parsed as Record<string, unknown>, `--config ${path}`);
+  const parsed = await readJsonObject(path, `--config ${path}`, 'training options');
+  checkKeys(parsed, `--config ${path}`);
   return parsed as Partial<TrainConfig>;
 }
 
