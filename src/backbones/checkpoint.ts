@@ -3,10 +3,11 @@
  * Holds a backbone (config, weights, batch-norm statistics, DropBlock counter, dropout RNG state),
  * an opaque optimizer-state record and arbitrary extra state (head variables, RNG state, step).
  */
-import { open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { DataError, UsageError } from '../errors.js';
 import { tf } from '../tf.js';
+import { open } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { createRng } from '../util/rng.js';
 import { createBackbone } from './registry.js';
 import type { Backbone, BackboneConfig } from './types.js';
@@ -198,23 +199,9 @@ function assignAll(
   }
 }
 
-/** Writes a checkpoint atomically: a temporary file in the same folder, fsync, then rename. */
+/** Writes a checkpoint atomically (temporary file in the same folder, fsync, rename). */
 export async function saveCheckpoint(path: string, contents: CheckpointContents): Promise<void> {
-  const bytes = encodeCheckpoint(contents);
-  const temporary = `${path}.tmp-${process.pid}`;
-  try {
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(path, encodeCheckpoint(contents));
 }
 
 /** Reads a checkpoint written by `saveCheckpoint`. */

@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { SPLIT_NAMES, type ClassInfo, type FewShotSplit, type SplitName } from './types.js';
 
 /** Format name and version written in every index; a loader refuses any other. */
@@ -154,23 +155,6 @@ export async function stagePackedSplit(dataDir: string, source: SplitSource, onI
   };
 }
 
-/** Writes `text` to `path` through a temp file and a rename, so readers see all or nothing. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.${randomUUID()}.tmp`;
-  try {
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (e) {
-    await unlink(temp).catch(() => undefined);
-    throw e;
-  }
-}
 
 async function removeStalePixelFiles(dir: string, split: SplitName, keep: string): Promise<void> {
   for (const name of await readdir(dir)) {

@@ -2,9 +2,10 @@
  * Manifest files: a fixed, diffable byte layout (one class per line, one episode per line),
  * atomic writes (temp file + rename) and a reader that validates what it reads.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DataError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import type { SplitDescription } from '../data/types.js';
 import type { EpisodeManifest } from './manifest.js';
 import { validateManifest } from './validate.js';
@@ -27,19 +28,10 @@ export function serializeManifest(m: EpisodeManifest): string {
   return `${lines.join('\n')}\n`;
 }
 
-let writes = 0;
-
 /** Writes `m` to `path` atomically (temp file in the same folder, then rename); creates the folder. */
 export async function writeManifest(path: string, m: EpisodeManifest): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.${writes++}.tmp`;
-  try {
-    await writeFile(temp, serializeManifest(m), 'utf8');
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(path, serializeManifest(m));
 }
 
 /** Parses manifest text from `source`; invalid JSON is a one-line DataError naming the file. */

@@ -1,22 +1,11 @@
 /** Writing evaluation outputs atomically: results JSON and the JSON/Markdown reports. */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { join } from 'node:path';
 import { renderReport } from './report.js';
 import type { EvalResults } from './results.js';
 
-let writes = 0;
-
-/** Writes `text` to `path` via a temporary file in the same folder and a rename (never half-written). */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.${writes++}.tmp`;
-  try {
-    await writeFile(temporary, text, 'utf8');
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
+export { writeFileAtomic };
 
 /** Files written by `writeEvalOutputs`. */
 export interface EvalOutputFiles {
