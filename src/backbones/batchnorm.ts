@@ -4,6 +4,7 @@
  * ones[1, M] x X[M, C] matmuls: tfjs's own gradient of the mean goes through Tile and Sum, which
  * are slow on the wasm backend.
  */
+import { nativeBatchNormActive, nativeBatchNormTrain } from '../backend/native/batchnorm.js';
 import { tf } from '../tf.js';
 
 /** PyTorch's BatchNorm2d defaults. */
@@ -26,6 +27,7 @@ function channelMeans(x: tf.Tensor4D): tf.Tensor1D {
 /**
  * Training-mode batch norm of `x` [N, H, W, C] with batch statistics: gamma * xhat + beta.
  * `onStats` receives the batch mean and biased variance (e.g. to update running averages).
+ * On the `native` backend it runs as two fused oneDNN-addon kernels (same semantics, tested).
  */
 export function batchNormTrain(
   x: tf.Tensor4D,
@@ -34,6 +36,7 @@ export function batchNormTrain(
   onStats?: BatchStatsListener,
   epsilon = BN_EPSILON,
 ): tf.Tensor4D {
+  if (nativeBatchNormActive()) return nativeBatchNormTrain(x, gamma, beta, onStats, epsilon);
   const count = x.size / x.shape[3];
   const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
     const x4d = xIn as tf.Tensor4D;
