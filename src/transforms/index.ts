@@ -1,5 +1,5 @@
 /** Label transformations (SLA's t_1..t_M), training augmentation and normalisation. */
-export { rot90, permuteChannels, permutationsOf } from './geometric.js';
+export { rot90, rot90OnHost, rot90WithOps, permuteChannels, permutationsOf } from './geometric.js';
 export { type LabelTransform, type TransformCopy, defineLabelTransform } from './label-transform.js';
 export {
   BUILTIN_LABEL_TRANSFORMS,

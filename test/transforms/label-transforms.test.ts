@@ -8,6 +8,8 @@ import {
   listLabelTransforms,
   registerLabelTransform,
   rot90,
+  rot90OnHost,
+  rot90WithOps,
   rotationPermutationCopy,
   transformedCopies,
 } from '../../src/transforms/index.js';
@@ -63,6 +65,25 @@ test.serial('rot90 agrees with the index reference on a 3x3x2 image and composes
       t.deepEqual(rot90(x, 4).arraySync(), x.arraySync());
     });
     x.dispose();
+  });
+});
+
+test.serial('rot90: the host (index-mapping) path equals the tfjs-ops path, non-square, batched, float and int', async (t) => {
+  await withNoLeaks(t, () => {
+    const values = Array.from({ length: 2 * 3 * 5 * 2 }, (_, i) => i * 7 - 30);
+    for (const dtype of ['float32', 'int32'] as const) {
+      const x = tf.tensor4d(values, [2, 3, 5, 2], dtype);
+      for (let turns = 1; turns < 4; turns++) {
+        tf.tidy(() => {
+          const host = rot90OnHost(x, turns);
+          const ops = rot90WithOps(x, turns);
+          t.deepEqual(host.shape, ops.shape, `${dtype} k=${turns}`);
+          t.is(host.dtype, dtype);
+          t.deepEqual(host.arraySync(), ops.arraySync(), `${dtype} k=${turns}`);
+        });
+      }
+      x.dispose();
+    }
   });
 });
 
