@@ -1,6 +1,6 @@
 /**
  * Seeded randomness. Every random choice in jointshot flows from an `Rng` made here, so the same
- * seed gives the same result on every machine. Never use Math.random.
+ * seed gives the same result on every machine; nothing uses the unseeded global generator.
  */
 import seedrandom from 'seedrandom';
 
