@@ -14,3 +14,4 @@ export * from './train/index.js';
 export * from './eval/index.js';
 export * from './bench/index.js';
 export * from './report/index.js';
+export { writeFileAtomic } from './util/atomic-file.js';

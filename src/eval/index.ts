@@ -23,6 +23,6 @@ export {
   type ReportFormat,
   type ResultsSummary,
 } from './report.js';
-export { writeEvalOutputs, writeFileAtomic, type EvalOutputFiles } from './output.js';
+export { writeEvalOutputs, type EvalOutputFiles } from './output.js';
 export { defaultWorkers, headSpec, scoreEpisodesInWorkers, type WorkerPoolOptions } from './parallel.js';
 export type { HeadSpec } from './worker-protocol.js';

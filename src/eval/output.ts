@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { renderReport } from './report.js';
 import type { EvalResults } from './results.js';
 
-export { writeFileAtomic };
 
 /** Files written by `writeEvalOutputs`. */
 export interface EvalOutputFiles {

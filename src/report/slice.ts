@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DataError, UsageError } from '../errors.js';
 import { manifestHash, type EpisodeManifest } from '../episodes/manifest.js';
 import type { EvalResults } from '../eval/results.js';
-import { writeFileAtomic } from '../eval/output.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 /** Shard `index` (0-based) of `count` shards. */
 export interface Shard {

@@ -1,7 +1,7 @@
 /** Writing every rendering of a table (and the plot) into a folder, each file atomically. */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../eval/output.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import type { TrainingCurve } from './collect.js';
 import { renderTable, type TableFormat } from './render.js';
 import { renderPlot } from './svg.js';

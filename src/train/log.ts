@@ -1,6 +1,6 @@
 /** The JSONL training log: one JSON object per line (steps, validations, checkpoints, the end). */
 import { appendFile, readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../eval/output.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 /** One log record; every record has `event` and the `step` it was written at. */
 export interface LogRecord {

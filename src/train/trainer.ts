@@ -16,7 +16,7 @@ import { makeManifest, type EpisodeManifest } from '../episodes/manifest.js';
 import { createEpisodeSampler, type EpisodeSampler } from '../episodes/sampler.js';
 import { evaluate } from '../eval/evaluate.js';
 import { checkHeadWays } from '../eval/model.js';
-import { writeFileAtomic } from '../eval/output.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { summarizeAccuracies } from '../eval/report.js';
 import { createHead } from '../heads/registry.js';
 import type { Head } from '../heads/types.js';
