@@ -112,6 +112,12 @@ export function checkTrainSetup(config: TrainConfig, train: FewShotSplit, val?: 
   if (!backboneNames().includes(config.backbone)) {
     throw new UsageError(`unknown backbone '${config.backbone}': expected one of ${backboneNames().join(', ')}`);
   }
+  if (config.imageSize > 0 && (train.height !== config.imageSize || train.width !== config.imageSize)) {
+    throw new UsageError(
+      `${config.dataset}/train holds ${train.height}x${train.width} images but the config asks for imageSize ${config.imageSize}: ` +
+        `prepare it with --size ${config.imageSize} into its own --data-dir (or set imageSize to 0 to accept any size)`,
+    );
+  }
   createHead(config.head, config.headOptions).dispose();
   checkHeadWays(config.head, config.ways);
   getLabelTransform(config.transform).check([1, train.height, train.width, train.channels]);
