@@ -156,6 +156,7 @@ test.serial('bad combinations fail before training with one-line usage errors', 
     ['unknown transform', { transform: 'spin' }, /unknown transformation set 'spin'/],
     ['unknown backbone', { backbone: 'vgg' }, /unknown backbone 'vgg'/],
     ['more ways than classes', { ways: 7 }, /7-way episodes need 7 classes/],
+    ['images at another size than imageSize', { imageSize: 32 }, /holds 16x16 images but the config asks for imageSize 32: prepare it with --size 32/],
   ];
   await withTempDir(async (dir) => {
     for (const [name, overrides, pattern] of cases) {
