@@ -1,5 +1,5 @@
 /** Minimal PNG writing (Node's zlib, no dependency) and image grids, for looking at transformed data. */
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-file.js';
 import { crc32, deflateSync } from 'node:zlib';
 import { UsageError } from '../errors.js';
 
@@ -106,5 +106,5 @@ export async function savePngGrid(
   tile: { height: number; width: number; channels: 1 | 3 | 4 },
   options: GridOptions,
 ): Promise<void> {
-  await writeFile(path, encodePng(tileImages(images, tile, options)));
+  await writeFileAtomic(path, encodePng(tileImages(images, tile, options)));
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CliRun, runCaptured } from '../helpers/cli.js';
 import episodes from '../../src/cli/commands/episodes.js';
-import { registerDataset } from '../../src/data/registry.js';
+import sharp from 'sharp';
+import { getDataset, registerDataset } from '../../src/data/registry.js';
 import { readManifest } from '../../src/episodes/index.js';
 
 const jointshot = (args: string[]): Promise<CliRun> => runCaptured(args, [episodes]);
@@ -62,6 +63,44 @@ test('make twice -> identical bytes; verify passes; show summarises; a hand edit
     const impossible = await jointshot(['episodes', 'make', '--ways', '21', '--out', join(dir, 'x.json')]);
     t.is(impossible.code, 2);
     t.is(impossible.stderr, 'jointshot: 21-way episodes need 21 classes but the split has only 20\n');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('grid: one row per support image, one column per rotation, counter-clockwise; bad --episode in one line', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'jointshot-episodes-grid-'));
+  try {
+    const manifest = join(dir, 'm.json');
+    const made = await jointshot(['episodes', 'make', '--dataset', 'synthetic', '--shots', '1', '--queries', '1', '--count', '2', '--out', manifest]);
+    t.is(made.code, 0, made.stderr);
+    const png = join(dir, 'grid.png');
+    const run = await jointshot(['--backend', 'cpu', 'episodes', 'grid', manifest, '--episode', '1', '--scale', '1', '--out', png]);
+    t.is(run.code, 0, run.stderr);
+    t.regex(run.stdout, /5 support images of episode 1 \(class-major\) x 4 copies of 'rotation'/);
+
+    const split = await getDataset('synthetic').load('test', { dataDir: '' });
+    const episode = (await readManifest(manifest)).episodes[1]!;
+    const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    const { height: h, width: w, channels: c } = split;
+    t.true(info.width >= 4 * w && info.height >= 5 * h);
+    // Image 2 of the episode (row 2): column 1 is the original rotated 90 degrees counter-clockwise.
+    const original = split.image(episode.classes[2]!, episode.support[2]![0]!);
+    const tile = (row: number, column: number, y: number, x: number, k: number): number => {
+      const gap = (info.width - 4 * w) / 5;
+      t.is(info.height, 5 * h + 6 * gap);
+      return data[((gap + row * (h + gap) + y) * info.width + gap + column * (w + gap) + x) * info.channels + k]!;
+    };
+    let same = 0;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < Math.min(c, 3); k++) {
+      // CCW: output (y, x) = input (x, w - 1 - y)
+      if (tile(2, 1, y, x, k) === original[(x * w + (w - 1 - y)) * c + k]) same++;
+    }
+    t.is(same, h * w * Math.min(c, 3));
+
+    const bad = await jointshot(['--backend', 'cpu', 'episodes', 'grid', manifest, '--episode', '7', '--out', png]);
+    t.is(bad.code, 2);
+    t.regex(bad.stderr, /^jointshot: --episode must be an integer in \[0, 1\] for .*m\.json, found 7\n$/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

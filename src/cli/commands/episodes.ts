@@ -1,11 +1,11 @@
 /**
- * `jointshot episodes make|show|verify|canonical`: seeded episode manifests on the command line.
+ * `jointshot episodes make|show|verify|canonical|grid`: seeded episode manifests on the command line.
  * Data modules are imported inside handlers so that `--help` stays fast.
  */
 import type { Argv, CommandModule } from 'yargs';
 import type { SplitDescription, SplitName } from '../../data/types.js';
 import type { EpisodeShape } from '../../episodes/index.js';
-import { emit, resolveDataDir, type GlobalArgs } from '../context.js';
+import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
 
 interface MakeArgs extends GlobalArgs, EpisodeShape {
   dataset: string;
@@ -17,6 +17,15 @@ interface MakeArgs extends GlobalArgs, EpisodeShape {
 interface FileArgs extends GlobalArgs {
   file: string;
   dataset?: string;
+}
+
+interface GridArgs extends GlobalArgs {
+  file: string;
+  episode: number;
+  transform: string;
+  set: 'support' | 'query';
+  scale: number;
+  out: string;
 }
 
 interface CanonicalArgs extends GlobalArgs {
@@ -135,16 +144,56 @@ const canonical: CommandModule<GlobalArgs, CanonicalArgs> = {
   },
 };
 
+const grid: CommandModule<GlobalArgs, GridArgs> = {
+  command: 'grid <file>',
+  describe: "save a PNG of one episode's images and their transformed copies (one row per image, t_0 = identity first), to check a transform by eye",
+  builder: (y: Argv<GlobalArgs>) =>
+    fileArgument(y)
+      .option('episode', { type: 'number', default: 0, describe: 'episode index in the manifest' })
+      .option('transform', { type: 'string', default: 'rotation', describe: 'label transformation set (none, rotation, colorperm, ...)' })
+      .option('set', { type: 'string', choices: ['support', 'query'] as const, default: 'support' as const, describe: 'which images of the episode' })
+      .option('scale', { type: 'number', default: 2, describe: 'integer pixel magnification' })
+      .option('out', { type: 'string', demandOption: true, describe: 'PNG file to write (atomically)' }) as unknown as Argv<GridArgs>,
+  handler: async (argv) => {
+    const { UsageError } = await import('../../errors.js');
+    const { readManifest } = await import('../../episodes/index.js');
+    const { getDataset } = await import('../../data/index.js');
+    const { getLabelTransform, saveTransformGrid } = await import('../../transforms/index.js');
+    const manifest = await readManifest(argv.file);
+    if (!Number.isInteger(argv.episode) || argv.episode < 0 || argv.episode >= manifest.count) {
+      throw new UsageError(`--episode must be an integer in [0, ${manifest.count - 1}] for ${argv.file}, found ${argv.episode}`);
+    }
+    if (!Number.isInteger(argv.scale) || argv.scale < 1 || argv.scale > 16) {
+      throw new UsageError(`--scale must be an integer in [1, 16], found ${argv.scale}`);
+    }
+    const transform = getLabelTransform(argv.transform);
+    await startBackend(argv);
+    const split = await getDataset(manifest.dataset).load(manifest.split, { dataDir: resolveDataDir(argv) });
+    const checked = await readManifest(argv.file, split);
+    const episode = checked.episodes[argv.episode]!;
+    const images = episode.classes.flatMap((c, slot) => episode[argv.set][slot]!.map((i) => split.image(c, i)));
+    const shape = { height: split.height, width: split.width, channels: split.channels };
+    transform.check([1, shape.height, shape.width, shape.channels]);
+    await saveTransformGrid(argv.out, transform, images, shape, argv.scale);
+    emit(
+      argv,
+      { file: argv.out, manifest: argv.file, episode: argv.episode, transform: argv.transform, set: argv.set, rows: images.length, columns: transform.count },
+      `wrote ${argv.out}: ${images.length} ${argv.set} images of episode ${argv.episode} (class-major) x ${transform.count} copies of '${argv.transform}'`,
+    );
+  },
+};
+
 const episodes: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'episodes <command>',
-  describe: 'make, show and verify seeded episode manifests; write the canonical test manifests',
+  describe: 'make, show and verify seeded episode manifests; write the canonical test manifests; save a PNG grid of an episode',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .command(make)
       .command(show)
       .command(verify)
       .command(canonical)
-      .demandCommand(1, 'missing episodes command: make, show, verify or canonical') as Argv<GlobalArgs>,
+      .command(grid)
+      .demandCommand(1, 'missing episodes command: make, show, verify, canonical or grid') as Argv<GlobalArgs>,
   handler: () => undefined,
 };
 
