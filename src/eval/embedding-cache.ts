@@ -1,7 +1,7 @@
 /**
  * The evaluation embedding cache: every (image, transformation copy) an evaluation needs is
  * embedded once, in inference mode and in batches, and kept OUTSIDE the wasm heap as one
- * Float32Array per class (on a SharedArrayBuffer, so worker threads can read it without a copy).
+ * Float32Array per class (on a SharedArrayBuffer); batches may be embedded by worker processes.
  * A class's chunk is images x M x d floats: for ResNet-12 on mini-ImageNet 600 x 4 x 16000 x 4 B
  * = 154 MB, far below the 2 GiB limit of one ArrayBuffer; the 20 test classes together take ~3 GB.
  */
@@ -58,6 +58,9 @@ export function cacheFromChunks(chunks: readonly ClassChunk[], dim: number, copi
 /** Progress of the embedding pass, in images (each counts M copies). */
 export type EmbedProgress = (done: number, total: number) => void;
 
+/** Embeds a batch of raw images (uint8 HWC) under the M copies: images x M rows of d floats. */
+export type ImageEmbedder = (images: Uint8Array[]) => Promise<Float32Array>;
+
 /** How to fill the cache. */
 export interface CacheBuildOptions {
   backbone: Backbone;
@@ -66,6 +69,39 @@ export interface CacheBuildOptions {
   /** Images per forward pass BEFORE the M copies (default: `defaultEmbedBatch`). */
   batchSize?: number;
   onProgress?: EmbedProgress;
+  /**
+   * Runs the batches elsewhere (the evaluator's worker processes) instead of `embedImages` here;
+   * `inFlight` batches are outstanding at once (default 1). The batches are the same either way.
+   */
+  embedder?: { embed: ImageEmbedder; inFlight: number };
+}
+
+/** What embedding a batch of images needs besides the images. */
+export interface ImageEmbedding {
+  backbone: Backbone;
+  transform: LabelTransform;
+  normalization: ChannelStats;
+  shape: { height: number; width: number; channels: number };
+}
+
+/**
+ * Prepares (normalises) a batch of raw images, makes the M transformed copies and embeds them in
+ * inference mode: images x M rows of d floats, row (b*M + j) = copy j of image b. The one code
+ * path of the calling thread and of the worker processes.
+ */
+export async function embedImages(images: readonly Uint8Array[], e: ImageEmbedding): Promise<Float32Array> {
+  const { shape } = e;
+  const pixels = prepareImages(images, { shape, normalization: e.normalization });
+  const embedded = tf.tidy(() => {
+    const batch = tf.tensor4d(pixels, [images.length, shape.height, shape.width, shape.channels]);
+    return e.backbone.embed(e.transform.apply(batch), { training: false });
+  });
+  try {
+    return (await embedded.data()) as Float32Array;
+  } finally {
+    embedded.dispose();
+    assertWasmHeapHealthy();
+  }
 }
 
 /**
@@ -122,16 +158,11 @@ export async function buildEmbeddingCache(
   });
   const work: [number, number][] = indices.flatMap((list, c) => list.map((image) => [c, image] as [number, number]));
   const block = M * dim;
-  for (let start = 0; start < work.length; start += batchSize) {
+  const embed: ImageEmbedder = options.embedder?.embed ?? ((images) => embedImages(images, { backbone, transform, normalization, shape }));
+  let done = 0;
+  const runBatch = async (start: number) => {
     const batch = work.slice(start, start + batchSize);
-    const pixels = prepareImages(batch.map(([c, i]) => split.image(c, i)), { shape, normalization });
-    const embedded = tf.tidy(() => {
-      const images = tf.tensor4d(pixels, [batch.length, shape.height, shape.width, shape.channels]);
-      return backbone.embed(transform.apply(images), { training: false });
-    });
-    const values = (await embedded.data()) as Float32Array;
-    embedded.dispose();
-    assertWasmHeapHealthy();
+    const values = await embed(batch.map(([c, i]) => split.image(c, i)));
     if (values.length !== batch.length * block) {
       throw new UsageError(`backbone returned ${values.length} floats for ${batch.length} x ${M} images of dim ${dim}`);
     }
@@ -139,7 +170,20 @@ export async function buildEmbeddingCache(
       const chunk = chunks[c]!;
       chunk.data.set(values.subarray(b * block, (b + 1) * block), chunk.slotOf[image]! * block);
     });
-    options.onProgress?.(Math.min(start + batchSize, work.length), work.length);
+    done += batch.length;
+    options.onProgress?.(done, work.length);
+  };
+  // A window of batches in flight (1 here: one after the other); each writes its own rows.
+  const inFlight = new Set<Promise<void>>();
+  const failed: unknown[] = [];
+  for (let start = 0; start < work.length && failed.length === 0; start += batchSize) {
+    const running: Promise<void> = runBatch(start)
+      .catch((error: unknown) => void failed.push(error))
+      .finally(() => inFlight.delete(running));
+    inFlight.add(running);
+    if (inFlight.size >= Math.max(1, options.embedder?.inFlight ?? 1)) await Promise.race(inFlight);
   }
+  await Promise.all(inFlight);
+  if (failed.length > 0) throw failed[0];
   return cacheFromChunks(chunks, dim, M);
 }

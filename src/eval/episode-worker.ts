@@ -1,21 +1,28 @@
-/** Worker-thread entry: scores batches of episodes from the shared embedding cache with its own head. */
-import { parentPort } from 'node:worker_threads';
+/**
+ * Worker-process entry of the evaluator: embeds batches of images with its own copy of the backbone
+ * and scores gathered episodes with its own copy of the head, on a one-thread backend. A process,
+ * not a worker thread: the native addon keeps process-wide buffer pools and primitive caches that
+ * two threads must not use at once, and a process has its own.
+ */
+import { decodeCheckpoint } from '../backbones/checkpoint.js';
+import type { Backbone } from '../backbones/types.js';
 import { initBackend } from '../backend/select.js';
 import { createHead } from '../heads/registry.js';
 import type { Head } from '../heads/types.js';
 import { liftHead, type LiftedHead } from '../sla/lift.js';
 import { tf } from '../tf.js';
-import { cacheFromChunks, type EmbeddingCache } from './embedding-cache.js';
-import { gatherEpisode, scoreEpisode } from './episode-score.js';
+import { getLabelTransform } from '../transforms/registry.js';
+import { embedImages, type ImageEmbedding } from './embedding-cache.js';
+import { scoreEpisode } from './episode-score.js';
 import type { FromWorker, HeadSpec, ToWorker } from './worker-protocol.js';
 
-const port = parentPort!;
-let cache: EmbeddingCache | undefined;
 let head: Head | undefined;
 let lifted: LiftedHead | undefined;
+let embedding: ImageEmbedding | undefined;
+let backbone: Backbone | undefined;
 
 function send(message: FromWorker): void {
-  port.postMessage(message);
+  process.send!(message);
 }
 
 /** Builds the head from its spec and assigns the trained variable values. */
@@ -35,20 +42,29 @@ function buildHead(spec: HeadSpec): Head {
 async function handle(message: ToWorker): Promise<void> {
   if (message.type === 'init') {
     await initBackend(message.backend);
-    cache = cacheFromChunks(message.chunks, message.dim, message.copies);
     head = buildHead(message.head);
     lifted = liftHead(head, message.copies);
+    if (message.embed) {
+      const { checkpoint, transform, normalization, shape } = message.embed;
+      const loaded = decodeCheckpoint(checkpoint, 'the evaluator backbone');
+      backbone = loaded.backbone;
+      embedding = { backbone, transform: getLabelTransform(transform), normalization, shape };
+    }
     send({ type: 'ready' });
+  } else if (message.type === 'embed') {
+    if (!embedding) throw new Error('embed request to a worker started without a backbone');
+    send({ type: 'embedded', id: message.id, values: await embedImages(message.images, embedding) });
   } else if (message.type === 'score') {
-    const accuracies = message.episodes.map((episode) => scoreEpisode(lifted!, gatherEpisode(cache!, episode)));
-    send({ type: 'scored', first: message.first, accuracies });
+    send({ type: 'scored', id: message.id, accuracies: message.episodes.map((episode) => scoreEpisode(lifted!, episode)) });
   } else {
     head?.dispose();
-    port.close();
+    backbone?.dispose();
+    // exit, not disconnect: a backend's own threads (wasm's pthread workers) would keep the process alive.
+    process.exit(0);
   }
 }
 
-port.on('message', (message: ToWorker) => {
+process.on('message', (message: ToWorker) => {
   handle(message).catch((error: unknown) => {
     const e = error instanceof Error ? error : new Error(String(error));
     send({ type: 'error', name: e.name, message: e.message.split('\n')[0]! });

@@ -9,7 +9,7 @@ import type { Episode } from '../episodes/sampler.js';
 import { validateManifest } from '../episodes/validate.js';
 import { liftHead } from '../sla/lift.js';
 import { tf } from '../tf.js';
-import { headSpec, scoreEpisodesInWorkers } from './parallel.js';
+import { EvalPool, embedSpec, headSpec } from './parallel.js';
 import { buildEmbeddingCache, type EmbeddingCache } from './embedding-cache.js';
 import { gatherEpisode, scoreEpisode, type EpisodeAccuracy } from './episode-score.js';
 import { checkHeadWays, checkImageSize, type EvalModel } from './model.js';
@@ -74,27 +74,51 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResults> {
   }
   const started = performance.now();
   const used = usedImages(split.classes.length, manifest.episodes);
-  const cache = await buildEmbeddingCache(split, used, {
-    backbone: model.backbone,
-    transform: model.transform,
-    normalization: model.normalization,
-    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-    onProgress: (done, total) => options.onProgress?.('embed', done, total),
-  });
-  const embedSeconds = seconds(started);
-  const scoring = performance.now();
   const workers = options.workers ?? 1;
-  const onEpisodes = (done: number, total: number) => options.onProgress?.('episodes', done, total);
-  const accuracies =
+  const shape = { height: split.height, width: split.width, channels: split.channels };
+  // Both phases on worker processes when asked for: the pool starts once, before the embedding pass.
+  const pool =
     workers > 1
-      ? await scoreEpisodesInWorkers(cache, manifest.episodes, {
+      ? await EvalPool.start({
           workers,
-          head: headSpec(model.head, model.head.name, model.headOptions ?? {}),
           backend: options.backend?.name ?? tf.getBackend(),
-          onProgress: onEpisodes,
+          copies: model.transform.count,
+          head: headSpec(model.head, model.head.name, model.headOptions ?? {}),
+          embed: embedSpec(model.backbone, model.transform, model.normalization, shape),
         })
+      : undefined;
+  try {
+    const cache = await buildEmbeddingCache(split, used, {
+      backbone: model.backbone,
+      transform: model.transform,
+      normalization: model.normalization,
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      onProgress: (done, total) => options.onProgress?.('embed', done, total),
+      ...(pool ? { embedder: { embed: (images: Uint8Array[]) => pool.embed(images), inFlight: 2 * pool.size } } : {}),
+    });
+    const embedSeconds = seconds(started);
+    const scoring = performance.now();
+    const onEpisodes = (done: number, total: number) => options.onProgress?.('episodes', done, total);
+    const accuracies = pool
+      ? await pool.score(cache, manifest.episodes, onEpisodes)
       : scoreEpisodesFromCache(model, cache, manifest.episodes, onEpisodes);
-  const episodeSeconds = seconds(scoring);
+    const episodeSeconds = seconds(scoring);
+    return resultsOf(options, cache, used, accuracies, { started, embedSeconds, episodeSeconds, workers });
+  } finally {
+    await pool?.stop();
+  }
+}
+
+/** The results record of an evaluation. */
+function resultsOf(
+  options: EvaluateOptions,
+  cache: EmbeddingCache,
+  used: Set<number>[],
+  accuracies: EpisodeAccuracy[],
+  time: { started: number; embedSeconds: number; episodeSeconds: number; workers: number },
+): EvalResults {
+  const { model, manifest } = options;
+  const { embedSeconds, episodeSeconds, workers, started } = time;
   return {
     format: RESULTS_FORMAT,
     version: RESULTS_VERSION,

@@ -4,7 +4,10 @@ export {
   buildEmbeddingCache,
   cacheFromChunks,
   defaultEmbedBatch,
+  embedImages,
   type ClassChunk,
+  type ImageEmbedder,
+  type ImageEmbedding,
   type EmbeddingCache,
   type CacheBuildOptions,
   type EmbedProgress,
@@ -24,5 +27,13 @@ export {
   type ResultsSummary,
 } from './report.js';
 export { writeEvalOutputs, type EvalOutputFiles } from './output.js';
-export { defaultWorkers, headSpec, scoreEpisodesInWorkers, type WorkerPoolOptions } from './parallel.js';
-export type { HeadSpec } from './worker-protocol.js';
+export {
+  EvalPool,
+  defaultWorkers,
+  embedSpec,
+  headSpec,
+  scoreEpisodesInWorkers,
+  type EvalPoolOptions,
+  type WorkerPoolOptions,
+} from './parallel.js';
+export type { EmbedSpec, HeadSpec } from './worker-protocol.js';

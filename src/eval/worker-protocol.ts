@@ -1,7 +1,6 @@
-/** Messages between the evaluator and its head-phase worker threads. */
-import type { Episode } from '../episodes/sampler.js';
-import type { ClassChunk } from './embedding-cache.js';
-import type { EpisodeAccuracy } from './episode-score.js';
+/** Messages between the evaluator and its worker processes (Node's structured-clone IPC). */
+import type { ChannelStats } from '../transforms/normalization.js';
+import type { EpisodeAccuracy, EpisodeEmbeddings } from './episode-score.js';
 
 /** How a worker rebuilds the head: registry name, options and trained variable values (in order). */
 export interface HeadSpec {
@@ -10,28 +9,47 @@ export interface HeadSpec {
   variables: { shape: number[]; values: Float32Array }[];
 }
 
-/** First message to a worker: the shared cache and the head. */
+/** How a worker rebuilds the embedding side: the backbone as checkpoint bytes, the transformation, the preparation. */
+export interface EmbedSpec {
+  /** `encodeCheckpoint({ backbone })`: weights and batch-norm statistics. */
+  checkpoint: Uint8Array;
+  /** Label transformation registry name (M copies per image). */
+  transform: string;
+  normalization: ChannelStats;
+  shape: { height: number; width: number; channels: number };
+}
+
+/** First message to a worker: its backend and what it will run. */
 export interface WorkerInit {
   type: 'init';
-  /** The cache's chunks; their Float32Arrays live on SharedArrayBuffers (not copied). */
-  chunks: ClassChunk[];
-  dim: number;
+  /** tfjs backend the worker starts (with one thread: the workers are the parallelism). */
+  backend: string;
+  /** M, transformation copies per image (the lifted head's). */
   copies: number;
   head: HeadSpec;
-  /** tfjs backend the worker starts (wasm runs single-threaded there). */
-  backend: string;
+  /** Present when the worker also embeds images. */
+  embed?: EmbedSpec;
 }
 
-/** A batch of episodes to score; `first` is the index of episodes[0] in the manifest. */
+/** A batch of raw images (uint8 HWC) to prepare, transform M ways and embed in inference mode. */
+export interface WorkerEmbed {
+  type: 'embed';
+  id: number;
+  images: Uint8Array[];
+}
+
+/** Episodes to score, already gathered from the cache. */
 export interface WorkerScore {
   type: 'score';
-  first: number;
-  episodes: Episode[];
+  id: number;
+  episodes: EpisodeEmbeddings[];
 }
 
-export type ToWorker = WorkerInit | WorkerScore | { type: 'stop' };
+export type ToWorker = WorkerInit | WorkerEmbed | WorkerScore | { type: 'stop' };
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'scored'; first: number; accuracies: EpisodeAccuracy[] }
+  /** Embeddings of an embed batch: images x M rows of d floats, row (b*M + j) = copy j of image b. */
+  | { type: 'embedded'; id: number; values: Float32Array }
+  | { type: 'scored'; id: number; accuracies: EpisodeAccuracy[] }
   | { type: 'error'; name: string; message: string };

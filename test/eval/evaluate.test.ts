@@ -3,7 +3,6 @@ import { DataError, UsageError } from '../../src/errors.js';
 import { makeManifest } from '../../src/episodes/index.js';
 import {
   buildEmbeddingCache,
-  defaultWorkers,
   embedEpisodeNaive,
   evaluate,
   gatherEpisode,
@@ -148,37 +147,4 @@ test.serial('bad requests fail with one-line typed errors', async (t) => {
   } finally {
     disposeModel(svm);
   }
-});
-
-test.serial('head phase on 2 worker threads gives the same per-episode accuracies as the calling thread', async (t) => {
-  const split = tinySplit();
-  const manifest = tinyManifest(split, 10, 1, 3);
-  for (const head of ['svm']) {
-    const model = tinyModel(head, 'rotation');
-    try {
-      // A non-default scale checks that the workers receive the head's trained variables.
-      model.head.variables[0]!.assign(model.head.variables[0]!.mul(-1));
-      const serial = await evaluate({ model, split, manifest });
-      const parallel = await withNoLeaks(t, () => evaluate({ model, split, manifest, workers: 2 }));
-      t.is(parallel.timing.workers, 2);
-      t.deepEqual(parallel.accuracy, serial.accuracy, head);
-    } finally {
-      disposeModel(model);
-    }
-  }
-  const model = tinyModel();
-  try {
-    await t.throwsAsync(evaluate({ model, split, manifest, workers: 0 }), { instanceOf: UsageError, message: /--workers must be a positive integer/ });
-  } finally {
-    disposeModel(model);
-  }
-});
-
-test('default head-phase threads: 2 only for JS-solved heads over many episodes on 2+ cores', (t) => {
-  t.is(defaultWorkers('svm', 1000, 2), 2);
-  t.is(defaultWorkers('svm', 1000, 8), 2);
-  t.is(defaultWorkers('svm', 1000, 1), 1);
-  t.is(defaultWorkers('svm', 50, 2), 1);
-  t.is(defaultWorkers('protonet', 1000, 2), 1);
-  t.is(defaultWorkers('ridge', 1000, 2), 1);
 });
