@@ -1,0 +1,98 @@
+/**
+ * What an SLA model learned, not a test: on the episodes of a manifest, the lifted head's joint
+ * (N*M-way) logits read several ways: joint accuracy over every query copy, how often the
+ * transformation of a query copy is recognised (the argmax's j), the class accuracy of each copy j
+ * alone (support copies under t_j as prototypes, logits column i*M + j: copy 0 is single inference),
+ * and aggregated (SLA+AG) accuracy. Used to investigate where SLA+AG gains or loses (docs/results.md).
+ * Usage: npx tsx benchmarks/sla-diagnostics.ts --model run/best.jsm --dataset tiny-imagenet-fs
+ *   --manifest episodes/tiny-imagenet-fs/test-5way-1shot.json [--episodes 1000] [--data-dir DIR] [--backend native]
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../src/backend/index.js';
+import { getDataset, registerPreparedDatasets } from '../src/data/index.js';
+import { readManifest } from '../src/episodes/index.js';
+import { buildEmbeddingCache, gatherEpisode, loadEvalModel, usedImages } from '../src/eval/index.js';
+import { liftHead } from '../src/sla/index.js';
+import { meanConfidenceInterval } from '../src/stats/index.js';
+import { tf } from '../src/tf.js';
+import { defaultDataDir } from '../src/cli/context.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    dataset: { type: 'string' },
+    manifest: { type: 'string' },
+    episodes: { type: 'string' },
+    'data-dir': { type: 'string' },
+    backend: { type: 'string' },
+  },
+});
+if (!values.model || !values.dataset || !values.manifest) {
+  console.error(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 8).join('\n'));
+  process.exit(2);
+}
+
+const info = await initBackend(values.backend as never);
+const dataDir = values['data-dir'] ?? defaultDataDir();
+await registerPreparedDatasets(dataDir);
+const { model, dispose } = await loadEvalModel(values.model, { dataset: values.dataset });
+const M = model.transform.count;
+const split = await getDataset(values.dataset).load('test', { dataDir });
+const manifest = await readManifest(values.manifest, split);
+const episodes = manifest.episodes.slice(0, Number(values.episodes ?? manifest.count));
+const cache = await buildEmbeddingCache(split, usedImages(split.classes.length, episodes), model);
+const lifted = liftHead(model.head, M);
+
+const perEpisode = { joint: [] as number[], transform: [] as number[], aggregated: [] as number[], copy: Array.from({ length: M }, () => [] as number[]) };
+for (const episode of episodes) {
+  const e = gatherEpisode(cache, episode);
+  const nS = e.supportLabels.length;
+  const nQ = e.queryLabels.length;
+  const N = e.ways;
+  const logits = tf.tidy(() =>
+    lifted.jointLogits(tf.tensor2d(e.support, [nS * M, e.dim]), tf.tensor1d(e.supportLabels, 'int32'), tf.tensor2d(e.query, [nQ * M, e.dim]), N),
+  );
+  const z = logits.dataSync();
+  logits.dispose();
+  const row = (r: number) => z.subarray(r * N * M, (r + 1) * N * M);
+  let joint = 0;
+  let transform = 0;
+  let aggregated = 0;
+  const copy = new Array<number>(M).fill(0);
+  for (let b = 0; b < nQ; b++) {
+    const y = e.queryLabels[b]!;
+    const sums = new Float64Array(N);
+    for (let j = 0; j < M; j++) {
+      const r = row(b * M + j);
+      let best = 0;
+      for (let k = 1; k < N * M; k++) if (r[k]! > r[best]!) best = k;
+      if (best === y * M + j) joint++;
+      if (best % M === j) transform++;
+      let bestClass = 0;
+      for (let i = 0; i < N; i++) {
+        sums[i]! += r[i * M + j]!;
+        if (r[i * M + j]! > r[bestClass * M + j]!) bestClass = i;
+      }
+      if (bestClass === y) copy[j]!++;
+    }
+    let bestSum = 0;
+    for (let i = 1; i < N; i++) if (sums[i]! > sums[bestSum]!) bestSum = i;
+    if (bestSum === y) aggregated++;
+  }
+  perEpisode.joint.push(joint / (nQ * M));
+  perEpisode.transform.push(transform / (nQ * M));
+  perEpisode.aggregated.push(aggregated / nQ);
+  copy.forEach((c, j) => perEpisode.copy[j]!.push(c / nQ));
+}
+
+const show = (name: string, values: number[]) => {
+  const ci = meanConfidenceInterval(values);
+  console.log(`${name.padEnd(44)} ${(100 * ci.mean).toFixed(2)} ± ${(100 * ci.halfWidth).toFixed(2)}`);
+};
+console.log(`${values.model}: ${model.head.name} + ${model.transform.name} (M=${M}), ${episodes.length} episodes of ${values.manifest}, backend ${info.name}`);
+show(`joint accuracy (${manifest.ways * M}-way, every query copy)`, perEpisode.joint);
+show('transformation recognised (argmax j)', perEpisode.transform);
+perEpisode.copy.forEach((c, j) => show(`class accuracy of copy ${j} alone${j === 0 ? ' (= single)' : ''}`, c));
+show('aggregated (SLA+AG)', perEpisode.aggregated);
+dispose();
