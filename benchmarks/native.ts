@@ -7,7 +7,7 @@
  *   [--backends native,wasm] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1]
  *   [--threads 2] [--torch auto|off] [--python python3] [--profile] [--bn-layer N,H,W,C]
  * Asserts that the tensor count is the same before and after every measurement.
- * --profile: after each native measurement, one more step with the CPU time of every kernel.
+ * --profile: after each native measurement, one more step with the wall and CPU time of every kernel.
  * --bn-layer: only times one batch-norm layer, forward + backward, on native: the backbones'
  * batchNormTrain (tfjs ops) against the fused nativeBatchNormTrain.
  */
@@ -118,26 +118,41 @@ async function measureBackend(backend: string, model: string, size: number, batc
   }
 }
 
-/** Runs `body` once with every native kernel wrapped to sum its process CPU time; prints the top ones. */
+/**
+ * Runs `body` once with every native kernel wrapped to sum its wall and process CPU time; prints
+ * the top ones, the time outside kernels, and the calls that fell back to the cpu kernels.
+ */
 function profileKernels(label: string, body: () => void): void {
   const originals = tf.getKernelsForBackend(NATIVE_BACKEND);
-  const spent = new Map<string, { cpuMs: number; calls: number }>();
+  const spent = new Map<string, { ms: number; cpuMs: number; calls: number }>();
+  let depth = 0;
   for (const kernel of originals) {
     tf.unregisterKernel(kernel.kernelName, NATIVE_BACKEND);
     tf.registerKernel({
       ...kernel,
       kernelFunc: (args) => {
+        depth++;
+        const wall = process.hrtime.bigint();
         const start = process.cpuUsage();
-        const result = kernel.kernelFunc(args);
-        const used = process.cpuUsage(start);
-        const entry = spent.get(kernel.kernelName) ?? { cpuMs: 0, calls: 0 };
-        entry.cpuMs += (used.user + used.system) / 1000;
-        entry.calls++;
-        spent.set(kernel.kernelName, entry);
-        return result;
+        try {
+          return kernel.kernelFunc(args);
+        } finally {
+          depth--;
+          const used = process.cpuUsage(start);
+          // Only outermost kernels count (a kernel may call others through the engine).
+          if (depth === 0) {
+            const entry = spent.get(kernel.kernelName) ?? { ms: 0, cpuMs: 0, calls: 0 };
+            entry.ms += Number(process.hrtime.bigint() - wall) / 1e6;
+            entry.cpuMs += (used.user + used.system) / 1000;
+            entry.calls++;
+            spent.set(kernel.kernelName, entry);
+          }
+        }
       },
     });
   }
+  const countsBefore = nativeKernelCounts();
+  const wall = process.hrtime.bigint();
   const start = process.cpuUsage();
   try {
     body();
@@ -148,9 +163,18 @@ function profileKernels(label: string, body: () => void): void {
     }
   }
   const used = process.cpuUsage(start);
-  const top = [...spent].sort((a, b) => b[1].cpuMs - a[1].cpuMs).slice(0, 12);
-  console.log(`  ${label}: ${((used.user + used.system) / 1000).toFixed(0)} ms CPU; by kernel: ` +
-    top.map(([name, e]) => `${name} ${e.cpuMs.toFixed(0)} (${e.calls})`).join(', '));
+  const totalMs = Number(process.hrtime.bigint() - wall) / 1e6;
+  const totalCpu = (used.user + used.system) / 1000;
+  const inKernels = [...spent.values()].reduce((a, e) => ({ ms: a.ms + e.ms, cpuMs: a.cpuMs + e.cpuMs }), { ms: 0, cpuMs: 0 });
+  const top = [...spent].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20);
+  console.log(`  ${label}: ${totalMs.toFixed(0)} ms wall, ${totalCpu.toFixed(0)} ms CPU; outside kernels ` +
+    `${(totalMs - inKernels.ms).toFixed(0)} ms wall (${(totalCpu - inKernels.cpuMs).toFixed(0)} CPU); by kernel, wall (CPU) [calls]: ` +
+    top.map(([name, e]) => `${name} ${e.ms.toFixed(0)} (${e.cpuMs.toFixed(0)}) [${e.calls}]`).join(', '));
+  const countsAfter = nativeKernelCounts();
+  const fellBack = Object.entries(countsAfter)
+    .map(([k, v]) => [k, v.fallback - (countsBefore[k]?.fallback ?? 0)] as const)
+    .filter(([, n]) => n > 0);
+  if (fellBack.length > 0) console.log(`  ${label}: fell back to cpu: ${fellBack.map(([k, n]) => `${k} ${n}`).join(', ')}`);
 }
 
 /** One batch-norm layer, forward + backward, on native: tfjs ops vs the fused kernels. */

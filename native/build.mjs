@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const sources = ['addon.cc', 'elementwise.cc', 'buffer-pool.cc'].map((f) => path.join(here, 'src', f));
+const sources = ['addon.cc', 'elementwise.cc', 'buffer-pool.cc', 'layout.cc'].map((f) => path.join(here, 'src', f));
 const output = path.join(here, 'build', 'jointshot_native.node');
 const force = process.argv.includes('--force');
 
@@ -46,7 +46,9 @@ if (!force && existsSync(output) && statSync(output).mtimeMs > newest) {
 
 mkdirSync(path.dirname(output), { recursive: true });
 const args = [
-  '-O3', '-std=c++17', '-shared', '-fPIC', '-fopenmp', ...(process.arch === 'x64' ? ['-march=x86-64-v2'] : []),
+  // No FP-exception or errno semantics: lets GCC vectorise selects and compares (leaky ReLU,
+  // step: 4x faster) and sqrt.
+  '-O3', '-fno-trapping-math', '-fno-math-errno', '-std=c++17', '-shared', '-fPIC', '-fopenmp', ...(process.arch === 'x64' ? ['-march=x86-64-v2'] : []),
   `-I${nodeIncludes[0]}`, `-I${path.dirname(path.dirname(path.dirname(dnnlHeader)))}`,
   '-DNODE_GYP_MODULE_NAME=jointshot_native',
   ...sources, '-o', output, '-ldnnl',

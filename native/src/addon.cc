@@ -350,6 +350,7 @@ napi_value Version(napi_env env, napi_callback_info) {
 napi_status registerElementwise(napi_env env, napi_value exports);
 napi_status registerBufferPool(napi_env env, napi_value exports);
 napi_status registerBatchNorm(napi_env env, napi_value exports);
+napi_status registerLayout(napi_env env, napi_value exports);
 
 namespace {
 napi_value Init(napi_env env, napi_value exports) {
@@ -366,6 +367,7 @@ napi_value Init(napi_env env, napi_value exports) {
   registerElementwise(env, exports);
   registerBufferPool(env, exports);
   registerBatchNorm(env, exports);
+  registerLayout(env, exports);
   return exports;
 }
 }  // namespace

@@ -20,26 +20,31 @@ using namespace jointshot;
 // Below this many elements a loop stays on one thread (thread start-up costs more).
 constexpr size_t kParallelMin = 1 << 15;
 
-// out[i] = f(a[ia], b[ib]) over `n` outputs for the three broadcast modes.
+// out[i] = f(a[ia], b[ib]) over `n` outputs for the three broadcast modes. Each thread works on
+// its own copy of `f`: read through the shared closure, captured values (an alpha) would be
+// reloaded after every store (they might alias `out`) and the loop would not vectorise.
 template <typename Out, typename F>
 void broadcastLoop(const float* a, const float* b, Out* out, size_t n, int mode, size_t period, F f) {
   const long long count = static_cast<long long>(n);
-  if (mode == 0) {
-#pragma omp parallel for if (n >= kParallelMin) schedule(static)
-    for (long long i = 0; i < count; i++) out[i] = f(a[i], b[i]);
-  } else if (mode == 1) {
-    const long long rows = count / static_cast<long long>(period);
-#pragma omp parallel for if (n >= kParallelMin) schedule(static)
-    for (long long r = 0; r < rows; r++) {
-      const size_t base = r * period;
-      for (size_t j = 0; j < period; j++) out[base + j] = f(a[base + j], b[j]);
-    }
-  } else {
-    const long long rows = count / static_cast<long long>(period);
-#pragma omp parallel for if (n >= kParallelMin) schedule(static)
-    for (long long r = 0; r < rows; r++) {
-      const size_t base = r * period;
-      for (size_t j = 0; j < period; j++) out[base + j] = f(a[j], b[base + j]);
+  const long long rows = count / static_cast<long long>(period);
+#pragma omp parallel if (n >= kParallelMin)
+  {
+    const F g = f;
+    if (mode == 0) {
+#pragma omp for schedule(static)
+      for (long long i = 0; i < count; i++) out[i] = g(a[i], b[i]);
+    } else if (mode == 1) {
+#pragma omp for schedule(static)
+      for (long long r = 0; r < rows; r++) {
+        const size_t base = r * period;
+        for (size_t j = 0; j < period; j++) out[base + j] = g(a[base + j], b[j]);
+      }
+    } else {
+#pragma omp for schedule(static)
+      for (long long r = 0; r < rows; r++) {
+        const size_t base = r * period;
+        for (size_t j = 0; j < period; j++) out[base + j] = g(a[j], b[base + j]);
+      }
     }
   }
 }
@@ -95,15 +100,20 @@ napi_value Compare(napi_env env, napi_callback_info info) {
   });
 }
 
+// out[i] = f(x[i]), each thread with its own copy of `f` (see broadcastLoop).
 template <typename F>
 void unaryLoop(const float* x, float* out, size_t n, F f) {
   const long long count = static_cast<long long>(n);
-#pragma omp parallel for if (n >= kParallelMin) schedule(static)
-  for (long long i = 0; i < count; i++) out[i] = f(x[i]);
+#pragma omp parallel if (n >= kParallelMin)
+  {
+    const F g = f;
+#pragma omp for schedule(static)
+    for (long long i = 0; i < count; i++) out[i] = g(x[i]);
+  }
 }
 
 // unary(op, x, out, alpha): op 0 relu, 1 leaky relu (alpha), 2 step (alpha below 0),
-// 3 square, 4 neg, 5 rsqrt, 6 sqrt, 7 exp, 8 abs, 9 log, 10 sign (0 for 0 and NaN, as in tfjs).
+// 3 square, 4 neg, 5 rsqrt, 6 sqrt, 7 exp, 8 abs, 9 log, 10 sign (0 for 0 and NaN, as in tfjs), 11 floor.
 napi_value Unary(napi_env env, napi_callback_info info) {
   Args args;
   if (!readArgs(env, info, args, 4)) return nullptr;
@@ -127,6 +137,7 @@ napi_value Unary(napi_env env, napi_callback_info info) {
     case 8: unaryLoop(x, out, nx, [](float v) { return std::fabs(v); }); break;
     case 9: unaryLoop(x, out, nx, [](float v) { return std::log(v); }); break;
     case 10: unaryLoop(x, out, nx, [](float v) { return v < 0 ? -1.0f : (v > 0 ? 1.0f : 0.0f); }); break;
+    case 11: unaryLoop(x, out, nx, [](float v) { return std::floor(v); }); break;
     default: return rangeError(env, "jointshot native: unknown unary op");
   }
   return nothing(env);

@@ -124,13 +124,14 @@ nativeTest('element-wise arithmetic and comparisons match cpu for every broadcas
 });
 
 nativeTest('unary ops, activations and their gradients match cpu (NaN, 0 and negatives included)', async (t) => {
-  await assertMatchesCpu(t, 'unary', () => {
-    const x = tf.concat([tn([300], 10), tf.tensor1d([0, -0, NaN, -3, 3])]);
+  // 33000 + 5 entries: the addon's loops run on both threads (and a vectorised body) here.
+  for (const n of [300, 33000]) await assertMatchesCpu(t, `unary ${n}`, () => {
+    const x = tf.concat([tn([n], 10), tf.tensor1d([0, -0, NaN, -3, 3])]);
     const positive = x.abs().add(0.1);
     const leaky = (v: tf.Tensor) => tf.leakyRelu(v, 0.1);
     return [
       tf.relu(x), leaky(x), tf.step(x, 0.3), x.square(), x.neg(), positive.rsqrt(), positive.sqrt(), x.exp(), x.abs(),
-      positive.log(), x.sign(), tf.grad((v) => tf.relu(v).sum())(x), tf.grad((v) => leaky(v).mul(v).sum())(x),
+      positive.log(), x.sign(), x.mul(2.5).floor(), tf.grad((v) => tf.relu(v).sum())(x), tf.grad((v) => leaky(v).mul(v).sum())(x),
     ];
   });
 });

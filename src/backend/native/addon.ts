@@ -22,7 +22,7 @@ export interface NativeAddon {
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, mode: number, period: number): void;
   /** op: 0 ==, 1 !=, 2 >, 3 >=, 4 <, 5 <=; out is a bool (Uint8Array) tensor's storage. */
   compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array, mode: number, period: number): void;
-  /** op: 0 relu, 1 leaky relu, 2 step, 3 square, 4 neg, 5 rsqrt, 6 sqrt, 7 exp, 8 abs, 9 log, 10 sign. */
+  /** op: 0 relu, 1 leaky relu, 2 step, 3 square, 4 neg, 5 rsqrt, 6 sqrt, 7 exp, 8 abs, 9 log, 10 sign, 11 floor. */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   select(condition: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
   boolToFloat(x: Uint8Array, out: Float32Array): void;
@@ -31,6 +31,11 @@ export interface NativeAddon {
     out: Float32Array, epsilon: number, channels: number,
   ): void;
   addN(inputs: Float32Array[], out: Float32Array): void;
+  /**
+   * out (row-major over `shape`)[i_0..i_k] = x[offset + sum i_d * strides[d]]: Transpose, Reverse
+   * and Slice as one strided copy (strides in elements, negative to reverse; bounds checked).
+   */
+  stridedCopy(x: Float32Array, out: Float32Array, shape: Int32Array, strides: Int32Array, offset: number): void;
   upsampleNearest(x: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, fh: number, fw: number): void;
   /** An uninitialised Float32Array (kind 0) or Uint8Array (kind 1) from the addon's recycled buffers. */
   alloc(kind: 0, length: number): Float32Array;

@@ -8,7 +8,8 @@ import os from 'node:os';
 import { tf } from '../../tf.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { JOINTSHOT_KERNELS, NATIVE_KERNELS } from './kernels/index.js';
-import { nativeKernel, pooledBuffers, type NativeKernelArgs } from './kernels/kernel-utils.js';
+import { nativeKernel, type NativeKernelArgs } from './kernels/kernel-utils.js';
+import { pooledBuffers, releaseOutputBuffer } from './output-buffers.js';
 
 /** The tfjs backend name the native backend registers under. */
 export const NATIVE_BACKEND = 'native';
@@ -56,8 +57,7 @@ class NativeBackend extends MathBackendCPU {
       if (holders > 1) {
         pooledBuffers.set(buffer!, holders - 1);
       } else {
-        pooledBuffers.delete(buffer!);
-        this.addon.release(buffer!);
+        releaseOutputBuffer(this.addon, buffer!);
       }
     }
     return removed;

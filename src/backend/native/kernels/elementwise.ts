@@ -175,6 +175,7 @@ export const ELEMENTWISE_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
   Abs: unary(8),
   Log: unary(9),
   Sign: unary(10),
+  Floor: unary(11),
   Select: select,
   Cast: cast,
   FusedBatchNorm: fusedBatchNorm,

@@ -3,6 +3,7 @@ import { batchMatMul } from './batch-matmul.js';
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from './conv2d.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { padV2, slice } from './slice-pad.js';
+import { reverse, transpose } from './layout.js';
 import { mean, sum } from './reduce.js';
 import { BN_TRAIN_BACKWARD, BN_TRAIN_FORWARD, batchNormTrainBackward, batchNormTrainForward } from './batchnorm-train.js';
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
@@ -28,5 +29,7 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
   Sum: sum,
   Mean: mean,
   PadV2: padV2,
+  Transpose: transpose,
+  Reverse: reverse,
   ...ELEMENTWISE_KERNELS,
 };

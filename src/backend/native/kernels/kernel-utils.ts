@@ -2,6 +2,7 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../../tf.js';
 import type { NativeAddon } from '../addon.js';
+import { POOLED_MIN_ELEMENTS, takeFloat32, takeUint8 } from '../output-buffers.js';
 
 /** What tfjs hands a kernel function, with the backend typed as the cpu backend it is. */
 export interface NativeKernelArgs {
@@ -20,35 +21,20 @@ export function float32Values(backend: MathBackendCPU, t: tf.TensorInfo): Float3
   return values instanceof Float32Array ? values : undefined;
 }
 
-/** From this many elements on, outputs come from the addon's recycled buffers (below, a JS array is cheaper). */
-export const POOLED_MIN_ELEMENTS = 4096;
-
-/**
- * Recycled buffers handed out by `newOutput`, with how many live tensor-data entries hold them
- * (several can share one buffer: the cpu backend's Slice returns subarray views). The native
- * backend counts them in `write` and releases a buffer when its last entry is disposed.
- */
-export const pooledBuffers = new Map<ArrayBufferLike, number>();
-
-function pooled<T extends Float32Array | Uint8Array>(values: T): T {
-  pooledBuffers.set(values.buffer, 0);
-  return values;
-}
-
 /**
  * A float32 output and the tensor info that owns it. Large outputs are UNINITIALISED recycled
  * buffers: the kernel must write every element (or fill them).
  */
 export function newOutput(addon: NativeAddon, backend: MathBackendCPU, shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
   const count = shape.reduce((p, d) => p * d, 1);
-  const values = count >= POOLED_MIN_ELEMENTS ? pooled(addon.alloc(0, count)) : new Float32Array(count);
+  const values = count >= POOLED_MIN_ELEMENTS ? takeFloat32(addon, count) : new Float32Array(count);
   return { info: backend.makeTensorInfo(shape, 'float32', values), values };
 }
 
 /** A bool output (Uint8Array storage), uninitialised when large as in `newOutput`. */
 export function newBoolOutput(addon: NativeAddon, backend: MathBackendCPU, shape: number[]): { info: tf.TensorInfo; values: Uint8Array } {
   const count = shape.reduce((p, d) => p * d, 1);
-  const values = count >= POOLED_MIN_ELEMENTS ? pooled(addon.alloc(1, count)) : new Uint8Array(count);
+  const values = count >= POOLED_MIN_ELEMENTS ? takeUint8(addon, count) : new Uint8Array(count);
   return { info: backend.makeTensorInfo(shape, 'bool', values), values };
 }
 

@@ -7,7 +7,8 @@
 import { tf } from '../../../tf.js';
 import { newOutput, type NativeKernelBody } from './kernel-utils.js';
 
-const strides = (shape: number[]): number[] => {
+/** Row-major element strides of `shape`. */
+export const rowStrides = (shape: number[]): number[] => {
   const out = new Array<number>(shape.length).fill(1);
   for (let i = shape.length - 2; i >= 0; i--) out[i] = out[i + 1]! * shape[i + 1]!;
   return out;
@@ -26,8 +27,8 @@ export function copyBox(
   // The run: the last dimension plus every trailing dimension both arrays hold whole.
   let inner = rank - 1;
   while (inner > 0 && size[inner] === srcShape[inner] && size[inner] === dstShape[inner]) inner--;
-  const srcStrides = strides(srcShape);
-  const dstStrides = strides(dstShape);
+  const srcStrides = rowStrides(srcShape);
+  const dstStrides = rowStrides(dstShape);
   const run = size[inner]! * srcStrides[inner]!;
   const index = new Array<number>(inner).fill(0);
   for (;;) {
