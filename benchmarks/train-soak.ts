@@ -138,7 +138,8 @@ const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-const checked = samples.filter((s) => s.episode >= warmup);
+// After the warm-up's last step AND its epoch-end validation (which runs after that step's sample).
+const checked = samples.filter((s) => s.episode > warmup);
 const tenth = Math.max(1, Math.floor(checked.length / 10));
 const rssStart = median(checked.slice(0, tenth).map((s) => s.rssMiB));
 const rssEnd = median(checked.slice(-tenth).map((s) => s.rssMiB));
