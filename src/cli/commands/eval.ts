@@ -97,7 +97,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       .option('batch-size', { type: 'number', describe: 'images per embedding forward pass before the M copies (default: sized from the image size)' })
       .option('workers', {
         type: 'number',
-        describe: 'threads for the head solves (worker threads share the embedding cache; default: 2 for svm over >= 100 episodes, else 1)',
+        describe: 'worker processes for the embedding pass and the head solves (1 = all in this process; default: 2 over >= 100 episodes on >= 2 cores, else 1); results are identical for any count',
       })
       .option('shard', { type: 'string', describe: 'i/n: evaluate only contiguous block i of n of the episodes (writes slice.json); merge with jointshot report merge' })
       .option('out', { type: 'string', demandOption: true, describe: 'folder for results.json, report.json and report.md' }) as unknown as Argv<EvalArgs>,
@@ -157,7 +157,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       const t = results.timing;
       process.stderr.write(
         `embedded ${t.imagesEmbedded} images x ${results.model.copies} in ${t.embedSeconds.toFixed(1)} s; ` +
-          `${results.count} episodes in ${t.episodeSeconds.toFixed(1)} s on ${t.workers} thread${t.workers === 1 ? '' : 's'}; wrote ${files.results}\n`,
+          `${results.count} episodes in ${t.episodeSeconds.toFixed(1)} s ${t.workers === 1 ? 'in this process' : `on ${t.workers} worker processes`}; wrote ${files.results}\n`,
       );
       emit(argv, { files, report: evaluation.summarizeResults(results) }, evaluation.renderReport(results, 'markdown'));
     } finally {
