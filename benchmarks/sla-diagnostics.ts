@@ -13,7 +13,7 @@ import { initBackend } from '../src/backend/index.js';
 import { getDataset, registerPreparedDatasets } from '../src/data/index.js';
 import { readManifest } from '../src/episodes/index.js';
 import { buildEmbeddingCache, gatherEpisode, loadEvalModel, usedImages } from '../src/eval/index.js';
-import { liftHead } from '../src/sla/index.js';
+import { aggregateJointLogits, liftHead } from '../src/sla/index.js';
 import { meanConfidenceInterval } from '../src/stats/index.js';
 import { tf } from '../src/tf.js';
 import { defaultDataDir } from '../src/cli/context.js';
@@ -50,11 +50,10 @@ for (const episode of episodes) {
   const nS = e.supportLabels.length;
   const nQ = e.queryLabels.length;
   const N = e.ways;
-  const logits = tf.tidy(() =>
-    lifted.jointLogits(tf.tensor2d(e.support, [nS * M, e.dim]), tf.tensor1d(e.supportLabels, 'int32'), tf.tensor2d(e.query, [nQ * M, e.dim]), N),
-  );
-  const z = logits.dataSync();
-  logits.dispose();
+  const [z, aggregatedPredictions] = tf.tidy(() => {
+    const joint = lifted.jointLogits(tf.tensor2d(e.support, [nS * M, e.dim]), tf.tensor1d(e.supportLabels, 'int32'), tf.tensor2d(e.query, [nQ * M, e.dim]), N);
+    return [joint.dataSync(), aggregateJointLogits(joint, N, M).argMax(1).dataSync()];
+  });
   const row = (r: number) => z.subarray(r * N * M, (r + 1) * N * M);
   let joint = 0;
   let transform = 0;
@@ -62,7 +61,6 @@ for (const episode of episodes) {
   const copy = new Array<number>(M).fill(0);
   for (let b = 0; b < nQ; b++) {
     const y = e.queryLabels[b]!;
-    const sums = new Float64Array(N);
     for (let j = 0; j < M; j++) {
       const r = row(b * M + j);
       let best = 0;
@@ -70,15 +68,10 @@ for (const episode of episodes) {
       if (best === y * M + j) joint++;
       if (best % M === j) transform++;
       let bestClass = 0;
-      for (let i = 0; i < N; i++) {
-        sums[i]! += r[i * M + j]!;
-        if (r[i * M + j]! > r[bestClass * M + j]!) bestClass = i;
-      }
+      for (let i = 1; i < N; i++) if (r[i * M + j]! > r[bestClass * M + j]!) bestClass = i;
       if (bestClass === y) copy[j]!++;
     }
-    let bestSum = 0;
-    for (let i = 1; i < N; i++) if (sums[i]! > sums[bestSum]!) bestSum = i;
-    if (bestSum === y) aggregated++;
+    if (aggregatedPredictions[b] === y) aggregated++;
   }
   perEpisode.joint.push(joint / (nQ * M));
   perEpisode.transform.push(transform / (nQ * M));

@@ -21,7 +21,7 @@ import { defaultWorkers } from '../eval/parallel.js';
 import { listHeads } from '../heads/registry.js';
 import { coversWholeManifest } from '../report/merge.js';
 import { SLICE_FILE, sliceManifest, stampSlice, writeSliceInfo, type Shard } from '../report/slice.js';
-import { configDifferences, type TrainConfig } from '../train/config.js';
+import { resumeConflicts, type TrainConfig } from '../train/config.js';
 import { getLabelTransform } from '../transforms/registry.js';
 import { TRAIN_FILES, trainRun } from '../train/trainer.js';
 import type { BenchConfig } from './config.js';
@@ -120,8 +120,6 @@ export const BENCH_CONFIG_FILE = 'bench-config.json';
 export const EVAL_CONFIG_FILE = 'eval-config.json';
 
 /** Changing these does not change a trained model (the trainer's resume allows them too). */
-const HARMLESS = new Set(['checkpointEvery', 'logEvery', 'heapBudgetMiB', 'microBatch']);
-
 async function readJson<T>(path: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as T;
@@ -137,7 +135,7 @@ export async function trainingState(cell: BenchCell): Promise<'done' | 'partial'
   const dir = join(cell.dir, 'train');
   const saved = await readJson<TrainConfig>(join(dir, TRAIN_FILES.config));
   if (saved) {
-    const differences = configDifferences(saved, cell.train).filter((k) => !HARMLESS.has(k));
+    const differences = resumeConflicts(saved, cell.train);
     if (differences.length > 0) {
       throw new UsageError(`${dir} holds a run trained with different ${differences.join(', ')}; choose another --out or delete that folder`);
     }

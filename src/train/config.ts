@@ -273,3 +273,14 @@ export function learningRateAt(schedule: readonly LrStage[], epoch: number): num
 export function configDifferences(a: TrainConfig, b: TrainConfig): string[] {
   return KEYS.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
+
+/**
+ * Keys that may change when a run resumes: they do not change the numbers (bookkeeping, memory
+ * split, the image-size check, which the data is checked against anyway).
+ */
+const RESUMABLE_KEYS: ReadonlySet<string> = new Set(['checkpointEvery', 'logEvery', 'heapBudgetMiB', 'microBatch', 'imageSize']);
+
+/** Keys a saved run differs in from `config` that forbid resuming it (a config saved before a key existed lacks it). */
+export function resumeConflicts(saved: TrainConfig, config: TrainConfig): string[] {
+  return configDifferences(saved, config).filter((k) => !RESUMABLE_KEYS.has(k));
+}

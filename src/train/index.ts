@@ -15,6 +15,7 @@ export {
   DEFAULT_TRAIN_CONFIG,
   TRAIN_PRESETS,
   configDifferences,
+  resumeConflicts,
   learningRateAt,
   presetConfig,
   presetNames,

@@ -28,7 +28,7 @@ import { DATASET_NORMALIZATION, measureChannelStats, type ChannelStats } from '.
 import { getLabelTransform } from '../transforms/registry.js';
 import { createRng, type Rng } from '../util/rng.js';
 import { microBatchForBudget } from './budget.js';
-import { configDifferences, learningRateAt, type TrainConfig } from './config.js';
+import { learningRateAt, resumeConflicts, type TrainConfig } from './config.js';
 import { TrainLog } from './log.js';
 import { disposeLoadedModel, disposeRecord, loadModel, saveModel, type TrainedModel } from './model.js';
 import { SILENT_PROGRESS, type TrainProgress } from './progress.js';
@@ -202,9 +202,6 @@ function freshModel(config: TrainConfig, train: FewShotSplit): RunModel {
   };
 }
 
-/** Changing these on resume does not change the numbers (or is needed to fit memory). */
-const RESUMABLE_CHANGES = new Set(['checkpointEvery', 'logEvery', 'heapBudgetMiB', 'microBatch']);
-
 /** Loads the run saved in `path`; the saved config must match `config` except harmless keys. */
 async function resumeFrom(path: string, config: TrainConfig, sgdFor: (model: RunModel) => Sgd): Promise<{ model: RunModel; sgd: Sgd; state: RunState }> {
   if (!(await exists(path))) throw new UsageError(`--resume: no checkpoint ${path}; start the run without --resume`);
@@ -214,7 +211,7 @@ async function resumeFrom(path: string, config: TrainConfig, sgdFor: (model: Run
   try {
     const saved = loaded.extra['train/config'] as unknown as TrainConfig | undefined;
     if (!saved) throw new UsageError(`--resume: ${path} holds no training state (it is a finished model, not a run checkpoint)`);
-    const differences = configDifferences(saved, config).filter((k) => !RESUMABLE_CHANGES.has(k));
+    const differences = resumeConflicts(saved, config);
     if (differences.length > 0) {
       throw new UsageError(`--resume: the run in ${path} was started with different ${differences.join(', ')}; use the same settings or another --out`);
     }

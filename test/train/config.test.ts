@@ -8,6 +8,7 @@ import {
   presetConfig,
   readConfigFile,
   resolveTrainConfig,
+  resumeConflicts,
   scaledSchedule,
 } from '../../src/train/index.js';
 import { withTempDir } from './fixtures.js';
@@ -62,4 +63,12 @@ test('bad configs give one-line usage errors', async (t) => {
     await t.throwsAsync(readConfigFile(file), { instanceOf: UsageError, message: /not valid JSON/ });
     await t.throwsAsync(readConfigFile(join(dir, 'missing.json')), { instanceOf: UsageError, message: /no such file/ });
   });
+});
+
+test('resumeConflicts: bookkeeping and imageSize may change (also a config saved before imageSize existed); the recipe may not', (t) => {
+  const config = resolveTrainConfig({ imageSize: 32 });
+  const { imageSize: _dropped, ...older } = config;
+  t.deepEqual(resumeConflicts(older as typeof config, config), []);
+  t.deepEqual(resumeConflicts({ ...config, checkpointEvery: 7, microBatch: 64, imageSize: 0 }, config), []);
+  t.deepEqual(resumeConflicts({ ...config, shots: 1, lrSchedule: [{ epoch: 1, lr: 0.05 }] }, config), ['shots', 'lrSchedule']);
 });

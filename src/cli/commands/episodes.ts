@@ -157,7 +157,7 @@ const grid: CommandModule<GlobalArgs, GridArgs> = {
   handler: async (argv) => {
     const { UsageError } = await import('../../errors.js');
     const { readManifest } = await import('../../episodes/index.js');
-    const { getDataset } = await import('../../data/index.js');
+    const { getDataset, registerPreparedDatasets } = await import('../../data/index.js');
     const { getLabelTransform, saveTransformGrid } = await import('../../transforms/index.js');
     const manifest = await readManifest(argv.file);
     if (!Number.isInteger(argv.episode) || argv.episode < 0 || argv.episode >= manifest.count) {
@@ -168,7 +168,9 @@ const grid: CommandModule<GlobalArgs, GridArgs> = {
     }
     const transform = getLabelTransform(argv.transform);
     await startBackend(argv);
-    const split = await getDataset(manifest.dataset).load(manifest.split, { dataDir: resolveDataDir(argv) });
+    const dataDir = resolveDataDir(argv);
+    await registerPreparedDatasets(dataDir);
+    const split = await getDataset(manifest.dataset).load(manifest.split, { dataDir });
     const checked = await readManifest(argv.file, split);
     const episode = checked.episodes[argv.episode]!;
     const images = episode.classes.flatMap((c, slot) => episode[argv.set][slot]!.map((i) => split.image(c, i)));
