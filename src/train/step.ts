@@ -110,7 +110,7 @@ function episodeLoss(ctx: StepContext, episode: PreparedEpisode, embeddings: tf.
 }
 
 /** Adds `grads` (aligned with `names`) into `into`, taking ownership; missing grads count as zero. */
-function accumulate(into: Record<string, tf.Tensor>, names: readonly string[], grads: (tf.Tensor | undefined)[]): void {
+export function accumulate(into: Record<string, tf.Tensor>, names: readonly string[], grads: (tf.Tensor | undefined)[]): void {
   names.forEach((name, i) => {
     const grad = grads[i];
     if (!grad) return;
@@ -221,7 +221,7 @@ function runSplitEpisode(ctx: StepContext, episode: PreparedEpisode, weight: num
 }
 
 /** Squared global norm of a set of gradients (one sync). */
-function normSquared(grads: Record<string, tf.Tensor>): number {
+export function normSquared(grads: Record<string, tf.Tensor>): number {
   const values = Object.values(grads);
   if (values.length === 0) return 0;
   return tf.tidy(() => tf.addN(values.map((g) => g.square().sum())).dataSync()[0]!);
