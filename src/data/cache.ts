@@ -7,7 +7,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { makeDir } from '../util/make-dir.js';
 import { join } from 'node:path';
 import { DataError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
@@ -84,7 +85,7 @@ export async function writePackedSplit(dataDir: string, source: SplitSource): Pr
  */
 export async function stagePackedSplit(dataDir: string, source: SplitSource, onImages?: (done: number, total: number) => void): Promise<StagedSplit> {
   const dir = datasetCacheDir(dataDir, source.dataset);
-  await mkdir(dir, { recursive: true });
+  await makeDir(dir);
   const imageBytes = source.height * source.width * source.channels;
   const total = source.classes.reduce((n, c) => n + c.count, 0);
   const temp = join(dir, `.${source.split}.${randomUUID()}.tmp`);
@@ -274,7 +275,7 @@ export async function removeLeftoverTempFiles(dataDir: string, dataset: string):
 export async function assertWritableDir(dataDir: string): Promise<void> {
   const probe = join(dataDir, `.write-probe-${randomUUID()}`);
   try {
-    await mkdir(dataDir, { recursive: true });
+    await makeDir(dataDir);
     await writeFile(probe, '');
     await unlink(probe);
   } catch (e) {

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { rename, stat, unlink } from 'node:fs/promises';
+import { makeDir } from '../util/make-dir.js';
 import http from 'node:http';
 import https from 'node:https';
 import { dirname } from 'node:path';
@@ -43,7 +44,7 @@ export async function md5File(path: string): Promise<string> {
 /** Fetches `url` to `dest` with resume and md5 verification; throws DataError with one line on failure. */
 export async function downloadFile(url: string, dest: string, options: DownloadOptions): Promise<DownloadResult> {
   const maxBytes = options.maxBytes ?? 2 * 2 ** 30;
-  await mkdir(dirname(dest), { recursive: true });
+  await makeDir(dirname(dest));
   if ((await stat(dest).catch(() => undefined))?.isFile()) {
     const md5 = await md5File(dest);
     if (md5 !== options.md5) throw new DataError(`${dest} exists but its md5 is ${md5}, expected ${options.md5}: delete it and run again`);
