@@ -4,7 +4,8 @@
  * this reader executes none of it: only the few globals numpy arrays need are recognised (as
  * data constructors written here), any other global is refused with a DataError.
  * Python 2 `str` is read with latin1 semantics: as raw bytes, and as a latin1 string where it is
- * a dict key or a dtype code.
+ * a dict key or a dtype code. A `PickleExtension` adds named globals and persistent ids (as data
+ * constructors too, e.g. PyTorch's tensors in src/interop/torch-pickle.ts).
  */
 import { DataError } from '../errors.js';
 
@@ -14,6 +15,30 @@ export interface NdArray {
   dtype: string;
   shape: number[];
   data: Uint8Array;
+}
+
+/** A value made by a PickleExtension (`type` tells which), or a global it allows named as a value. */
+export interface PickleObject {
+  readonly kind: 'object';
+  readonly type: string;
+}
+
+/** A global named in a persistent id or a constructor's arguments (e.g. `torch.FloatStorage`). */
+export interface PickleGlobal extends PickleObject {
+  readonly type: 'global';
+  readonly name: string;
+}
+
+/** Extra names and persistent ids a caller lets a pickle use; every callable is the caller's own data constructor. */
+export interface PickleExtension {
+  /** 'module.name' -> the constructor REDUCE calls with the argument tuple (null: usable only as a value). */
+  readonly globals: ReadonlyMap<string, ((args: PickleValue[]) => PickleValue) | null>;
+  /** What the allowed names are, for the refusal message (e.g. 'the names PyTorch state dicts use'). */
+  readonly describe: string;
+  /** Resolves a persistent id (BINPERSID); absent: persistent ids are refused. */
+  persistentLoad?(pid: PickleValue): PickleValue;
+  /** BUILD on a dict or an extension value (e.g. an OrderedDict's attributes); absent: refused. */
+  build?(target: PickleValue, state: PickleValue): PickleValue;
 }
 
 /** The values a dataset pickle may hold. Python dicts become Maps with string or number keys. */
@@ -26,7 +51,8 @@ export type PickleValue =
   | Uint8Array
   | PickleValue[]
   | Map<string | number, PickleValue>
-  | NdArray;
+  | NdArray
+  | PickleObject;
 
 /** The only globals a pickle may name, and what each stands for here. */
 const ALLOWED_GLOBALS = new Set([
@@ -53,11 +79,16 @@ const MARK = Symbol('mark');
 type StackItem = PickleValue | Global | Dtype | PendingArray | typeof MARK;
 
 /** Reads one pickle from `bytes`; `source` names the file in error messages. Throws DataError. */
-export function readPickle(bytes: Uint8Array, source: string): PickleValue {
+export function readPickle(bytes: Uint8Array, source: string, extension?: PickleExtension): PickleValue {
+  return readPickleAt(bytes, 0, source, extension).value;
+}
+
+/** Reads the pickle starting at byte `start` (files may hold several in a row) and where it ends. */
+export function readPickleAt(bytes: Uint8Array, start: number, source: string, extension?: PickleExtension): { value: PickleValue; end: number } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: StackItem[] = [];
   const memo = new Map<number, StackItem>();
-  let pos = 0;
+  let pos = start;
 
   const fail = (what: string): never => {
     throw new DataError(`${source}: ${what} (at byte ${pos})`);
@@ -97,6 +128,7 @@ export function readPickle(bytes: Uint8Array, source: string): PickleValue {
     return stack[stack.length - 1]!;
   };
   const plain = (v: StackItem): PickleValue => {
+    if (v instanceof Global && extension?.globals.has(v.name)) return { kind: 'object', type: 'global', name: v.name } as PickleGlobal;
     if (v === MARK || v instanceof Global || v instanceof Dtype || v instanceof PendingArray) {
       return fail('a numpy helper object is used as a value');
     }
@@ -122,14 +154,18 @@ export function readPickle(bytes: Uint8Array, source: string): PickleValue {
   };
   const global = (module: string, name: string): Global => {
     const full = `${module}.${name}`;
+    if (extension?.globals.has(full)) return new Global(full);
     if (!ALLOWED_GLOBALS.has(full)) {
-      fail(`refused: the pickle asks for '${full}', which is not one of the numpy/builtin names dataset pickles use (pickles are code and are never run)`);
+      const allowed = extension?.describe ?? 'the numpy/builtin names dataset pickles use';
+      fail(`refused: the pickle asks for '${full}', which is not one of ${allowed} (pickles are code and are never run)`);
     }
     return new Global(full);
   };
   const reduce = (callable: StackItem, args: StackItem): StackItem => {
     if (!(callable instanceof Global) || !Array.isArray(args)) return fail('REDUCE needs an allowed global and a tuple');
     const a = args as StackItem[];
+    const construct = extension?.globals.get(callable.name);
+    if (construct) return construct(a.map(plain));
     switch (callable.name) {
       case 'numpy.core.multiarray._reconstruct':
       case 'numpy._core.multiarray._reconstruct':
@@ -168,6 +204,9 @@ export function readPickle(bytes: Uint8Array, source: string): PickleValue {
       const array: NdArray = { kind: 'ndarray', dtype: code, shape, data: raw };
       return array;
     }
+    if (extension?.build && (target instanceof Map || (typeof target === 'object' && (target as PickleObject | null)?.kind === 'object'))) {
+      return extension.build(target as PickleValue, plain(state));
+    }
     return fail('BUILD of an object other than a numpy array or dtype');
   };
 
@@ -181,7 +220,7 @@ export function readPickle(bytes: Uint8Array, source: string): PickleValue {
         need(8);
         break;
       case 0x2e: // STOP
-        return plain(pop());
+        return { value: plain(pop()), end: pos };
       case 0x28: // MARK
         stack.push(MARK);
         break;
@@ -349,6 +388,13 @@ export function readPickle(bytes: Uint8Array, source: string): PickleValue {
       case 0x32: // DUP
         stack.push(top());
         break;
+      case 0x51: {
+        // BINPERSID
+        if (!extension?.persistentLoad) fail('persistent ids are not supported in dataset pickles');
+        const pid = pop();
+        stack.push(extension!.persistentLoad!(Array.isArray(pid) ? (pid as StackItem[]).map(plain) : plain(pid)));
+        break;
+      }
       default:
         pos--;
         fail(`unsupported pickle opcode 0x${op.toString(16)} (only protocol 2-4 dataset pickles are read)`);
