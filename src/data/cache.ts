@@ -40,6 +40,13 @@ export interface CacheIndex {
   sha256: string;
   /** What the split was prepared from (e.g. `cifar-100-python.tar.gz`), for `data info`. */
   source: string;
+  /**
+   * `classification` when the splits share their classes (train/test images of the same classes,
+   * e.g. CIFAR-10, class folders with train/ and test/); absent for few-shot class splits.
+   */
+  layout?: 'classification';
+  /** For each packed image, its index in the source's own order (CIFAR: the official file order). */
+  sourceIndex?: number[];
 }
 
 /** A split to pack: its shape, classes, and its images in class-major order. */
@@ -51,6 +58,8 @@ export interface SplitSource {
   channels: number;
   classes: ClassInfo[];
   source: string;
+  layout?: CacheIndex['layout'];
+  sourceIndex?: number[];
   /** Every image, class by class, each of length height*width*channels. */
   images(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
@@ -88,6 +97,9 @@ export async function stagePackedSplit(dataDir: string, source: SplitSource, onI
   await makeDir(dir);
   const imageBytes = source.height * source.width * source.channels;
   const total = source.classes.reduce((n, c) => n + c.count, 0);
+  if (source.sourceIndex && source.sourceIndex.length !== total) {
+    throw new DataError(`${source.dataset}/${source.split}: ${source.sourceIndex.length} source indices for ${total} images`);
+  }
   const temp = join(dir, `.${source.split}.${randomUUID()}.tmp`);
   const hash = createHash('sha256');
   const handle = await open(temp, 'w');
@@ -142,6 +154,8 @@ export async function stagePackedSplit(dataDir: string, source: SplitSource, onI
     pixelBytes: total * imageBytes,
     sha256,
     source: source.source,
+    ...(source.layout ? { layout: source.layout } : {}),
+    ...(source.sourceIndex ? { sourceIndex: source.sourceIndex } : {}),
   };
   return {
     async commit() {
@@ -205,6 +219,16 @@ export interface LoadOptions {
 
 /** Loads a packed split into one Buffer; `image(c, i)` returns views into it. */
 export async function loadPackedSplit(dataDir: string, dataset: string, split: SplitName, options: LoadOptions = {}): Promise<FewShotSplit> {
+  return (await loadPackedSplitAndIndex(dataDir, dataset, split, options)).split;
+}
+
+/** `loadPackedSplit` that also returns the split's index (layout, source order). */
+export async function loadPackedSplitAndIndex(
+  dataDir: string,
+  dataset: string,
+  split: SplitName,
+  options: LoadOptions = {},
+): Promise<{ split: FewShotSplit; index: CacheIndex }> {
   const index = await readCacheIndex(dataDir, dataset, split);
   if (!index) {
     throw new DataError(
@@ -222,7 +246,7 @@ export async function loadPackedSplit(dataDir: string, dataset: string, split: S
     const sha = createHash('sha256').update(pixels).digest('hex');
     if (sha !== index.sha256) throw new DataError(`cache ${dataset}/${split}: ${pixelPath} has sha256 ${sha}, its index says ${index.sha256}: run jointshot data prepare ${dataset} again`);
   }
-  return packedSplitView(index, pixels);
+  return { split: packedSplitView(index, pixels), index };
 }
 
 /** A FewShotSplit over the pixels of a packed split. */

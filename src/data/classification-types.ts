@@ -44,8 +44,13 @@ export interface ImbalanceOptions {
 export interface ClassificationOptions {
   /** jointshot data dir holding the packed caches. */
   dataDir: string;
-  /** Seed of every choice made here (per-class train/test split, --per-class subsets, imbalance). */
+  /** Seed of the training-set choices (--per-class subsets, imbalance). */
   seed: number;
+  /**
+   * Few-shot datasets read whole-class: seed of the per-class train/test split (default 0), apart
+   * from `seed` so that runs with different training seeds share one test set.
+   */
+  splitSeed?: number;
   /** Few-shot datasets read whole-class: test images per class (default 50). */
   testPerClass?: number;
   /** Keep only K (seeded) training images per class. */

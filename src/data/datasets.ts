@@ -1,10 +1,13 @@
 /**
  * Registers the named datasets (cifar-fs, fc100, mini-imagenet, tiny-imagenet-fs, folder): their
- * splits are described from the carried class lists and loaded from the packed cache.
+ * splits are described from the carried class lists and loaded from the packed cache; and the
+ * whole-class ones (cifar-10, cifar-100), which refuse to load as few-shot splits.
  */
+import { UsageError } from '../errors.js';
 import { listPackedSplits, loadPackedSplit } from './cache.js';
 import { CLASS_LISTS } from './class-lists.js';
 import { listDatasets, registerDataset, type DatasetDefinition } from './registry.js';
+import { WHOLE_CLASS_SOURCES } from './sources.js';
 import type { SplitDescription, SplitName } from './types.js';
 
 /** Images per class of the named datasets (the counts canonical manifests are built from). */
@@ -57,6 +60,20 @@ registerDataset(
   ),
 );
 
+/** A dataset whose splits share their classes: read whole-class only, never as few-shot splits. */
+function wholeClassDataset(name: string, description: string): DatasetDefinition {
+  return {
+    name,
+    description,
+    describe: () => undefined,
+    load: async () => {
+      throw new UsageError(`${name} is a whole-class dataset (its train and test images share classes), not a few-shot one: use it for classification training, or use a few-shot dataset (${Object.keys(IMAGES_PER_CLASS).join(', ')}, folder)`);
+    },
+  };
+}
+
+for (const [name, { description }] of Object.entries(WHOLE_CLASS_SOURCES)) registerDataset(wholeClassDataset(name, description));
+
 /**
  * Registers every dataset prepared under `dataDir` that is not registered yet (class-folder
  * datasets prepared with `--name`), so `getDataset(name)` finds them. Returns the names added.
@@ -68,7 +85,8 @@ export async function registerPreparedDatasets(dataDir: string): Promise<string[
     if (known.has(index.dataset)) continue;
     known.add(index.dataset);
     added.push(index.dataset);
-    registerDataset(cachedDataset(index.dataset, `class folders prepared from ${index.source}`, () => undefined));
+    const description = `class folders prepared from ${index.source}`;
+    registerDataset(index.layout === 'classification' ? wholeClassDataset(index.dataset, `${description} (train/test of the same classes)`) : cachedDataset(index.dataset, description, () => undefined));
   }
   return added;
 }

@@ -28,3 +28,8 @@ export { readCifar100 } from './cifar100.js';
 export { downloadFile, md5File, type DownloadOptions, type DownloadResult } from './download.js';
 export { CIFAR100_MD5, CIFAR100_URL, cifar100ArchivePath, downloadCifar100, miniImagenetInstructions } from './cifar100-download.js';
 export * from './synthetic.js';
+export type { ClassificationData, ClassificationOptions, ImbalanceOptions, LabelledImages } from './classification-types.js';
+export { loadClassificationData, countRange, DEFAULT_TEST_PER_CLASS } from './classification.js';
+export { WHOLE_CLASS_SOURCES } from './sources.js';
+export { classCounts } from './class-pool.js';
+export { longTailCounts } from './class-subsets.js';

@@ -85,6 +85,7 @@ async function splitSources(options: PrepareOptions, splits: readonly SplitName[
   const { dataset, from } = options;
   const native = PREPARABLE[dataset];
   const isDir = (await stat(from)).isDirectory();
+  if (dataset === 'cifar-10' || dataset === 'cifar-100') throw new UsageError(`data prepare ${dataset} is not implemented yet`);
   if (dataset === 'cifar-fs' || dataset === 'fc100') {
     if (options.size !== undefined && options.size !== 32) throw new UsageError(`${dataset} images are 32x32; --size ${options.size} is not supported (resize at load time)`);
     if (isDir && (await hasMetaOptNetPickles(from, dataset))) {
