@@ -1,15 +1,16 @@
 /**
  * Downloads with resume and checksum: bytes go to `<dest>.part`; a later run continues it with an
  * HTTP Range request; the finished file is checked against its md5 and only then renamed to
- * `dest`. A file whose md5 is wrong is deleted and reported, never used.
+ * `dest`. A file whose md5 is wrong is deleted and reported, never used. Requests go through
+ * undici's EnvHttpProxyAgent, so HTTP_PROXY / HTTPS_PROXY / NO_PROXY (or lower case) are honoured.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { makeDir } from '../util/make-dir.js';
-import http from 'node:http';
-import https from 'node:https';
 import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import { DataError } from '../errors.js';
 
 /** Options of a download. */
@@ -33,6 +34,14 @@ export interface DownloadResult {
 }
 
 const MAX_REDIRECTS = 5;
+const TIMEOUT_MS = 60_000;
+
+/** The parts of an HTTP response a download reads. */
+interface Response {
+  status: number;
+  header(name: string): string | undefined;
+  body: Readable;
+}
 
 /** md5 (hex) of a file, streamed. */
 export async function md5File(path: string): Promise<string> {
@@ -52,7 +61,14 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   }
   const part = `${dest}.part`;
   const resumedFrom = (await stat(part).catch(() => undefined))?.size ?? 0;
-  await fetchInto(url, part, resumedFrom, maxBytes, options.onProgress);
+  // Loaded here so that importing jointshot does not load undici.
+  const { EnvHttpProxyAgent } = await import('undici');
+  const dispatcher = new EnvHttpProxyAgent({ headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
+  try {
+    await fetchInto(dispatcher, url, part, resumedFrom, maxBytes, options.onProgress);
+  } finally {
+    await dispatcher.destroy();
+  }
   const md5 = await md5File(part);
   if (md5 !== options.md5) {
     await unlink(part).catch(() => undefined);
@@ -64,6 +80,7 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
 
 /** GETs `url` (following redirects) and appends from byte `from` to `part` (or rewrites it). */
 async function fetchInto(
+  dispatcher: Dispatcher,
   url: string,
   part: string,
   from: number,
@@ -71,12 +88,12 @@ async function fetchInto(
   onProgress: DownloadOptions['onProgress'],
   redirects = 0,
 ): Promise<void> {
-  const response = await get(url, from);
-  const status = response.statusCode ?? 0;
-  if (status >= 300 && status < 400 && response.headers.location) {
+  const { status, header, body: response } = await get(dispatcher, url, from);
+  const location = header('location');
+  if (status >= 300 && status < 400 && location) {
     response.resume();
     if (redirects >= MAX_REDIRECTS) throw new DataError(`${url}: too many redirects`);
-    return fetchInto(new URL(response.headers.location, url).toString(), part, from, maxBytes, onProgress, redirects + 1);
+    return fetchInto(dispatcher, new URL(location, url).toString(), part, from, maxBytes, onProgress, redirects + 1);
   }
   if (status === 416 && from > 0) {
     response.resume();
@@ -88,14 +105,14 @@ async function fetchInto(
   }
   let start = 0;
   if (status === 206) {
-    const range = /^bytes (\d+)-/.exec(response.headers['content-range'] ?? '');
+    const range = /^bytes (\d+)-/.exec(header('content-range') ?? '');
     if (!range || Number(range[1]) !== from) {
       response.resume();
-      throw new DataError(`GET ${url}: the server resumed at '${response.headers['content-range']}', expected byte ${from}; delete ${part} and run again`);
+      throw new DataError(`GET ${url}: the server resumed at '${header('content-range')}', expected byte ${from}; delete ${part} and run again`);
     }
     start = from;
   }
-  const length = response.headers['content-length'] === undefined ? undefined : Number(response.headers['content-length']);
+  const length = header('content-length') === undefined ? undefined : Number(header('content-length'));
   const total = length === undefined ? undefined : start + length;
   if (total !== undefined && total > maxBytes) {
     response.resume();
@@ -115,7 +132,6 @@ async function fetchInto(
         onProgress?.(bytes, total);
       });
       response.on('error', reject);
-      response.on('aborted', () => reject(new Error('connection closed by the server')));
       response.on('end', () => {
         if (total !== undefined && bytes < total) reject(new Error('connection closed early'));
         else resolve();
@@ -129,19 +145,48 @@ async function fetchInto(
   }
 }
 
-/** Starts a GET of `url`, asking for bytes from `from` on when resuming. */
-function get(url: string, from: number): Promise<http.IncomingMessage> {
+/** Starts a GET of `url` through `dispatcher`, asking for bytes from `from` on when resuming. */
+async function get(dispatcher: Dispatcher, url: string, from: number): Promise<Response> {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new DataError(`'${url}' is not a URL`);
   }
-  const client = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : undefined;
-  if (!client) throw new DataError(`'${url}': only http and https downloads are supported`);
-  return new Promise((resolve, reject) => {
-    const request = client.get(parsed, { headers: from > 0 ? { Range: `bytes=${from}-` } : {}, timeout: 60_000 }, resolve);
-    request.on('timeout', () => request.destroy(new Error('no answer for 60 s')));
-    request.on('error', (e) => reject(new DataError(`GET ${url} failed (${e.message}); check the network and run again to resume`)));
-  });
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new DataError(`'${url}': only http and https downloads are supported`);
+  try {
+    const response = await dispatcher.request({
+      origin: parsed.origin,
+      path: `${parsed.pathname}${parsed.search}`,
+      method: 'GET',
+      headers: from > 0 ? { range: `bytes=${from}-` } : {},
+    });
+    const header = (name: string): string | undefined => {
+      const value = response.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    return { status: response.statusCode, header, body: response.body };
+  } catch (e) {
+    throw new DataError(`GET ${url} failed (${(e as Error).message})${proxyHint(parsed)}; check the network and run again to resume`);
+  }
+}
+
+/** Names the proxy variable that applies to `url`, without its credentials, for error messages. */
+function proxyHint(url: URL): string {
+  const env = process.env;
+  const https = env.https_proxy ?? env.HTTPS_PROXY;
+  const http = env.http_proxy ?? env.HTTP_PROXY;
+  const proxy = url.protocol === 'https:' ? (https ?? http) : http;
+  if (!proxy) return '';
+  const name = url.protocol === 'https:' && https ? 'HTTPS_PROXY' : 'HTTP_PROXY';
+  let shown = proxy;
+  try {
+    const p = new URL(proxy);
+    p.username = '';
+    p.password = '';
+    shown = p.toString().replace(/\/$/, '');
+  } catch {
+    // not a URL: shown as set
+  }
+  return ` via ${name}=${shown} (hosts in NO_PROXY bypass it)`;
 }
