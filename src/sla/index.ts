@@ -6,6 +6,7 @@ export {
   type SelfDistillationOptions,
   crossEntropy,
   detach,
+  distillationKl,
   jointCrossEntropy,
   selfDistillationLoss,
 } from './losses.js';

@@ -72,10 +72,15 @@ export function selfDistillationLoss(
       `selfDistillationLoss: student [${singleLogits.shape.join(',')}] and aggregate [${aggregated.shape.join(',')}] differ in shape`,
     );
   }
+  return tf.tidy(() => crossEntropy(singleLogits, labels).add(distillationKl(singleLogits, aggregated, T)) as tf.Scalar);
+}
+
+/** T^2 * KL(softmax(teacher/T) || softmax(student/T)), summed over classes, mean over rows; the teacher gets no gradient. */
+export function distillationKl(student: tf.Tensor2D, teacher: tf.Tensor2D, temperature: number): tf.Scalar {
   return tf.tidy(() => {
-    const teacherLog = tf.logSoftmax(detach(aggregated).div(T));
-    const studentLog = tf.logSoftmax(singleLogits.div(T));
+    const teacherLog = tf.logSoftmax(detach(teacher).div(temperature));
+    const studentLog = tf.logSoftmax(student.div(temperature));
     const kl = tf.sum(tf.mul(tf.exp(teacherLog), tf.sub(teacherLog, studentLog)), 1).mean();
-    return crossEntropy(singleLogits, labels).add(kl.mul(T * T)) as tf.Scalar;
+    return kl.mul(temperature * temperature) as tf.Scalar;
   });
 }

@@ -7,6 +7,8 @@ import { UsageError } from '../errors.js';
 import { readJsonObject } from '../util/json-file.js';
 import type { JsonValue } from '../backbones/checkpoint.js';
 import type { AugmentationOptions } from '../transforms/augment.js';
+import { BN_GROUPINGS, type BnGrouping } from './step.js';
+import type { ClassificationOptions } from '../data/classification-types.js';
 
 /** From `epoch` (1-based) on, the learning rate is `lr` (until the next entry). */
 export interface LrStage {
@@ -23,8 +25,13 @@ export interface ValidationConfig {
   queries: number;
 }
 
+/** What a run trains: few-shot episodes, or whole-class classification (all classes of the dataset). */
+export type TrainTask = 'episodic' | 'classify';
+
 /** Everything a training run depends on; saved as `config.json` next to the results. */
 export interface TrainConfig {
+  /** `episodic` (N-way K-shot episodes through a few-shot head) or `classify` (whole-class objectives). */
+  task: TrainTask;
   dataset: string;
   /** Side (pixels) the prepared images must have; 0 accepts whatever size the data was prepared at. */
   imageSize: number;
@@ -62,12 +69,31 @@ export interface TrainConfig {
   heapBudgetMiB: number;
   /** Images (after the M copies) per forward/backward pass; 0 = derived from `heapBudgetMiB`. */
   microBatch: number;
+  /** Which images share batch-norm statistics (docs/training.md#batch-norm-grouping); `microBatch` must hold the largest group. */
+  bnGrouping: BnGrouping;
   /** Seed of the episode sampler, augmentation, validation episodes and weight initialisation. */
   seed: number;
+  /** classify: the objective (`baseline`, `da`, `mt`, `sla`, `sla+sd`). */
+  objective: string;
+  /** classify: images per step (before the M copies). */
+  batchSize: number;
+  /** classify: the reference's `--with-large-loss` (joint CE times M). */
+  largeLoss: boolean;
+  /** classify: self-distillation temperature T of `sla+sd`. */
+  temperature: number;
+  /** classify, few-shot datasets read whole-class: test images per class of the seeded split (0: the default, 50). */
+  testPerClass: number;
+  /** classify, few-shot datasets read whole-class: seed of the train/test split (apart from `seed`, so seeds share one test set). */
+  splitSeed: number;
+  /** classify: keep only this many (seeded) training images per class; 0 keeps all. */
+  perClass: number;
+  /** classify: hold out the source's validation set (CIFAR: the SLA reference's 5,000) and select the best epoch on it. */
+  holdOutVal: boolean;
 }
 
 /** MetaOptNet's recipe (CIFAR-FS flavour: 5-shot training, no label smoothing). */
 export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
+  task: 'episodic',
   dataset: 'synthetic',
   imageSize: 0,
   backbone: 'conv4',
@@ -97,7 +123,16 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   logEvery: 1,
   heapBudgetMiB: 3072,
   microBatch: 0,
+  bnGrouping: 'support-query',
   seed: 0,
+  objective: 'baseline',
+  batchSize: 128,
+  largeLoss: false,
+  temperature: 1,
+  testPerClass: 0,
+  splitSeed: 0,
+  perClass: 0,
+  holdOutVal: false,
 };
 
 /** The recipe's schedule shape (drops at 1/3, 2/3 and 5/6 of the run) for a run of `epochs` epochs. */
@@ -178,7 +213,8 @@ export function presetConfig(name: string): Partial<TrainConfig> {
 
 /** Reads a JSON config file (a partial TrainConfig); one-line errors for unreadable or bad files. */
 export async function readConfigFile(path: string): Promise<Partial<TrainConfig>> {
-  const parsed = await readJsonObject(path, `--config ${path}`, 'training options');
+  // `plugins` is for the CLI, which loads them before any option is read (src/cli/middleware.ts).
+  const { plugins: _plugins, ...parsed } = await readJsonObject(path, `--config ${path}`, 'training options');
   checkKeys(parsed, `--config ${path}`);
   return parsed as Partial<TrainConfig>;
 }
@@ -229,6 +265,17 @@ function checkAugmentation(value: unknown): void {
 
 /** Checks every field of a full config (types and ranges, not dataset-dependent limits); returns it. */
 export function validateTrainConfig(config: TrainConfig): TrainConfig {
+  if (config.task !== 'episodic' && config.task !== 'classify') {
+    throw new UsageError(`task must be 'episodic' or 'classify', found ${JSON.stringify(config.task)}`);
+  }
+  if (typeof config.objective !== 'string' || config.objective === '') throw new UsageError(`objective must be a non-empty name, found ${JSON.stringify(config.objective)}`);
+  integer('batchSize', config.batchSize, 1);
+  if (typeof config.largeLoss !== 'boolean') throw new UsageError(`largeLoss must be true or false, found ${JSON.stringify(config.largeLoss)}`);
+  if (typeof config.holdOutVal !== 'boolean') throw new UsageError(`holdOutVal must be true or false, found ${JSON.stringify(config.holdOutVal)}`);
+  real('temperature', config.temperature, Number.MIN_VALUE);
+  integer('testPerClass', config.testPerClass, 0);
+  integer('splitSeed', config.splitSeed, 0);
+  integer('perClass', config.perClass, 0);
   for (const key of ['dataset', 'backbone', 'head', 'transform'] as const) {
     if (typeof config[key] !== 'string' || config[key] === '') throw new UsageError(`${key} must be a non-empty name, found ${JSON.stringify(config[key])}`);
   }
@@ -258,6 +305,7 @@ export function validateTrainConfig(config: TrainConfig): TrainConfig {
   integer('logEvery', config.logEvery, 1);
   real('heapBudgetMiB', config.heapBudgetMiB, 64, 4096);
   integer('microBatch', config.microBatch, 0);
+  if (!BN_GROUPINGS.includes(config.bnGrouping)) throw new UsageError(`bnGrouping must be one of ${BN_GROUPINGS.join(', ')}, found ${JSON.stringify(config.bnGrouping)}`);
   integer('seed', config.seed, Number.MIN_SAFE_INTEGER);
   return config;
 }
@@ -279,6 +327,18 @@ export function configDifferences(a: TrainConfig, b: TrainConfig): string[] {
  * split, the image-size check, which the data is checked against anyway).
  */
 const RESUMABLE_KEYS: ReadonlySet<string> = new Set(['checkpointEvery', 'logEvery', 'heapBudgetMiB', 'microBatch', 'imageSize']);
+
+/** How a classify run reads its dataset (the loader's options, from the config). */
+export function classificationOptionsOf(config: TrainConfig, dataDir: string): ClassificationOptions {
+  return {
+    dataDir,
+    seed: config.seed,
+    splitSeed: config.splitSeed,
+    ...(config.testPerClass > 0 ? { testPerClass: config.testPerClass } : {}),
+    ...(config.perClass > 0 ? { perClass: config.perClass } : {}),
+    ...(config.holdOutVal ? { holdOutVal: true } : {}),
+  };
+}
 
 /** Keys a saved run differs in from `config` that forbid resuming it (a config saved before a key existed lacks it). */
 export function resumeConflicts(saved: TrainConfig, config: TrainConfig): string[] {

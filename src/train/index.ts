@@ -10,9 +10,11 @@ export {
   type ModelImageSize,
   type ModelState,
   type TrainedModel,
+  type WholeClassModel,
 } from './model.js';
 export {
   DEFAULT_TRAIN_CONFIG,
+  classificationOptionsOf,
   TRAIN_PRESETS,
   configDifferences,
   resumeConflicts,
@@ -25,11 +27,14 @@ export {
   validateTrainConfig,
   type LrStage,
   type TrainConfig,
+  type TrainTask,
   type ValidationConfig,
 } from './config.js';
 export { Sgd, type SgdOptions } from './sgd.js';
 export { MAX_DEFAULT_MICRO_BATCH, microBatchForBudget, trainingBytesPerImage } from './budget.js';
 export { stepGradients, type StepContext, type StepGradients } from './step.js';
+export { classifyStepGradients, type ClassifyStepContext } from './classify-step.js';
+export { createBatchSchedule, type BatchSchedule } from './batches.js';
 export {
   createProgress,
   formatDuration,

@@ -18,6 +18,8 @@ import { tf } from '../tf.js';
 import type { LabelTransform } from '../transforms/label-transform.js';
 import type { ChannelStats } from '../transforms/normalization.js';
 import { getLabelTransform } from '../transforms/registry.js';
+import { createClassifiers, type LinearClassifiers } from '../objectives/classifier.js';
+import { getObjective } from '../objectives/registry.js';
 
 /** The `model/format` value of every trained-model file. */
 export const MODEL_FORMAT = 'jointshot-model';
@@ -27,6 +29,7 @@ export const MODEL_VERSION = 1;
 /** Prefix of the model entries in a checkpoint's extra record (reserved: callers may not use it). */
 const PREFIX = 'model/';
 const HEAD_VARIABLE = `${PREFIX}head/`;
+const CLASSIFIER_VARIABLE = `${PREFIX}classifier/`;
 
 /** Height, width and channels of the images a model was trained on. */
 export interface ModelImageSize {
@@ -50,6 +53,15 @@ export interface TrainedModel {
   imageSize: ModelImageSize;
   /** Free-form description (training config, run summary...), saved as JSON. */
   info?: JsonValue;
+  /** Present for whole-class models: their classifiers (the few-shot `head` then serves episodic evaluation). */
+  wholeClass?: WholeClassModel;
+}
+
+/** The whole-class part of a model trained with `task: classify`: objective, class names, linear classifiers. */
+export interface WholeClassModel {
+  objective: string;
+  classes: string[];
+  classifiers: LinearClassifiers;
 }
 
 /** Training state stored next to the model in the same file. */
@@ -83,6 +95,11 @@ function modelEntries(model: TrainedModel): StateRecord {
   model.head.variables.forEach((variable, i) => {
     entries[`${HEAD_VARIABLE}${i}`] = variable;
   });
+  if (model.wholeClass) {
+    const { objective, classes, classifiers } = model.wholeClass;
+    entries[`${PREFIX}wholeClass`] = { objective, classes, sizes: { ...classifiers.sizes } };
+    for (const [name, variable] of Object.entries(classifiers.variables)) entries[`${CLASSIFIER_VARIABLE}${name}`] = variable;
+  }
   return entries;
 }
 
@@ -106,6 +123,7 @@ export function disposeRecord(record: StateRecord): void {
 export function disposeLoadedModel(model: LoadedModel): void {
   model.backbone.dispose();
   model.head.dispose();
+  model.wholeClass?.classifiers.dispose();
   disposeRecord(model.optimizer);
   disposeRecord(model.extra);
 }
@@ -151,6 +169,31 @@ function restoreHeadVariables(head: Head, extra: StateRecord, stored: number, pa
   });
 }
 
+/** Rebuilds the whole-class part of a model from its entries (none for episodic models). */
+function restoreWholeClass(extra: StateRecord, dim: number, path: string): WholeClassModel | undefined {
+  const entry = extra[`${PREFIX}wholeClass`];
+  if (entry === undefined || entry === null) return undefined;
+  const v = entry as { objective?: unknown; classes?: unknown; sizes?: unknown };
+  if (typeof v.objective !== 'string' || !Array.isArray(v.classes) || !v.sizes || typeof v.sizes !== 'object') {
+    throw new DataError(`${path}: whole-class entry should be { objective, classes, sizes }, found ${JSON.stringify(entry)}`);
+  }
+  getObjective(v.objective);
+  const classifiers = createClassifiers(v.sizes as Record<string, number>, dim, null);
+  try {
+    for (const [name, variable] of Object.entries(classifiers.variables)) {
+      const value = extra[`${CLASSIFIER_VARIABLE}${name}`];
+      if (!(value instanceof tf.Tensor) || value.shape.join(',') !== variable.shape.join(',')) {
+        throw new DataError(`${path}: classifier variable '${name}' should be a tensor of shape [${variable.shape.join(', ')}]`);
+      }
+      variable.assign(value);
+    }
+  } catch (error) {
+    classifiers.dispose();
+    throw error;
+  }
+  return { objective: v.objective, classes: v.classes as string[], classifiers };
+}
+
 /**
  * Reads a model written by `saveModel`. Throws a one-line DataError for a plain backbone
  * checkpoint (no model entries) or a damaged file; the result belongs to the caller.
@@ -158,6 +201,7 @@ function restoreHeadVariables(head: Head, extra: StateRecord, stored: number, pa
 export async function loadModel(path: string): Promise<LoadedModel> {
   const { backbone, optimizer, extra } = await loadCheckpoint(path);
   let head: Head | undefined;
+  let wholeClass: WholeClassModel | undefined;
   try {
     if (extra[`${PREFIX}format`] !== MODEL_FORMAT) {
       throw new DataError(`${path}: a backbone checkpoint, not a trained model (no '${PREFIX}format' entry); save it with saveModel`);
@@ -171,6 +215,8 @@ export async function loadModel(path: string): Promise<LoadedModel> {
     const transform = getLabelTransform(jsonEntry(extra, 'transform', path) as string);
     head = createHead(headName, headOptions);
     restoreHeadVariables(head, extra, jsonEntry(extra, 'headVariables', path) as number, path);
+    const imageSize = readImageSize(jsonEntry(extra, 'imageSize', path), path);
+    wholeClass = restoreWholeClass(extra, backbone.outputDim(imageSize.height, imageSize.width), path);
     const model: LoadedModel = {
       backbone,
       head,
@@ -179,8 +225,9 @@ export async function loadModel(path: string): Promise<LoadedModel> {
       transform,
       dataset: jsonEntry(extra, 'dataset', path) as string,
       normalization: readNormalization(jsonEntry(extra, 'normalization', path), path),
-      imageSize: readImageSize(jsonEntry(extra, 'imageSize', path), path),
+      imageSize,
       info: jsonEntry(extra, 'info', path),
+      ...(wholeClass ? { wholeClass } : {}),
       optimizer,
       extra: {},
     };
@@ -193,6 +240,7 @@ export async function loadModel(path: string): Promise<LoadedModel> {
   } catch (error) {
     backbone.dispose();
     head?.dispose();
+    wholeClass?.classifiers.dispose();
     disposeRecord(optimizer);
     disposeRecord(extra);
     throw error;

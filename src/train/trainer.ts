@@ -1,7 +1,9 @@
 /**
- * The episodic trainer: runs a TrainConfig on a train split, validates after every epoch on a
- * fixed seeded set of val episodes, keeps the best model, checkpoints every N steps and resumes
- * exactly (weights, BN state, optimizer moments, every RNG, step counter).
+ * The trainer: runs a TrainConfig, validates after every epoch, keeps the best model, checkpoints
+ * every N steps and resumes exactly (weights, BN state, optimizer moments, every RNG, step counter).
+ * Two tasks share this loop: `episodic` (few-shot episodes through a lifted head, validated on a
+ * fixed seeded set of val episodes) and `classify` (whole-class objectives on all classes of a
+ * dataset, validated on a held-out val set when there is one).
  */
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
@@ -10,30 +12,37 @@ import type { JsonValue } from '../backbones/checkpoint.js';
 import { backboneNames, createBackbone } from '../backbones/registry.js';
 import type { Backbone } from '../backbones/types.js';
 import { assertWasmHeapHealthy } from '../backend/wasm/heap.js';
+import type { ClassificationData } from '../data/classification-types.js';
 import type { FewShotSplit } from '../data/types.js';
 import { JointshotError, UsageError } from '../errors.js';
 import { makeManifest, type EpisodeManifest } from '../episodes/manifest.js';
 import { createEpisodeSampler, type EpisodeSampler } from '../episodes/sampler.js';
 import { evaluate } from '../eval/evaluate.js';
+import { classifierLogits, scoreInferences } from '../eval/classify.js';
 import { checkHeadWays } from '../eval/model.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { summarizeAccuracies } from '../eval/report.js';
 import { createHead } from '../heads/registry.js';
 import type { Head } from '../heads/types.js';
+import { createClassifiers } from '../objectives/classifier.js';
+import { plainCrossEntropy } from '../objectives/losses.js';
+import { getObjective } from '../objectives/registry.js';
 import { liftHead } from '../sla/lift.js';
-import type { tf } from '../tf.js';
+import { tf } from '../tf.js';
 import { recipeAugmentation, type AugmentationOptions } from '../transforms/augment.js';
 import type { LabelTransform } from '../transforms/label-transform.js';
 import { DATASET_NORMALIZATION, measureChannelStats, type ChannelStats } from '../transforms/normalization.js';
 import { getLabelTransform } from '../transforms/registry.js';
 import { createRng, type Rng } from '../util/rng.js';
+import { createBatchSchedule } from './batches.js';
 import { microBatchForBudget } from './budget.js';
+import { classifyStepGradients, type ClassifyStepContext } from './classify-step.js';
 import { learningRateAt, resumeConflicts, type TrainConfig } from './config.js';
 import { TrainLog } from './log.js';
-import { disposeLoadedModel, disposeRecord, loadModel, saveModel, type TrainedModel } from './model.js';
+import { disposeLoadedModel, disposeRecord, loadModel, saveModel, type ModelImageSize, type TrainedModel, type WholeClassModel } from './model.js';
 import { SILENT_PROGRESS, type TrainProgress } from './progress.js';
 import { Sgd } from './sgd.js';
-import { stepGradients, type StepContext } from './step.js';
+import { stepGradients, type StepContext, type StepGradients } from './step.js';
 
 /** The files a run writes into its output folder. */
 export const TRAIN_FILES = {
@@ -59,9 +68,12 @@ export interface BestModel {
 /** One training run. */
 export interface TrainRunOptions {
   config: TrainConfig;
-  train: FewShotSplit;
-  /** The val split; required when `config.validation.episodes` > 0. */
+  /** episodic: the train split. */
+  train?: FewShotSplit;
+  /** episodic: the val split; required when `config.validation.episodes` > 0. */
   val?: FewShotSplit;
+  /** classify: the dataset read whole-class (its val set, when present, selects the best epoch). */
+  data?: ClassificationData;
   outDir: string;
   /** Continue the run saved in `outDir` (its last checkpoint) instead of starting afresh. */
   resume?: boolean;
@@ -102,10 +114,27 @@ interface RunModel {
   head: Head;
   transform: LabelTransform;
   normalization: ChannelStats;
+  /** classify runs: the objective's linear classifiers. */
+  wholeClass?: WholeClassModel;
+}
+
+/** What a task gives the shared loop: its trained variables, its steps, its validation. */
+interface TrainTask {
+  /** Trained variables by name (gradients come back under these names). */
+  params: Record<string, tf.Variable>;
+  /** Images (copies included) per forward/backward pass. */
+  microBatch: number;
+  imageSize: ModelImageSize;
+  /** Gradients of the next step (0-based `step`), drawing from the run's generators. */
+  step(step: number): StepGradients;
+  /** Validation after an epoch: accuracy in percent with its half-width, or null when there is none. */
+  validate(): Promise<{ accuracy: number; ci95: number | null; record: Record<string, unknown> } | null>;
 }
 
 /** Throws one-line UsageErrors for combinations that cannot train (checked before any work). */
-export function checkTrainSetup(config: TrainConfig, train: FewShotSplit, val?: FewShotSplit): void {
+export function checkTrainSetup(config: TrainConfig, train?: FewShotSplit, val?: FewShotSplit, data?: ClassificationData): void {
+  if (config.task === 'classify') return checkClassifySetup(config, data);
+  if (!train) throw new UsageError('episodic training needs the train split');
   if (train.dataset !== config.dataset || train.split !== 'train') {
     throw new UsageError(`the training split must be ${config.dataset}/train, found ${train.dataset}/${train.split}`);
   }
@@ -134,6 +163,35 @@ export function checkTrainSetup(config: TrainConfig, train: FewShotSplit, val?: 
   }
 }
 
+/** The checks of a whole-class run. */
+function checkClassifySetup(config: TrainConfig, data?: ClassificationData): void {
+  if (!data) throw new UsageError('whole-class training needs the dataset read as classification');
+  if (data.dataset !== config.dataset) throw new UsageError(`the classification data is ${data.dataset}, the config asks for ${config.dataset}`);
+  if (!backboneNames().includes(config.backbone)) {
+    throw new UsageError(`unknown backbone '${config.backbone}': expected one of ${backboneNames().join(', ')}`);
+  }
+  const { train } = data;
+  if (config.imageSize > 0 && (train.height !== config.imageSize || train.width !== config.imageSize)) {
+    throw new UsageError(
+      `${config.dataset} holds ${train.height}x${train.width} images but the config asks for imageSize ${config.imageSize}: ` +
+        `prepare it with --size ${config.imageSize} into its own --data-dir (or set imageSize to 0 to accept any size)`,
+    );
+  }
+  const objective = getObjective(config.objective);
+  const transform = getLabelTransform(config.transform);
+  if (objective.needsTransform && transform.count === 1) {
+    throw new UsageError(`objective '${objective.name}' needs a transformation set with M > 1 copies: add --transform rotation (or colorperm, ...)`);
+  }
+  if (!objective.needsTransform && transform.count > 1) {
+    throw new UsageError(`objective '${objective.name}' trains on the original images only: drop --transform ${transform.name} (or use --objective da, mt, sla or sla+sd)`);
+  }
+  transform.check([1, train.height, train.width, train.channels]);
+  if (config.batchSize > train.labels.length) {
+    throw new UsageError(`batchSize ${config.batchSize} is larger than the training set (${train.labels.length} images); lower --batch-size`);
+  }
+  createHead(config.head, config.headOptions).dispose();
+}
+
 /** Creates `dir` if needed and checks that files can be written there. */
 async function ensureWritableDir(dir: string): Promise<void> {
   try {
@@ -158,10 +216,15 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** The dataset's normalisation constants, measured on the train split when none are known. */
-function normalizationOf(config: TrainConfig, train: FewShotSplit): ChannelStats {
+/** The dataset's normalisation constants, measured on the training images when none are known. */
+function normalizationOf(config: TrainConfig, options: TrainRunOptions): ChannelStats {
   const known = DATASET_NORMALIZATION[config.dataset];
   if (known) return known;
+  if (options.data) {
+    const { train } = options.data;
+    return measureChannelStats((function* () { for (let i = 0; i < train.labels.length; i++) yield train.image(i); })(), train.channels);
+  }
+  const train = options.train!;
   function* images() {
     for (let c = 0; c < train.classes.length; c++) for (let i = 0; i < train.classes[c]!.count; i++) yield train.image(c, i);
   }
@@ -173,33 +236,42 @@ function augmentationOf(config: TrainConfig, size: number): AugmentationOptions 
   return config.augmentation === 'recipe' ? recipeAugmentation(size) : config.augmentation;
 }
 
-/** Named trained variables: the backbone's own names and `head/<i>`. */
+/**
+ * Named trained variables: the backbone's own names, then `head/<i>` (episodic) or the
+ * classifiers' `classifier/<name>/...` (classify: the few-shot head is not trained there).
+ */
 function namedParams(model: RunModel): Record<string, tf.Variable> {
   const params: Record<string, tf.Variable> = { ...model.backbone.trainable };
-  model.head.variables.forEach((v, i) => (params[`head/${i}`] = v));
+  if (model.wholeClass) Object.assign(params, model.wholeClass.classifiers.variables);
+  else model.head.variables.forEach((v, i) => (params[`head/${i}`] = v));
   return params;
 }
 
-function bundle(config: TrainConfig, model: RunModel, split: FewShotSplit, info: JsonValue): TrainedModel {
+function bundle(config: TrainConfig, model: RunModel, imageSize: ModelImageSize, info: JsonValue): TrainedModel {
   return {
     ...model,
     headName: config.head,
     headOptions: config.headOptions,
     dataset: config.dataset,
-    imageSize: { height: split.height, width: split.width, channels: split.channels },
+    imageSize,
     info,
   };
 }
 
 /** A fresh model from the config (backbone seeded with `backboneOptions.seed`, else the run seed). */
-function freshModel(config: TrainConfig, train: FewShotSplit): RunModel {
-  const backbone = createBackbone({ seed: config.seed, inChannels: train.channels, ...config.backboneOptions, name: config.backbone });
-  return {
-    backbone,
-    head: createHead(config.head, config.headOptions),
-    transform: getLabelTransform(config.transform),
-    normalization: normalizationOf(config, train),
-  };
+function freshModel(config: TrainConfig, options: TrainRunOptions): RunModel {
+  const channels = options.data?.train.channels ?? options.train!.channels;
+  const backbone = createBackbone({ seed: config.seed, inChannels: channels, ...config.backboneOptions, name: config.backbone });
+  const transform = getLabelTransform(config.transform);
+  const model: RunModel = { backbone, head: createHead(config.head, config.headOptions), transform, normalization: normalizationOf(config, options) };
+  if (config.task === 'classify') {
+    const { classes, train } = options.data!;
+    const objective = getObjective(config.objective);
+    const sizes = objective.classifiers(classes.length, transform.count);
+    const classifiers = createClassifiers(sizes, backbone.outputDim(train.height, train.width), createRng(`${config.seed}:classifiers`));
+    model.wholeClass = { objective: objective.name, classes: [...classes], classifiers };
+  }
+  return model;
 }
 
 /** Loads the run saved in `path`; the saved config must match `config` except harmless keys. */
@@ -207,6 +279,7 @@ async function resumeFrom(path: string, config: TrainConfig, sgdFor: (model: Run
   if (!(await exists(path))) throw new UsageError(`--resume: no checkpoint ${path}; start the run without --resume`);
   const loaded = await loadModel(path);
   const model: RunModel = { backbone: loaded.backbone, head: loaded.head, transform: loaded.transform, normalization: loaded.normalization };
+  if (loaded.wholeClass) model.wholeClass = loaded.wholeClass;
   let sgd: Sgd | undefined;
   try {
     const saved = loaded.extra['train/config'] as unknown as TrainConfig | undefined;
@@ -241,9 +314,9 @@ function validationManifest(config: TrainConfig, val: FewShotSplit): EpisodeMani
 
 /** Runs (or resumes) a training run; see TRAIN_FILES for what it writes. */
 export async function trainRun(options: TrainRunOptions): Promise<TrainSummary> {
-  const { config, train, val, outDir } = options;
+  const { config, train, val, data, outDir } = options;
   const progress = options.progress ?? SILENT_PROGRESS;
-  checkTrainSetup(config, train, val);
+  checkTrainSetup(config, train, val, data);
   await ensureWritableDir(outDir);
   const files = Object.fromEntries(Object.entries(TRAIN_FILES).map(([k, f]) => [k, join(outDir, f)])) as TrainSummary['files'];
   if (!options.resume && (await exists(files.last))) {
@@ -251,7 +324,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainSummary> 
   }
   const sgdFor = (model: RunModel) => new Sgd(namedParams(model), config);
   const resumed = options.resume ? await resumeFrom(files.last, config, sgdFor) : undefined;
-  const model = resumed?.model ?? freshModel(config, train);
+  const model = resumed?.model ?? freshModel(config, options);
   const sgd = resumed?.sgd ?? sgdFor(model);
   const state: RunState = resumed?.state ?? {
     step: 0,
@@ -265,8 +338,111 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainSummary> 
     sgd.dispose();
     model.backbone.dispose();
     model.head.dispose();
+    model.wholeClass?.classifiers.dispose();
     progress.end();
   }
+}
+
+/** The episodic task: batches of seeded episodes through the lifted head; validation on seeded val episodes. */
+function episodicTask(options: TrainRunOptions, model: RunModel, state: RunState): TrainTask {
+  const { config } = options;
+  const train = options.train!;
+  const microBatch = config.microBatch || microBatchForBudget(model.backbone.config, train.height, train.width, config.heapBudgetMiB);
+  const augmentation = augmentationOf(config, train.height);
+  const sampler: EpisodeSampler = createEpisodeSampler(train.classes.map((c) => c.count), config);
+  const manifest = config.validation.episodes > 0 ? validationManifest(config, options.val!) : undefined;
+  const params = namedParams(model);
+  const ctx: StepContext = {
+    split: train,
+    backbone: model.backbone,
+    head: liftHead(model.head, model.transform.count),
+    transform: model.transform,
+    normalization: model.normalization,
+    ...(augmentation ? { augmentation } : {}),
+    augmentRng: state.augmentRng,
+    labelSmoothing: config.labelSmoothing,
+    microBatch,
+    params,
+  };
+  return {
+    params,
+    microBatch,
+    imageSize: { height: train.height, width: train.width, channels: train.channels },
+    step: () => stepGradients(ctx, Array.from({ length: config.episodesPerBatch }, () => sampler(state.episodeRng))),
+    async validate() {
+      if (!manifest) return null;
+      const results = await evaluate({ model, split: options.val!, manifest });
+      const single = summarizeAccuracies(results.accuracy.single);
+      const aggregated = summarizeAccuracies(results.accuracy.aggregated);
+      const score = model.transform.count > 1 ? aggregated : single;
+      return {
+        accuracy: score.mean,
+        ci95: score.ci95,
+        record: {
+          episodes: results.count,
+          single: { mean: single.mean, ci95: single.ci95 },
+          aggregated: { mean: aggregated.mean, ci95: aggregated.ci95 },
+          seconds: results.timing.totalSeconds,
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The whole-class task: seeded batches over all training images through the objective; the best
+ * epoch is chosen on the held-out val set by the `single` read-out (the reference code's
+ * `single_acc`), never on the test set; without a val set the last epoch is kept.
+ */
+function classifyTask(options: TrainRunOptions, model: RunModel, state: RunState): TrainTask {
+  const { config } = options;
+  const data = options.data!;
+  const { train } = data;
+  const objective = getObjective(config.objective);
+  const copies = objective.usesCopies ? model.transform.count : 1;
+  const onePass = config.batchSize * copies;
+  const microBatch = config.microBatch || (tf.getBackend() === 'wasm' ? microBatchForBudget(model.backbone.config, train.height, train.width, config.heapBudgetMiB) : onePass);
+  const augmentation = augmentationOf(config, train.height);
+  const params = namedParams(model);
+  const schedule = createBatchSchedule(train.labels.length, config.batchSize, config.seed);
+  const ctx: ClassifyStepContext = {
+    images: train,
+    backbone: model.backbone,
+    classifiers: model.wholeClass!.classifiers,
+    objective,
+    options: {
+      copies,
+      classes: data.classes.length,
+      largeLoss: config.largeLoss,
+      temperature: config.temperature,
+      classLoss: plainCrossEntropy,
+    },
+    transform: model.transform,
+    normalization: model.normalization,
+    ...(augmentation ? { augmentation } : {}),
+    augmentRng: state.augmentRng,
+    microBatch: Math.min(microBatch, onePass),
+    params,
+  };
+  const trained = () => bundle(config, model, { height: train.height, width: train.width, channels: train.channels }, null);
+  return {
+    params,
+    microBatch: ctx.microBatch,
+    imageSize: { height: train.height, width: train.width, channels: train.channels },
+    step: (step) => classifyStepGradients(ctx, schedule(step)),
+    async validate() {
+      if (!data.val) return null;
+      const started = performance.now();
+      const logits = classifierLogits(trained(), data.val, { inferences: ['single'] });
+      const result = scoreInferences(logits.logits, logits.labels, logits.classes).single!;
+      const half = (100 * (result.interval.high - result.interval.low)) / 2;
+      return {
+        accuracy: result.accuracy,
+        ci95: half,
+        record: { images: logits.count, single: { accuracy: result.accuracy, low: 100 * result.interval.low, high: 100 * result.interval.high }, seconds: (performance.now() - started) / 1000 },
+      };
+    },
+  };
 }
 
 async function runLoop(
@@ -277,25 +453,10 @@ async function runLoop(
   state: RunState,
   progress: TrainProgress,
 ): Promise<TrainSummary> {
-  const { config, train } = options;
+  const { config } = options;
   const totalSteps = config.epochs * config.batchesPerEpoch;
-  const microBatch = config.microBatch || microBatchForBudget(model.backbone.config, train.height, train.width, config.heapBudgetMiB);
-  const lifted = liftHead(model.head, model.transform.count);
-  const augmentation = augmentationOf(config, train.height);
-  const sampler: EpisodeSampler = createEpisodeSampler(train.classes.map((c) => c.count), config);
-  const manifest = config.validation.episodes > 0 ? validationManifest(config, options.val!) : undefined;
-  const ctx: StepContext = {
-    split: train,
-    backbone: model.backbone,
-    head: lifted,
-    transform: model.transform,
-    normalization: model.normalization,
-    ...(augmentation ? { augmentation } : {}),
-    augmentRng: state.augmentRng,
-    labelSmoothing: config.labelSmoothing,
-    microBatch,
-    params: namedParams(model),
-  };
+  const task = config.task === 'classify' ? classifyTask(options, model, state) : episodicTask(options, model, state);
+  const { microBatch } = task;
   const log = new TrainLog(files.log);
   await log.start(options.resume ? state.step : undefined);
   await writeFileAtomic(files.config, `${JSON.stringify(config, null, 2)}\n`);
@@ -304,8 +465,9 @@ async function runLoop(
   if (options.resume) progress.note(`resumed ${files.last} at step ${state.step}/${totalSteps}`);
 
   const info = (): JsonValue => ({ trainConfig: config as unknown as JsonValue, step: state.step, best: state.best as JsonValue });
+  const trained = () => bundle(config, model, task.imageSize, info());
   const checkpoint = async () => {
-    await saveModel(files.last, bundle(config, model, train, info()), {
+    await saveModel(files.last, trained(), {
       optimizer: sgd.state(),
       extra: {
         'train/step': state.step,
@@ -324,8 +486,7 @@ async function runLoop(
     const epoch = Math.floor(state.step / config.batchesPerEpoch) + 1;
     const lr = learningRateAt(config.lrSchedule, epoch);
     const started = performance.now();
-    const episodes = Array.from({ length: config.episodesPerBatch }, () => sampler(state.episodeRng));
-    const result = stepGradients(ctx, episodes);
+    const result = task.step(state.step);
     try {
       assertWasmHeapHealthy(); // before the update: a failed kernel must not reach the weights
       if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNormSquared)) {
@@ -351,7 +512,7 @@ async function runLoop(
     }
     options.onStep?.(state.step);
     const epochEnd = state.step % config.batchesPerEpoch === 0;
-    if (epochEnd) await validateEpoch(options, files, model, manifest, state, epoch, progress, log, () => bundle(config, model, train, info()));
+    if (epochEnd) await validateEpoch(task, files, state, epoch, progress, log, trained);
     if (epochEnd || state.step % config.checkpointEvery === 0 || options.signal?.aborted) {
       await checkpoint();
       await log.write({ event: 'checkpoint', step: state.step, file: files.last });
@@ -379,39 +540,25 @@ async function runLoop(
 
 /** Validates after an epoch; saves `best.jsm` when the accuracy improves (or always without validation). */
 async function validateEpoch(
-  options: TrainRunOptions,
+  task: TrainTask,
   files: TrainSummary['files'],
-  model: RunModel,
-  manifest: EpisodeManifest | undefined,
   state: RunState,
   epoch: number,
   progress: TrainProgress,
   log: TrainLog,
   trained: () => TrainedModel,
 ): Promise<void> {
-  if (!manifest) {
+  const outcome = await task.validate();
+  if (!outcome) {
     state.best = { accuracy: null, epoch, step: state.step };
     await saveModel(files.best, trained());
     return;
   }
-  const results = await evaluate({ model, split: options.val!, manifest });
-  const single = summarizeAccuracies(results.accuracy.single);
-  const aggregated = summarizeAccuracies(results.accuracy.aggregated);
-  const score = model.transform.count > 1 ? aggregated : single;
-  const best = state.best === null || score.mean > (state.best.accuracy ?? -Infinity);
+  const best = state.best === null || outcome.accuracy > (state.best.accuracy ?? -Infinity);
   if (best) {
-    state.best = { accuracy: score.mean, epoch, step: state.step };
+    state.best = { accuracy: outcome.accuracy, epoch, step: state.step };
     await saveModel(files.best, trained());
   }
-  await log.write({
-    event: 'validation',
-    step: state.step,
-    epoch,
-    episodes: results.count,
-    single: { mean: single.mean, ci95: single.ci95 },
-    aggregated: { mean: aggregated.mean, ci95: aggregated.ci95 },
-    seconds: results.timing.totalSeconds,
-    best,
-  });
-  progress.validation({ epoch, accuracy: score.mean, ci95: score.ci95, best });
+  await log.write({ event: 'validation', step: state.step, epoch, ...outcome.record, best });
+  progress.validation({ epoch, accuracy: outcome.accuracy, ci95: outcome.ci95, best });
 }

@@ -90,7 +90,7 @@ export function drawAugmentation(rng: Rng, options: AugmentationOptions): Augmen
 }
 
 /** Writes crop(+flip) of `src` into out[offset..]: out(y,x) = padded src(y + top, x' + left), x' = W-1-x if flipped. */
-function cropFlipInto(src: Uint8Array, shape: ImageShape, pad: number, draw: AugmentationDraw, out: Float32Array, offset: number): void {
+export function cropFlipInto(src: Uint8Array, shape: ImageShape, pad: number, draw: AugmentationDraw, out: Float32Array, offset: number): void {
   const { height: h, width: w, channels: c } = shape;
   const dy = draw.top - pad;
   const dx = draw.left - pad;

@@ -31,3 +31,4 @@ export {
 } from './normalization.js';
 export { type ImagePreparation, prepareImages } from './pipeline.js';
 export { saveTransformGrid, transformedCopies } from './preview.js';
+export { tenCropDraws, tenCropView } from './ten-crop.js';

@@ -8,6 +8,14 @@ import type { TrainConfig } from '../../train/config.js';
 import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
 
 interface TrainArgs extends Omit<GlobalArgs, 'seed'> {
+  task?: 'episodic' | 'classify';
+  objective?: string;
+  batchSize?: number;
+  largeLoss?: boolean;
+  temperature?: number;
+  perClass?: number;
+  testPerClass?: number;
+  holdOutVal?: boolean;
   /** Re-declared without a default, so that a preset's or config file's seed is kept unless given. */
   seed?: number;
   dataset?: string;
@@ -34,6 +42,14 @@ interface TrainArgs extends Omit<GlobalArgs, 'seed'> {
 /** The flag layer: only flags given on the command line (undefined ones do not override). */
 export function flagLayer(argv: TrainArgs): Partial<TrainConfig> {
   const layer: Partial<TrainConfig> = {
+    task: argv.task,
+    objective: argv.objective,
+    batchSize: argv.batchSize,
+    largeLoss: argv.largeLoss,
+    temperature: argv.temperature,
+    perClass: argv.perClass,
+    testPerClass: argv.testPerClass,
+    holdOutVal: argv.holdOutVal,
     dataset: argv.dataset,
     backbone: argv.backbone,
     head: argv.head,
@@ -56,6 +72,12 @@ export function flagLayer(argv: TrainArgs): Partial<TrainConfig> {
 
 function describeRun(config: TrainConfig): string {
   const steps = config.epochs * config.batchesPerEpoch;
+  if (config.task === 'classify') {
+    return (
+      `training ${config.backbone} whole-class on ${config.dataset}: objective ${config.objective} (transform ${config.transform}), ` +
+      `${config.epochs} epochs x ${config.batchesPerEpoch} steps of ${config.batchSize} images = ${steps} steps, seed ${config.seed}`
+    );
+  }
   return (
     `training ${config.backbone} + ${config.head} (transform ${config.transform}) on ${config.dataset}: ` +
     `${config.ways}-way ${config.shots}-shot ${config.queries} queries, ${config.epochs} epochs x ${config.batchesPerEpoch} batches x ` +
@@ -76,6 +98,14 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       })
       .option('preset', { type: 'string', describe: 'start from a preset: quick (synthetic smoke run), cpu-real (tiny-imagenet-fs 32x32)' })
       .option('config', { type: 'string', describe: 'JSON file of training options (see docs/training.md); overrides the preset' })
+      .option('task', { type: 'string', choices: ['episodic', 'classify'] as const, describe: 'episodic few-shot training (default) or whole-class classification' })
+      .option('objective', { type: 'string', describe: 'classify: baseline, da, mt, sla or sla+sd (default baseline)' })
+      .option('batch-size', { type: 'number', describe: 'classify: images per step before the copies (default 128)' })
+      .option('large-loss', { type: 'boolean', describe: "classify: joint cross-entropy times M (the reference's --with-large-loss)" })
+      .option('temperature', { type: 'number', describe: 'classify: self-distillation temperature of sla+sd (default 1)' })
+      .option('per-class', { type: 'number', describe: 'classify: keep K seeded training images per class (default all)' })
+      .option('test-per-class', { type: 'number', describe: 'classify, few-shot datasets read whole-class: test images per class (default 50)' })
+      .option('hold-out-val', { type: 'boolean', describe: "classify: hold out the dataset's validation set (CIFAR: the SLA reference's 5,000) to pick the best epoch" })
       .option('dataset', { type: 'string', describe: 'dataset name (default synthetic)' })
       .option('backbone', { type: 'string', describe: 'conv4 or resnet12 (default conv4)' })
       .option('head', { type: 'string', describe: 'protonet, ridge or svm (default protonet)' })
@@ -101,15 +131,22 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
     layers.push(flagLayer(argv));
     const config = resolveTrainConfig(...layers);
     const { checkHeadWays } = await import('../../eval/model.js');
-    checkHeadWays(config.head, config.ways);
+    if (config.task === 'episodic') checkHeadWays(config.head, config.ways);
     const backend = await startBackend(argv);
-    const { getDataset, registerPreparedDatasets } = await import('../../data/index.js');
+    const { getDataset, loadClassificationData, registerPreparedDatasets } = await import('../../data/index.js');
     const dataDir = resolveDataDir(argv);
     await registerPreparedDatasets(dataDir);
-    const definition = getDataset(config.dataset);
-    const train = await definition.load('train', { dataDir });
-    const val = config.validation.episodes > 0 ? await definition.load('val', { dataDir }) : undefined;
-    checkTrainSetup(config, train, val);
+    let train, val, data;
+    if (config.task === 'classify') {
+      const { classificationOptionsOf } = await import('../../train/index.js');
+      data = await loadClassificationData(config.dataset, classificationOptionsOf(config, dataDir));
+      process.stderr.write(`data: ${data.description}\n`);
+    } else {
+      const definition = getDataset(config.dataset);
+      train = await definition.load('train', { dataDir });
+      val = config.validation.episodes > 0 ? await definition.load('val', { dataDir }) : undefined;
+    }
+    checkTrainSetup(config, train, val, data);
     process.stderr.write(`${describeRun(config)}\n`);
     const controller = new AbortController();
     const onSigint = () => {
@@ -121,8 +158,9 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
     try {
       const summary = await trainRun({
         config,
-        train,
+        ...(train ? { train } : {}),
         ...(val ? { val } : {}),
+        ...(data ? { data } : {}),
         outDir: argv.out,
         resume: argv.resume,
         signal: controller.signal,
