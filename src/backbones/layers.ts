@@ -56,21 +56,36 @@ export class BatchNormLayer {
   }
 }
 
-/** A bias-free stride-1 'same' convolution followed by batch norm (the unit of both backbones). */
+/**
+ * A bias-free convolution followed by batch norm (the unit of every backbone). Padding is
+ * PyTorch's `size // 2` on each side: tfjs's 'same' puts a stride-2 conv's extra padding at the
+ * bottom/right instead, which would shift every window by one pixel against PyTorch.
+ */
 export class ConvBn {
   private readonly kernel: tf.Variable<tf.Rank.R4>;
   private readonly bn: BatchNormLayer;
+  private readonly pad: 'same' | number;
 
-  constructor(store: ParameterStore, prefix: string, inC: number, outC: number, size: number, normal: (() => number) | null) {
+  constructor(
+    store: ParameterStore,
+    prefix: string,
+    inC: number,
+    outC: number,
+    size: number,
+    normal: (() => number) | null,
+    private readonly stride = 1,
+  ) {
     this.kernel = store.addTrainable(
       `${prefix}/kernel`,
       kaimingNormalKernel([size, size, inC, outC], normal),
     ) as tf.Variable<tf.Rank.R4>;
     this.bn = new BatchNormLayer(store, `${prefix}/bn`, outC);
+    // Stride 1 with an odd kernel: 'same' is exactly size // 2 on each side.
+    this.pad = stride === 1 ? 'same' : Math.floor(size / 2);
   }
 
   /** conv then batch norm. */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    return this.bn.apply(tf.conv2d(x, this.kernel, 1, 'same'), training);
+    return this.bn.apply(tf.conv2d(x, this.kernel, this.stride, this.pad), training);
   }
 }

@@ -2,6 +2,8 @@
 import { UsageError } from '../errors.js';
 import { createConv4 } from './conv4.js';
 import { createResNet12 } from './resnet12.js';
+import { createResNet18 } from './resnet18.js';
+import { createCifarResNet } from './resnet-cifar.js';
 import type { Backbone, BackboneConfig, BackboneFactory, BuildOptions } from './types.js';
 
 const factories = new Map<string, BackboneFactory>();
@@ -30,3 +32,7 @@ export function createBackbone(config: BackboneConfig, options: BuildOptions = {
 
 registerBackbone('conv4', createConv4);
 registerBackbone('resnet12', createResNet12);
+registerBackbone('resnet18', createResNet18);
+registerBackbone('resnet20', (config, options) => createCifarResNet(20, config, options));
+registerBackbone('resnet32', (config, options) => createCifarResNet(32, config, options));
+registerBackbone('resnet56', (config, options) => createCifarResNet(56, config, options));

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { tf } from '../../src/tf.js';
 import { useCpuBackend, withNoLeaks } from '../helpers/tf.js';
-import { backboneNames, createBackbone, type Backbone, type BackboneConfig } from '../../src/backbones/index.js';
+import { backboneNames, createBackbone, type BackboneConfig } from '../../src/backbones/index.js';
+import { images, same, withBackbone } from './helpers.js';
 import { dropBlock, dropBlockKeepRate } from '../../src/backbones/dropout.js';
 import { UsageError } from '../../src/errors.js';
 import { createRng } from '../../src/util/rng.js';
@@ -11,25 +12,8 @@ test.before(useCpuBackend);
 const CONV4: BackboneConfig = { name: 'conv4', channels: 4 };
 const RESNET12: BackboneConfig = { name: 'resnet12', widths: [3, 4, 5, 6] };
 
-function images(n: number, side: number, seed: number): tf.Tensor4D {
-  return tf.randomUniform([n, side, side, 3], -1, 1, 'float32', seed) as tf.Tensor4D;
-}
-
-async function withBackbone<T>(config: BackboneConfig, body: (b: Backbone) => T): Promise<T> {
-  const backbone = createBackbone(config);
-  try {
-    return body(backbone);
-  } finally {
-    backbone.dispose();
-  }
-}
-
-function same(a: tf.Tensor, b: tf.Tensor): boolean {
-  return tf.tidy(() => a.sub(b).abs().max().dataSync()[0] === 0);
-}
-
-test.serial('registry knows conv4 and resnet12 and rejects unknown names and bad options', (t) => {
-  t.deepEqual(backboneNames(), ['conv4', 'resnet12']);
+test.serial('registry knows every backbone and rejects unknown names and bad options', (t) => {
+  t.deepEqual(backboneNames(), ['conv4', 'resnet12', 'resnet18', 'resnet20', 'resnet32', 'resnet56']);
   t.throws(() => createBackbone({ name: 'vgg' }), { instanceOf: UsageError, message: /conv4, resnet12/ });
   t.throws(() => createBackbone({ name: 'resnet12', widths: [1, 2] }), { instanceOf: UsageError });
   t.throws(() => createBackbone({ name: 'conv4', pooling: 'max' }), { instanceOf: UsageError });

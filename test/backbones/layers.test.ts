@@ -7,6 +7,7 @@ import { maxPool2x2 } from '../../src/backbones/maxpool.js';
 import { leakyRelu } from '../../src/backbones/activations.js';
 import { createRng } from '../../src/util/rng.js';
 import { normalSampler } from '../../src/backbones/init.js';
+import { bn64 } from './helpers.js';
 
 test.before(useCpuBackend);
 
@@ -21,21 +22,7 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
 
 /** sum(w * BN(x)) in float64 over x [M, C] (row-major), batch statistics: the direct reference. */
 function bnLoss64(x: number[], gamma: number[], beta: number[], w: number[], c: number): number {
-  const m = x.length / c;
-  let loss = 0;
-  for (let j = 0; j < c; j++) {
-    let mean = 0;
-    for (let i = 0; i < m; i++) mean += x[i * c + j]!;
-    mean /= m;
-    let variance = 0;
-    for (let i = 0; i < m; i++) variance += (x[i * c + j]! - mean) ** 2;
-    variance /= m;
-    for (let i = 0; i < m; i++) {
-      const y = ((x[i * c + j]! - mean) / Math.sqrt(variance + BN_EPSILON)) * gamma[j]! + beta[j]!;
-      loss += w[i * c + j]! * y;
-    }
-  }
-  return loss;
+  return bn64(Float64Array.from(x), c, gamma, beta).reduce((loss, y, i) => loss + w[i]! * y, 0);
 }
 
 test.serial('batch norm custom gradient matches float64 finite differences and tfjs autodiff of plain ops', async (t) => {
