@@ -3,7 +3,9 @@
 // function writes into an output Float32Array the caller allocated. Primitives are created once
 // per shape and cached (oneDNN JIT-compiles them), keyed by the operation and its integer params.
 #include <node_api.h>
+#ifdef _OPENMP
 #include <omp.h>
+#endif
 
 #include "napi-util.h"
 
@@ -330,9 +332,15 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args a;
   if (!readArgs(env, info, a, 1)) return nullptr;
   const int32_t n = int32(env, a.values[0]);
+#ifdef _OPENMP
   if (n > 0) omp_set_num_threads(n);
+  const int threads = omp_get_max_threads();
+#else
+  (void)n;
+  const int threads = 1;  // built without OpenMP (macOS without libomp): one thread
+#endif
   napi_value out;
-  napi_create_int32(env, omp_get_max_threads(), &out);
+  napi_create_int32(env, threads, &out);
   return out;
 }
 

@@ -6,8 +6,10 @@
 // collects the ArrayBuffer; the list keeps at most kMaxCachedBytes.
 #include <node_api.h>
 
-#include <malloc.h>
 #include <sys/mman.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <cstdlib>
 #include <unordered_map>
@@ -50,7 +52,9 @@ void* takeBlock(size_t size) {
   }
   if (size < kHugePage) return std::aligned_alloc(kAlignment, size);
   void* block = std::aligned_alloc(kHugePage, (size + kHugePage - 1) / kHugePage * kHugePage);
+#ifdef MADV_HUGEPAGE
   if (block) madvise(block, size, MADV_HUGEPAGE);
+#endif
   return block;
 }
 
@@ -127,8 +131,10 @@ napi_value Release(napi_env env, napi_callback_info info) {
 // kernels, oneDNN temporaries) stop paying first-touch page faults on every allocation. The
 // resident size then stays at its peak.
 napi_value KeepFreedMemory(napi_env env, napi_callback_info) {
+#ifdef __GLIBC__
   mallopt(M_MMAP_THRESHOLD, 512 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   return nothing(env);
 }
 

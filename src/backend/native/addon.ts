@@ -1,6 +1,6 @@
 /**
- * Loading the oneDNN Node-API addon (native/build/jointshot_native.node, built by
- * `node native/build.mjs` at `npm install` when libdnnl-dev is present). Absent or unloadable
+ * Loading the oneDNN Node-API addon (native/build/Release/jointshot_native.node, built with
+ * node-gyp by `node native/install.mjs` at `npm install` when a compiler and oneDNN are present). Absent or unloadable
  * addons are reported, never thrown.
  */
 import { createRequire } from 'node:module';
@@ -65,8 +65,8 @@ export interface NativeAddon {
 /** The addon, or why it could not be loaded. */
 export type AddonLoad = { addon: NativeAddon; path: string } | { addon?: undefined; reason: string };
 
-/** Where the build script puts the addon (same relative place from src/ and dist/). */
-export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../../native/build/jointshot_native.node', import.meta.url));
+/** Where node-gyp puts the addon (same relative place from src/ and dist/). */
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/jointshot_native.node', import.meta.url));
 
 let loaded: AddonLoad | undefined;
 
@@ -74,7 +74,7 @@ let loaded: AddonLoad | undefined;
 export function loadNativeAddon(path = process.env.JOINTSHOT_NATIVE_ADDON || NATIVE_ADDON_PATH): AddonLoad {
   if (loaded) return loaded;
   if (!existsSync(path)) {
-    loaded = { reason: `addon not built (${path} missing: install libdnnl-dev, then run 'node native/build.mjs')` };
+    loaded = { reason: `addon not built (${path} missing: install oneDNN, e.g. apt-get install libdnnl-dev, then run 'node native/install.mjs')` };
     return loaded;
   }
   try {
