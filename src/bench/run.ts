@@ -20,7 +20,7 @@ import { checkHeadWays } from '../eval/model.js';
 import { defaultWorkers } from '../eval/parallel.js';
 import { listHeads } from '../heads/registry.js';
 import { coversWholeManifest } from '../report/merge.js';
-import { SLICE_FILE, sliceManifest, stampSlice, writeSliceInfo, type Shard } from '../report/slice.js';
+import { SLICE_FILE, shardLabel, shardRange, sliceManifest, stampSlice, writeSliceInfo, type Shard } from '../report/slice.js';
 import { resumeConflicts, type TrainConfig } from '../train/config.js';
 import { getLabelTransform } from '../transforms/registry.js';
 import { TRAIN_FILES, trainRun } from '../train/trainer.js';
@@ -54,9 +54,11 @@ export function benchCells(config: BenchConfig, outDir: string): BenchCell[] {
   return cells;
 }
 
-/** The cells shard i/n runs: every n-th cell starting at i (so shards can share one output folder). */
+/** The cells shard i/n runs: contiguous block i of n of the matrix (shardRange, as eval's episodes); shards may share one output folder. */
 export function cellsOfShard(cells: readonly BenchCell[], shard?: Shard): BenchCell[] {
-  return shard ? cells.filter((c) => c.index % shard.count === shard.index) : [...cells];
+  if (!shard) return [...cells];
+  const { start, end } = shardRange(cells.length, shard);
+  return cells.slice(start, end);
 }
 
 /**
@@ -183,7 +185,7 @@ export async function runBench(options: BenchRunOptions): Promise<BenchSummary> 
       stopped = true;
       break;
     }
-    const shardNote = options.shard ? ` (shard ${options.shard.index}/${options.shard.count}: cell ${cell.index + 1} of ${all.length})` : '';
+    const shardNote = options.shard ? ` (shard ${shardLabel(options.shard)}: cell ${cell.index + 1} of ${all.length})` : '';
     progress.note(`[${i + 1}/${cells.length}] ${cell.dataset} ${cell.head} transform ${cell.transform}${shardNote}`);
     const report = await runCell(cell, options, progress, split);
     reports.push(report);

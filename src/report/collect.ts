@@ -76,8 +76,8 @@ export async function collectResults(roots: readonly string[]): Promise<SourcedR
   }
   for (const parts of shardGroups.values()) {
     const n = parts[0]!.info.shard!.count;
-    const have = new Set(parts.map((p) => p.info.shard!.index));
-    const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !have.has(i));
+    const have = new Set(parts.map((p) => p.info.shard!.number));
+    const missing = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !have.has(i));
     if (missing.length > 0) {
       throw new UsageError(`${parts[0]!.source}: shard(s) ${missing.map((i) => `${i}/${n}`).join(', ')} of this evaluation are missing; finish them or pass only complete runs`);
     }

@@ -4,6 +4,6 @@ export { publishedAccuracy } from './published.js';
 export { TABLE_FORMATS, escapeLatex, renderCsv, renderJson, renderLatex, renderMarkdown, renderTable, type TableFormat } from './render.js';
 export { escapeXml, renderPlot } from './svg.js';
 export { collectCurves, collectResults, findResults, readResults, type FoundResults, type TrainingCurve } from './collect.js';
-export { SLICE_FILE, SLICE_FORMAT, parseShard, readSliceInfo, shardRange, sliceManifest, stampSlice, writeSliceInfo, type ManifestSlice, type Shard, type SliceInfo } from './slice.js';
+export { SLICE_FILE, SLICE_FORMAT, parseShard, readSliceInfo, shardLabel, shardRange, sliceManifest, stampSlice, writeSliceInfo, type ManifestSlice, type Shard, type SliceInfo } from './slice.js';
 export { coversWholeManifest, mergeSlices, modelIdentity, type SlicePart } from './merge.js';
 export { REPORT_FILES, writeReports } from './write.js';

@@ -10,16 +10,21 @@ import { manifestHash, type EpisodeManifest } from '../episodes/manifest.js';
 import type { EvalResults } from '../eval/results.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
-/** Shard `index` (0-based) of `count` shards. */
+/**
+ * Shard `number` of `count` (1-based: 1/4 .. 4/4). The same meaning in `eval` and `bench`: the
+ * work (episodes, or bench cells x seeds) split into `count` contiguous blocks in order, sizes
+ * differing by at most one; shard i takes block i.
+ */
 export interface Shard {
-  index: number;
+  number: number;
   count: number;
 }
 
 /** The sidecar `slice.json`: which episodes of which manifest a results file covers. */
 export interface SliceInfo {
   format: typeof SLICE_FORMAT;
-  version: 1;
+  /** 2: `shard.number` is 1-based (version 1 stored a 0-based `shard.index`; read as number = index + 1). */
+  version: 2;
   /** The manifest that was sliced: its hash, episode count, seed and file (null when sampled in memory). */
   of: { sha256: string; count: number; seed: number; file: string | null };
   /** Episodes [start, end) of that manifest. */
@@ -32,20 +37,25 @@ export const SLICE_FORMAT = 'jointshot-episode-slice';
 /** The sidecar file name next to a sliced `results.json`. */
 export const SLICE_FILE = 'slice.json';
 
-/** Parses `i/n` (0 <= i < n) from `--shard`; one-line UsageError otherwise. */
+/** Parses `i/n` (1 <= i <= n) from `--shard`; one-line UsageError otherwise. */
 export function parseShard(text: string): Shard {
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
-  const index = match ? Number(match[1]) : NaN;
+  const number = match ? Number(match[1]) : NaN;
   const count = match ? Number(match[2]) : NaN;
-  if (!match || !Number.isSafeInteger(count) || count < 1 || index >= count) {
-    throw new UsageError(`--shard must be i/n with 0 <= i < n (e.g. 0/4), found '${text}'`);
+  if (!match || !Number.isSafeInteger(count) || count < 1 || number < 1 || number > count) {
+    throw new UsageError(`--shard must be i/n with 1 <= i <= n (1-based, e.g. 1/4 .. 4/4), found '${text}'`);
   }
-  return { index, count };
+  return { number, count };
 }
 
-/** Episodes [start, end) of shard i/n over `total` episodes: contiguous blocks differing by at most one. */
+/** Items [start, end) of shard i/n over `total` items: contiguous blocks in order, sizes differing by at most one. */
 export function shardRange(total: number, shard: Shard): { start: number; end: number } {
-  return { start: Math.floor((shard.index * total) / shard.count), end: Math.floor(((shard.index + 1) * total) / shard.count) };
+  return { start: Math.floor(((shard.number - 1) * total) / shard.count), end: Math.floor((shard.number * total) / shard.count) };
+}
+
+/** `i/n` as typed on the command line. */
+export function shardLabel(shard: Shard): string {
+  return `${shard.number}/${shard.count}`;
 }
 
 /** A manifest cut down to some of its episodes, with the slice record to keep beside its results. */
@@ -63,7 +73,7 @@ export function sliceManifest(manifest: EpisodeManifest, options: { shard?: Shar
   if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`episodes to evaluate must be a positive integer, found ${options.first}`);
   const { start, end } = options.shard ? shardRange(limit, options.shard) : { start: 0, end: limit };
   if (end <= start) {
-    throw new UsageError(`shard ${options.shard!.index}/${options.shard!.count} of ${limit} episodes is empty; use at most ${limit} shards`);
+    throw new UsageError(`shard ${shardLabel(options.shard!)} of ${limit} episodes is empty; use at most ${limit} shards`);
   }
   const content = { ...manifest, episodes: manifest.episodes.slice(start, end), count: end - start };
   const { sha256: _whole, ...withoutHash } = content;
@@ -72,7 +82,7 @@ export function sliceManifest(manifest: EpisodeManifest, options: { shard?: Shar
     manifest: sliced,
     info: {
       format: SLICE_FORMAT,
-      version: 1,
+      version: 2,
       of: { sha256: manifest.sha256, count: manifest.count, seed: manifest.seed, file: options.file ?? null },
       start,
       end,
@@ -93,7 +103,7 @@ export async function writeSliceInfo(dir: string, info: SliceInfo): Promise<stri
   return path;
 }
 
-/** Reads `dir/slice.json`, or null when there is none (a whole-manifest result). */
+/** Reads `dir/slice.json`, or null when there is none (a whole-manifest result); version 1 records are upgraded. */
 export async function readSliceInfo(dir: string): Promise<SliceInfo | null> {
   const path = join(dir, SLICE_FILE);
   let text: string;
@@ -102,9 +112,11 @@ export async function readSliceInfo(dir: string): Promise<SliceInfo | null> {
   } catch {
     return null;
   }
-  const info = JSON.parse(text) as SliceInfo;
+  const info = JSON.parse(text) as Omit<SliceInfo, 'version' | 'shard'> & { version: number; shard: (Shard & { index?: number }) | null };
   if (info?.format !== SLICE_FORMAT || !Number.isSafeInteger(info.start) || !Number.isSafeInteger(info.end) || !info.of) {
     throw new DataError(`${path}: not a slice record (expected format '${SLICE_FORMAT}' with start, end, of)`);
   }
-  return info;
+  if (info.version === 1 && info.shard) return { ...info, version: 2, shard: { number: info.shard.index! + 1, count: info.shard.count } };
+  if (info.version !== 1 && info.version !== 2) throw new DataError(`${path}: slice record version ${info.version}; this jointshot reads versions 1 and 2`);
+  return { ...info, version: 2, shard: info.shard };
 }

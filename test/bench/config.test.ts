@@ -61,9 +61,9 @@ test('bad layers fail before any work with one-line errors', async (t) => {
   });
 });
 
-test('bench shards take every n-th cell, together exactly once', (t) => {
+test('bench shards (1-based) take contiguous blocks of cells, together exactly once, like eval shards of episodes', (t) => {
   const cells = benchCells(resolveBenchConfig(benchPreset('quick')), 'o');
-  const parts = [0, 1, 2, 3].map((index) => cellsOfShard(cells, { index, count: 4 }));
-  t.deepEqual(parts.flat().map((c) => c.index).sort((a, b) => a - b), cells.map((c) => c.index));
-  t.deepEqual(parts[1]!.map((c) => c.index), [1, 5]);
+  const parts = [1, 2, 3, 4].map((number) => cellsOfShard(cells, { number, count: 4 }));
+  t.deepEqual(parts.flat().map((c) => c.index), cells.map((c) => c.index));
+  t.deepEqual(parts.map((p) => p.map((c) => c.index)), [[0], [1, 2], [3], [4, 5]]);
 });

@@ -119,8 +119,8 @@ test.serial('bench --shard: two shards into one folder give the cells and result
     const config = tinyBench();
     const base = { config, loadSplit, manifestsDir: await manifests(root) };
     const whole = await referenceRun();
-    const a = await runBench({ ...base, outDir: join(root, 'sharded'), shard: { index: 0, count: 2 } });
-    const b = await runBench({ ...base, outDir: join(root, 'sharded'), shard: { index: 1, count: 2 } });
+    const a = await runBench({ ...base, outDir: join(root, 'sharded'), shard: { number: 1, count: 2 } });
+    const b = await runBench({ ...base, outDir: join(root, 'sharded'), shard: { number: 2, count: 2 } });
     t.deepEqual([...a.cells, ...b.cells].map((c) => c.transform), ['none', 'rotation']);
     const csv = async (dir: string) => (await writeBenchReport(dir)).table.cells.map((c) => [c.row, c.summary]);
     t.deepEqual(await csv(join(root, 'sharded')), await csv(whole));

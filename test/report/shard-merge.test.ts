@@ -18,23 +18,24 @@ test('shard ranges: contiguous blocks that cover every episode once; bad --shard
   for (const total of [1, 7, 10, 1000]) {
     for (const n of [1, 2, 3, 7]) {
       if (n > total) continue;
-      const ranges = Array.from({ length: n }, (_, i) => shardRange(total, { index: i, count: n }));
+      const ranges = Array.from({ length: n }, (_, i) => shardRange(total, { number: i + 1, count: n }));
       t.is(ranges[0]!.start, 0);
       t.is(ranges.at(-1)!.end, total);
       ranges.slice(1).forEach((r, i) => t.is(r.start, ranges[i]!.end));
       t.true(ranges.every((r) => r.end - r.start >= Math.floor(total / n)));
     }
   }
-  t.deepEqual(parseShard('2/4'), { index: 2, count: 4 });
-  for (const bad of ['4/4', '1/0', '-1/2', 'a/b', '1', '1/2/3']) t.throws(() => parseShard(bad), { message: /^--shard must be i\/n/ }, bad);
+  t.deepEqual(parseShard('2/4'), { number: 2, count: 4 });
+  t.deepEqual(parseShard('4/4'), { number: 4, count: 4 });
+  for (const bad of ['0/4', '5/4', '1/0', '-1/2', 'a/b', '1', '1/2/3']) t.throws(() => parseShard(bad), { message: /^--shard must be i\/n with 1 <= i <= n \(1-based/ }, bad);
   const manifest = makeManifest(describeSynthetic('test'), { ways: 2, shots: 1, queries: 1, count: 3, seed: 1 });
-  t.throws(() => sliceManifest(manifest, { shard: { index: 0, count: 4 } }), { message: /shard 0\/4 of 3 episodes is empty/ });
+  t.throws(() => sliceManifest(manifest, { shard: { number: 1, count: 4 } }), { message: /shard 1\/4 of 3 episodes is empty/ });
 });
 
 test('merging refuses gaps, overlaps and shards of another manifest or model', (t) => {
   const part = (start: number, end: number, extra: Partial<SlicePart['info']['of']> = {}, head = 'protonet'): SlicePart => ({
     results: fakeResults({ head, single: Array.from({ length: end - start }, (_, i) => (start + i) / 10) }),
-    info: { format: 'jointshot-episode-slice', version: 1, of: { sha256: 'a'.repeat(64), count: 6, seed: 0, file: null, ...extra }, start, end, shard: null },
+    info: { format: 'jointshot-episode-slice', version: 2, of: { sha256: 'a'.repeat(64), count: 6, seed: 0, file: null, ...extra }, start, end, shard: null },
     source: `s${start}`,
   });
   t.deepEqual(mergeSlices([part(3, 6), part(0, 3)]).results.accuracy.single, [0, 0.1, 0.2, 0.3, 0.4, 0.5]);
@@ -58,12 +59,12 @@ test.serial('eval --shard i/3 then report merge equals the unsharded evaluation 
 
     const whole = await runCaptured([...base, '--out', join(dir, 'whole')], commands);
     t.is(whole.code, 0, whole.stderr);
-    for (let i = 0; i < 3; i++) {
+    for (let i = 1; i <= 3; i++) {
       const shard = await runCaptured([...base, '--shard', `${i}/3`, '--out', join(dir, 'shards', `s${i}`)], commands);
       t.is(shard.code, 0, shard.stderr);
     }
-    t.deepEqual((await readdir(join(dir, 'shards', 's1'))).sort(), ['report.json', 'report.md', 'results.json', 'slice.json']);
-    t.is((await readResults(join(dir, 'shards', 's1'))).count, 2);
+    t.deepEqual((await readdir(join(dir, 'shards', 's2'))).sort(), ['report.json', 'report.md', 'results.json', 'slice.json']);
+    t.is((await readResults(join(dir, 'shards', 's2'))).count, 2);
 
     const merged = await runCaptured(['report', 'merge', join(dir, 'shards'), '--out', join(dir, 'merged')], commands);
     t.is(merged.code, 0, merged.stderr);
@@ -88,11 +89,21 @@ test.serial('eval --shard i/3 then report merge equals the unsharded evaluation 
     t.deepEqual(numbers(tableShards.stdout), numbers(tableWhole.stdout));
 
     // A missing shard is named; merging a non-shard is refused.
-    const missing = await runCaptured(['report', join(dir, 'shards', 's0'), join(dir, 'shards', 's2')], commands);
+    const missing = await runCaptured(['report', join(dir, 'shards', 's1'), join(dir, 'shards', 's3')], commands);
     t.is(missing.code, 2);
-    t.regex(missing.stderr, /shard\(s\) 1\/3 of this evaluation are missing/);
+    t.regex(missing.stderr, /shard\(s\) 2\/3 of this evaluation are missing/);
     const notShard = await runCaptured(['report', 'merge', join(dir, 'whole'), join(dir, 'shards'), '--out', join(dir, 'x')], commands);
     t.is(notShard.code, 2);
     t.regex(notShard.stderr, /is not a shard \(no slice\.json\)/);
+  });
+});
+
+test('slice.json of version 1 (0-based shard index) is read as the 1-based shard number', async (t) => {
+  await withTempDir(async (dir) => {
+    const { writeFile } = await import('node:fs/promises');
+    const { readSliceInfo } = await import('../../src/report/index.js');
+    const of = { sha256: 'a'.repeat(64), count: 6, seed: 0, file: null };
+    await writeFile(join(dir, 'slice.json'), JSON.stringify({ format: 'jointshot-episode-slice', version: 1, of, start: 0, end: 3, shard: { index: 0, count: 2 } }));
+    t.deepEqual(await readSliceInfo(dir), { format: 'jointshot-episode-slice', version: 2, of, start: 0, end: 3, shard: { number: 1, count: 2 } });
   });
 });

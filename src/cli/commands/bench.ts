@@ -87,7 +87,7 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
         describe: 'training seed of every cell (default 0)',
       })
       .option('out', { type: 'string', describe: 'output folder (default jointshot-bench/<preset>)' })
-      .option('shard', { type: 'string', describe: 'i/n: run only every n-th cell starting at i (machines may share --out); then jointshot report <out>' }) as unknown as Argv<BenchArgs>,
+      .option('shard', { type: 'string', describe: 'i/n, 1-based: run only contiguous block i of n of the cells (x seeds), as eval --shard does with episodes; machines may share --out; then jointshot report <out>' }) as unknown as Argv<BenchArgs>,
   handler: async (argv) => {
     const bench = await import('../../bench/index.js');
     const { parseShard } = await import('../../report/slice.js');
@@ -143,7 +143,7 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
         `${summary.stopped ? 'stopped early (run the same command to continue)' : 'done'}: ${summary.cpuSeconds.toFixed(0)} s CPU (all threads), ` +
           `${summary.wallSeconds.toFixed(0)} s wall; wrote ${Object.values(files).join(', ')}\n`,
       );
-      if (shard) process.stderr.write(`shard ${shard.index}/${shard.count}: the table holds the cells finished so far under ${outDir}; after every shard, run jointshot report ${outDir}\n`);
+      if (shard) process.stderr.write(`shard ${shard.number}/${shard.count}: the table holds the cells finished so far under ${outDir}; after every shard, run jointshot report ${outDir}\n`);
       emit(argv, { summary, files }, markdown);
     } finally {
       process.off('SIGINT', onSigint);

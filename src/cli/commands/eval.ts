@@ -99,7 +99,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         type: 'number',
         describe: 'worker processes for the embedding pass and the head solves (1 = all in this process; default: 2 over >= 100 episodes on >= 2 cores, else 1); results are identical for any count',
       })
-      .option('shard', { type: 'string', describe: 'i/n: evaluate only contiguous block i of n of the episodes (writes slice.json); merge with jointshot report merge' })
+      .option('shard', { type: 'string', describe: 'i/n, 1-based: evaluate only contiguous block i of n of the episodes (writes slice.json), as bench --shard does with cells; merge with jointshot report merge' })
       .option('out', { type: 'string', demandOption: true, describe: 'folder for results.json, report.json and report.md' }) as unknown as Argv<EvalArgs>,
   handler: async (argv) => {
     checkEvalFlags(argv);
