@@ -1,19 +1,25 @@
 /**
- * `data download cifar-100`: fetches the official CIFAR-100 python archive (resume + md5), then
- * prepares CIFAR-FS and FC100 from it. Also the mini-ImageNet instructions (it has no lawful
- * public download).
+ * `data download cifar-10|cifar-100`: fetches the official CIFAR python archive (resume + md5),
+ * then prepares what is made from it (CIFAR-10: cifar-10; CIFAR-100: cifar-fs, fc100 and
+ * cifar-100). Also the mini-ImageNet instructions (it has no lawful public download).
  */
 import { join } from 'node:path';
 import type { CacheIndex } from './cache.js';
 import { downloadFile, type DownloadResult } from './download.js';
 import { prepareDataset } from './prepare.js';
 
-/** The official archive. */
+/** The official CIFAR-100 archive. */
 export const CIFAR100_URL = 'https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz';
 /** Its published md5. */
 export const CIFAR100_MD5 = 'eb9058c3a382ffc7106e4002c42a8d85';
 
-/** Options of `downloadCifar100`; url/md5 override the official ones (mirrors, tests). */
+/** The official python archives (URL and md5 from https://www.cs.toronto.edu/~kriz/cifar.html) and the datasets prepared from each. */
+export const CIFAR_ARCHIVES: Readonly<Record<'cifar-10' | 'cifar-100', { url: string; md5: string; prepares: readonly string[] }>> = {
+  'cifar-10': { url: 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz', md5: 'c58f30108f718f92721af3b95e74349a', prepares: ['cifar-10'] },
+  'cifar-100': { url: CIFAR100_URL, md5: CIFAR100_MD5, prepares: ['cifar-fs', 'fc100', 'cifar-100'] },
+};
+
+/** Options of `downloadCifar`; url/md5 override the official ones (mirrors, tests). */
 export interface Cifar100DownloadOptions {
   dataDir: string;
   url?: string;
@@ -21,17 +27,22 @@ export interface Cifar100DownloadOptions {
   onProgress?: (line: string) => void;
 }
 
-/** Where the downloaded archive is kept under the data dir. */
-export function cifar100ArchivePath(dataDir: string): string {
-  return join(dataDir, 'downloads', 'cifar-100-python.tar.gz');
+/** Where a downloaded archive is kept under the data dir. */
+export function cifarArchivePath(dataDir: string, dataset: 'cifar-10' | 'cifar-100'): string {
+  return join(dataDir, 'downloads', `${dataset}-python.tar.gz`);
 }
 
-/** Downloads (or resumes, or reuses) the CIFAR-100 archive and prepares cifar-fs and fc100 from it. */
-export async function downloadCifar100(options: Cifar100DownloadOptions): Promise<{ archive: DownloadResult; prepared: CacheIndex[] }> {
-  const url = options.url ?? CIFAR100_URL;
+/** Where the downloaded CIFAR-100 archive is kept under the data dir. */
+export function cifar100ArchivePath(dataDir: string): string {
+  return cifarArchivePath(dataDir, 'cifar-100');
+}
+
+/** Downloads (or resumes, or reuses) a CIFAR archive and prepares the datasets made from it. */
+export async function downloadCifar(dataset: 'cifar-10' | 'cifar-100', options: Cifar100DownloadOptions): Promise<{ archive: DownloadResult; prepared: CacheIndex[] }> {
+  const official = CIFAR_ARCHIVES[dataset];
   let lastReport = 0;
-  const archive = await downloadFile(url, cifar100ArchivePath(options.dataDir), {
-    md5: options.md5 ?? CIFAR100_MD5,
+  const archive = await downloadFile(options.url ?? official.url, cifarArchivePath(options.dataDir, dataset), {
+    md5: options.md5 ?? official.md5,
     onProgress: (bytes, total) => {
       if (bytes - lastReport < 16 * 2 ** 20 && bytes !== total) return;
       lastReport = bytes;
@@ -42,10 +53,15 @@ export async function downloadCifar100(options: Cifar100DownloadOptions): Promis
     archive.alreadyPresent ? `${archive.path} already downloaded, md5 ok` : `${archive.path}: ${archive.bytes} bytes, md5 ok${archive.resumedFrom ? ` (resumed at byte ${archive.resumedFrom})` : ''}`,
   );
   const prepared: CacheIndex[] = [];
-  for (const dataset of ['cifar-fs', 'fc100']) {
-    prepared.push(...(await prepareDataset({ dataset, from: archive.path, dataDir: options.dataDir, onProgress: options.onProgress })));
+  for (const name of official.prepares) {
+    prepared.push(...(await prepareDataset({ dataset: name, from: archive.path, dataDir: options.dataDir, onProgress: options.onProgress })));
   }
   return { archive, prepared };
+}
+
+/** `downloadCifar('cifar-100', options)`: CIFAR-100, then cifar-fs, fc100 and cifar-100 prepared from it. */
+export function downloadCifar100(options: Cifar100DownloadOptions): Promise<{ archive: DownloadResult; prepared: CacheIndex[] }> {
+  return downloadCifar('cifar-100', options);
 }
 
 /** What to do for mini-ImageNet, which cannot be downloaded lawfully from a public URL. */

@@ -10,13 +10,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DataError } from '../errors.js';
 import type { SplitSource } from './cache.js';
-import { isNdArray, readPickle } from './pickle.js';
+import { CIFAR_IMAGE_BYTES, fromBinaryRecords, fromPythonBatch } from './cifar-format.js';
 import { CIFAR100_FINE_NAMES } from './splits/cifar-100.js';
 import { readTarEntries } from './tar.js';
 import type { ClassInfo, SplitName } from './types.js';
 import { existingFile } from './files.js';
 
-const IMAGE = 32 * 32 * 3;
+const IMAGE = CIFAR_IMAGE_BYTES;
 
 /** One CIFAR-100 set (train or test): fine labels and rows of 3072 bytes (R, G, B planes). */
 export interface Cifar100Set {
@@ -32,35 +32,13 @@ export interface Cifar100 {
 }
 
 function fromPythonPickle(bytes: Uint8Array, source: string): Cifar100Set {
-  const dict = readPickle(bytes, source);
-  if (!(dict instanceof Map)) throw new DataError(`${source}: expected a dict of 'data' and 'fine_labels'`);
-  const data = dict.get('data');
-  const labels = dict.get('fine_labels');
-  if (!isNdArray(data) || data.dtype !== 'u1' || data.shape.length !== 2 || data.shape[1] !== IMAGE) {
-    throw new DataError(`${source}: 'data' must be a uint8 array N x ${IMAGE}, found ${isNdArray(data) ? `${data.dtype} ${data.shape.join('x')}` : typeof data}`);
-  }
-  const n = data.shape[0]!;
-  if (!Array.isArray(labels) || labels.length !== n || !labels.every((l) => typeof l === 'number' && l >= 0 && l < 100)) {
-    throw new DataError(`${source}: 'fine_labels' must be ${n} integers in 0..99`);
-  }
-  return { fineLabels: Uint8Array.from(labels as number[]), rows: data.data };
+  const set = fromPythonBatch(bytes, source, 'fine_labels', 100);
+  return { fineLabels: set.labels, rows: set.rows };
 }
 
 function fromBinary(bytes: Uint8Array, source: string): Cifar100Set {
-  const record = IMAGE + 2;
-  if (bytes.length === 0 || bytes.length % record !== 0) {
-    throw new DataError(`${source}: ${bytes.length} bytes is not a whole number of ${record}-byte CIFAR-100 records (truncated?)`);
-  }
-  const n = bytes.length / record;
-  const fineLabels = new Uint8Array(n);
-  const rows = new Uint8Array(n * IMAGE);
-  for (let i = 0; i < n; i++) {
-    const label = bytes[i * record + 1]!;
-    if (label >= 100) throw new DataError(`${source}: record ${i} has fine label ${label}, expected 0..99`);
-    fineLabels[i] = label;
-    rows.set(bytes.subarray(i * record + 2, (i + 1) * record), i * IMAGE);
-  }
-  return { fineLabels, rows };
+  const set = fromBinaryRecords(bytes, source, 2, 1, 100, 'CIFAR-100');
+  return { fineLabels: set.labels, rows: set.rows };
 }
 
 const ARCHIVE_NAMES = ['cifar-100-python.tar.gz', 'cifar-100-binary.tar.gz'];
@@ -138,7 +116,7 @@ export function cifarSplitSource(cifar: Cifar100, dataset: string, split: SplitN
 }
 
 /** Row `i` of CIFAR's R,G,B planes (1024 bytes each) as one 32x32x3 HWC image. */
-function planesToHwc(rows: Uint8Array, i: number): Uint8Array {
+export function planesToHwc(rows: Uint8Array, i: number): Uint8Array {
   const out = new Uint8Array(IMAGE);
   const base = i * IMAGE;
   for (let p = 0; p < 1024; p++) {

@@ -26,7 +26,7 @@ export { readTarEntries, DEFAULT_TAR_LIMITS, type TarLimits } from './tar.js';
 export { decodeImage, MAX_IMAGE_PIXELS } from './images.js';
 export { readCifar100 } from './cifar100.js';
 export { downloadFile, md5File, type DownloadOptions, type DownloadResult } from './download.js';
-export { CIFAR100_MD5, CIFAR100_URL, cifar100ArchivePath, downloadCifar100, miniImagenetInstructions } from './cifar100-download.js';
+export { CIFAR100_MD5, CIFAR100_URL, CIFAR_ARCHIVES, cifar100ArchivePath, cifarArchivePath, downloadCifar, downloadCifar100, miniImagenetInstructions } from './cifar100-download.js';
 export * from './synthetic.js';
 export type { ClassificationData, ClassificationOptions, ImbalanceOptions, LabelledImages } from './classification-types.js';
 export { loadClassificationData, countRange, DEFAULT_TEST_PER_CLASS } from './classification.js';

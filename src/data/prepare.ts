@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { DataError, UsageError } from '../errors.js';
 import { assertWritableDir, removeLeftoverTempFiles, stagePackedSplit, type CacheIndex, type SplitSource, type StagedSplit } from './cache.js';
 import { readCifar100, cifarSplitSource } from './cifar100.js';
+import { cifarWholeClassSources, readCifarSets } from './cifar-whole.js';
 import { classList } from './class-lists.js';
 import { drawClassSplit, firstImageSize, folderSplitSource, readClassFolders, readSplitFile } from './folder.js';
 import { hasMetaOptNetPickles, metaOptNetSplitSource } from './metaoptnet.js';
@@ -19,7 +20,7 @@ export { PREPARABLE, SOURCE_FORMS };
 
 /** What `data prepare` needs. */
 export interface PrepareOptions {
-  /** cifar-fs, fc100, mini-imagenet, tiny-imagenet-fs, or folder. */
+  /** cifar-fs, fc100, mini-imagenet, tiny-imagenet-fs, cifar-10, cifar-100, or folder. */
   dataset: string;
   /** The source: an archive, a folder of pickles, a Ravi-layout folder, or a folder of class folders. */
   from: string;
@@ -85,7 +86,12 @@ async function splitSources(options: PrepareOptions, splits: readonly SplitName[
   const { dataset, from } = options;
   const native = PREPARABLE[dataset];
   const isDir = (await stat(from)).isDirectory();
-  if (dataset === 'cifar-10' || dataset === 'cifar-100') throw new UsageError(`data prepare ${dataset} is not implemented yet`);
+  if (dataset === 'cifar-10' || dataset === 'cifar-100') {
+    if (options.size !== undefined && options.size !== 32) throw new UsageError(`${dataset} images are 32x32; --size ${options.size} is not supported`);
+    if (options.splits && options.splits.some((s) => s === 'val')) throw new UsageError(`${dataset} has train and test splits only (--hold-out-val takes its validation images from train)`);
+    const sources = cifarWholeClassSources(dataset, await readCifarSets(dataset, from));
+    return sources.filter((s) => splits.includes(s.split));
+  }
   if (dataset === 'cifar-fs' || dataset === 'fc100') {
     if (options.size !== undefined && options.size !== 32) throw new UsageError(`${dataset} images are 32x32; --size ${options.size} is not supported (resize at load time)`);
     if (isDir && (await hasMetaOptNetPickles(from, dataset))) {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DataError } from '../../src/errors.js';
-import { cifar100ArchivePath, downloadCifar100 } from '../../src/data/cifar100-download.js';
+import { CIFAR_ARCHIVES, cifar100ArchivePath, cifarArchivePath, downloadCifar, downloadCifar100 } from '../../src/data/cifar100-download.js';
 import { loadPackedSplit } from '../../src/data/cache.js';
 import { classList } from '../../src/data/class-lists.js';
 import { downloadFile } from '../../src/data/download.js';
@@ -14,6 +14,7 @@ import { FIXTURES, tempDir } from './helpers.js';
 
 const ARCHIVE = readFileSync(join(FIXTURES, 'cifar-100-python.tar.gz'));
 const MD5 = createHash('md5').update(ARCHIVE).digest('hex');
+const CIFAR10_ARCHIVE = readFileSync(join(FIXTURES, 'cifar-10-python.tar.gz'));
 
 /** A server on 127.0.0.1 serving ARCHIVE with Range support; `cutAfter` bytes drops the first full response. */
 async function serve(t: import('ava').ExecutionContext, options: { cutAfter?: number } = {}) {
@@ -23,6 +24,10 @@ async function serve(t: import('ava').ExecutionContext, options: { cutAfter?: nu
     ranges.push(req.headers.range);
     if (req.url === '/moved') {
       res.writeHead(302, { location: '/cifar-100-python.tar.gz' }).end();
+      return;
+    }
+    if (req.url === '/cifar-10-python.tar.gz') {
+      res.end(CIFAR10_ARCHIVE);
       return;
     }
     if (req.url !== '/cifar-100-python.tar.gz') {
@@ -94,14 +99,25 @@ test('HTTP errors and unreachable servers give one line', async (t) => {
   await t.throwsAsync(downloadFile('ftp://127.0.0.1/x', join(dir, 'x'), { md5: MD5 }), { instanceOf: DataError, message: /only http and https/ });
 });
 
-test('data download cifar-100 (from a local mirror) prepares CIFAR-FS and FC100', async (t) => {
+test('data download cifar-100 (from a local mirror) prepares CIFAR-FS, FC100 and whole-class CIFAR-100', async (t) => {
   const { base } = await serve(t);
   const dataDir = await tempDir(t);
   const { archive, prepared } = await downloadCifar100({ dataDir, url: `${base}/cifar-100-python.tar.gz`, md5: MD5 });
   t.is(archive.path, cifar100ArchivePath(dataDir));
   t.deepEqual(prepared.map((i) => `${i.dataset}/${i.split}:${i.classes.length}`), [
-    'cifar-fs/train:64', 'cifar-fs/val:16', 'cifar-fs/test:20', 'fc100/train:60', 'fc100/val:20', 'fc100/test:20',
+    'cifar-fs/train:64', 'cifar-fs/val:16', 'cifar-fs/test:20', 'fc100/train:60', 'fc100/val:20', 'fc100/test:20', 'cifar-100/train:100', 'cifar-100/test:100',
   ]);
   const fc100 = await loadPackedSplit(dataDir, 'fc100', 'val');
   t.deepEqual(fc100.classes.map((c) => c.name), [...classList('fc100', 'val')]);
+});
+
+test('data download cifar-10 (from a local mirror) keeps the archive under downloads/ and prepares cifar-10', async (t) => {
+  const { base } = await serve(t);
+  const dataDir = await tempDir(t);
+  const md5 = createHash('md5').update(CIFAR10_ARCHIVE).digest('hex');
+  const { archive, prepared } = await downloadCifar('cifar-10', { dataDir, url: `${base}/cifar-10-python.tar.gz`, md5 });
+  t.is(archive.path, cifarArchivePath(dataDir, 'cifar-10'));
+  t.is(CIFAR_ARCHIVES['cifar-10'].md5, 'c58f30108f718f92721af3b95e74349a');
+  t.deepEqual(prepared.map((i) => `${i.dataset}/${i.split}:${i.images}`), ['cifar-10/train:20', 'cifar-10/test:10']);
+  await t.throwsAsync(downloadCifar('cifar-10', { dataDir: await tempDir(t), url: `${base}/cifar-10-python.tar.gz` }), { instanceOf: DataError, message: /md5/ });
 });
