@@ -15,6 +15,7 @@ import { tf } from '../tf.js';
 import { saveModel, type TrainedModel } from '../train/model.js';
 import { normalizationFor, type ChannelStats } from '../transforms/normalization.js';
 import { getLabelTransform } from '../transforms/registry.js';
+import { IMPORT_DEFAULTS } from './defaults.js';
 import { torchNaming } from './naming.js';
 import { readPth } from './pth.js';
 import { decodeSafetensors, isSafetensors } from './safetensors.js';
@@ -40,9 +41,6 @@ export interface ImportOptions {
   /** Use MetaOptNet's saved head scale when the file has one (default true). */
   headScale?: boolean;
 }
-
-/** Defaults of ImportOptions. */
-export const IMPORT_DEFAULTS = { head: 'protonet', transform: 'none', dataset: 'mini-imagenet', pooling: 'flatten' } as const;
 
 /** An imported model (owned by the caller: dispose backbone and head) and where it came from. */
 export interface ImportedModel {

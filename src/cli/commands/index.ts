@@ -5,6 +5,8 @@ import bench from './bench.js';
 import data from './data.js';
 import episodes from './episodes.js';
 import evalCommand from './eval.js';
+import exportCommand from './export.js';
+import importCommand from './import.js';
 import report from './report.js';
 import train from './train.js';
 
@@ -15,6 +17,8 @@ export const commands: CommandModule<any, any>[] = [
   data,
   episodes,
   evalCommand,
+  exportCommand,
+  importCommand,
   report,
   train,
 ];
