@@ -35,19 +35,28 @@ export interface BenchCell {
   dataset: string;
   head: string;
   transform: string;
+  /** The training seed (train.seed), or null when the bench runs one seed in the unseeded layout. */
+  seed: number | null;
   train: TrainConfig;
-  /** `<out>/<dataset>/<head>-<transform>`: `train/` and one `eval-<K>shot/` per shot inside. */
+  /** `<out>/<dataset>/<head>-<transform>[/seed-<s>]`: `train/` and one `eval-<K>shot/` per shot inside. */
   dir: string;
 }
 
-/** The matrix in order: datasets, then heads, then transformations. */
+/** The matrix in order: datasets, then heads, then transformations, then seeds (config.seeds). */
 export function benchCells(config: BenchConfig, outDir: string): BenchCell[] {
   const cells: BenchCell[] = [];
   for (const dataset of config.datasets) {
     for (const head of config.heads) {
       for (const transform of config.transforms) {
-        const train = cellTrainConfig(config, dataset, head, transform);
-        cells.push({ index: cells.length, dataset, head, transform, train, dir: join(outDir, dataset, `${head}-${transform}`) });
+        const dir = join(outDir, dataset, `${head}-${transform}`);
+        if (config.seeds === null) {
+          cells.push({ index: cells.length, dataset, head, transform, seed: null, train: cellTrainConfig(config, dataset, head, transform), dir });
+          continue;
+        }
+        for (const seed of config.seeds) {
+          const train = cellTrainConfig(config, dataset, head, transform, seed);
+          cells.push({ index: cells.length, dataset, head, transform, seed, train, dir: join(dir, `seed-${seed}`) });
+        }
       }
     }
   }
@@ -99,6 +108,7 @@ export interface CellReport {
   dataset: string;
   head: string;
   transform: string;
+  seed: number | null;
   dir: string;
   training: 'trained' | 'resumed' | 'skipped' | 'stopped';
   evaluations: { shots: number; status: 'evaluated' | 'skipped'; dir: string }[];
@@ -186,7 +196,7 @@ export async function runBench(options: BenchRunOptions): Promise<BenchSummary> 
       break;
     }
     const shardNote = options.shard ? ` (shard ${shardLabel(options.shard)}: cell ${cell.index + 1} of ${all.length})` : '';
-    progress.note(`[${i + 1}/${cells.length}] ${cell.dataset} ${cell.head} transform ${cell.transform}${shardNote}`);
+    progress.note(`[${i + 1}/${cells.length}] ${cell.dataset} ${cell.head} transform ${cell.transform}${cell.seed === null ? '' : ` seed ${cell.seed}`}${shardNote}`);
     const report = await runCell(cell, options, progress, split);
     reports.push(report);
     progress.note(`  cell time: ${report.cpuSeconds.toFixed(1)} s CPU (all threads), ${report.wallSeconds.toFixed(1)} s wall`);
@@ -209,7 +219,7 @@ async function runCell(
   const wall0 = performance.now();
   const trainDir = join(cell.dir, 'train');
   const state = await trainingState(cell);
-  const report: CellReport = { dataset: cell.dataset, head: cell.head, transform: cell.transform, dir: cell.dir, training: 'skipped', evaluations: [], cpuSeconds: 0, wallSeconds: 0 };
+  const report: CellReport = { dataset: cell.dataset, head: cell.head, transform: cell.transform, seed: cell.seed, dir: cell.dir, training: 'skipped', evaluations: [], cpuSeconds: 0, wallSeconds: 0 };
   const finish = () => {
     const cpu = process.cpuUsage(cpu0);
     report.cpuSeconds = (cpu.user + cpu.system) / 1e6;

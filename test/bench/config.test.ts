@@ -2,7 +2,7 @@ import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BENCH_PRESETS, benchCells, benchPreset, cellsOfShard, readBenchConfigFile, resolveBenchConfig } from '../../src/bench/index.js';
-import { benchFlagLayer } from '../../src/cli/commands/bench.js';
+import { benchFlagLayer, parseSeeds } from '../../src/cli/commands/bench.js';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/train/index.js';
 import { withTempDir } from '../report/fixtures.js';
 
@@ -66,4 +66,19 @@ test('bench shards (1-based) take contiguous blocks of cells, together exactly o
   const parts = [1, 2, 3, 4].map((number) => cellsOfShard(cells, { number, count: 4 }));
   t.deepEqual(parts.flat().map((c) => c.index), cells.map((c) => c.index));
   t.deepEqual(parts.map((p) => p.map((c) => c.index)), [[0], [1, 2], [3], [4, 5]]);
+});
+
+test('--seeds: every cell once per seed in seed-<s>/, the seed in its training config; one-line errors for bad seeds', (t) => {
+  const config = resolveBenchConfig(benchPreset('quick'), { heads: ['protonet'], transforms: ['none'], seeds: [0, 7] });
+  const cells = benchCells(config, 'o');
+  t.deepEqual(cells.map((c) => [c.seed, c.train.seed, c.dir]), [
+    [0, 0, join('o', 'synthetic', 'protonet-none', 'seed-0')],
+    [7, 7, join('o', 'synthetic', 'protonet-none', 'seed-7')],
+  ]);
+  t.deepEqual(benchCells(resolveBenchConfig(benchPreset('quick'), { heads: ['protonet'], transforms: ['none'] }), 'o').map((c) => [c.seed, c.dir]), [[null, join('o', 'synthetic', 'protonet-none')]]);
+  for (const seeds of [[], [1, 1], [0.5]]) t.throws(() => resolveBenchConfig({ seeds }), { message: /^seeds must be null or a non-empty list of distinct integers/ });
+  t.deepEqual(parseSeeds('0,1, 2'), [0, 1, 2]);
+  t.throws(() => parseSeeds('0;1'), { message: /^--seeds must be a comma-separated list of integers/ });
+  t.throws(() => benchFlagLayer({ seed: 1, seeds: '0,1' } as never), { message: /give --seed S .* or --seeds/ });
+  t.deepEqual(benchFlagLayer({ seeds: '3,4' } as never).seeds, [3, 4]);
 });

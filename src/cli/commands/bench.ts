@@ -13,6 +13,7 @@ import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.
 
 interface BenchArgs extends Omit<GlobalArgs, 'seed'> {
   seed?: number;
+  seeds?: string;
   preset: string;
   config?: string;
   datasets?: string[];
@@ -29,8 +30,18 @@ interface BenchArgs extends Omit<GlobalArgs, 'seed'> {
   shard?: string;
 }
 
+/** `--seeds 0,1,2` as a list of integers; one-line UsageError otherwise. */
+export function parseSeeds(text: string): number[] {
+  const seeds = text.split(',').map((s) => s.trim());
+  if (seeds.some((s) => !/^-?\d+$/.test(s)) || seeds.map(Number).some((s) => !Number.isSafeInteger(s))) {
+    throw new UsageError(`--seeds must be a comma-separated list of integers (e.g. 0,1,2), found '${text}'`);
+  }
+  return seeds.map(Number);
+}
+
 /** The flag layer: only flags given on the command line override the preset and config file. */
 export function benchFlagLayer(argv: BenchArgs): BenchLayer {
+  if (argv.seed !== undefined && argv.seeds !== undefined) throw new UsageError('give --seed S (one run per cell) or --seeds S1,S2,... (one run per cell and seed), not both');
   const train: Partial<TrainConfig> = {
     backbone: argv.backbone,
     epochs: argv.epochs,
@@ -47,6 +58,7 @@ export function benchFlagLayer(argv: BenchArgs): BenchLayer {
     heads: argv.heads,
     transforms: argv.transforms,
     shots: argv.shots,
+    seeds: argv.seeds === undefined ? undefined : parseSeeds(argv.seeds),
     evalEpisodes: argv.evalEpisodes === undefined ? undefined : argv.evalEpisodes === 0 ? null : argv.evalEpisodes,
     train: Object.fromEntries(Object.entries(train).filter(([, v]) => v !== undefined)),
   } as BenchLayer;
@@ -85,6 +97,10 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
           return seed;
         },
         describe: 'training seed of every cell (default 0)',
+      })
+      .option('seeds', {
+        type: 'string',
+        describe: 'S1,S2,...: train and evaluate every cell once per seed (in <cell>/seed-<s>/); the table shows the mean over seeds with the across-seed t interval beside the pooled-episode interval',
       })
       .option('out', { type: 'string', describe: 'output folder (default jointshot-bench/<preset>)' })
       .option('shard', { type: 'string', describe: 'i/n, 1-based: run only contiguous block i of n of the cells (x seeds), as eval --shard does with episodes; machines may share --out; then jointshot report <out>' }) as unknown as Argv<BenchArgs>,
