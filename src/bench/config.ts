@@ -25,6 +25,8 @@ export interface BenchConfig {
   trainByDataset: Record<string, Partial<TrainConfig>>;
   /** Options per head name (e.g. `{ "ridge": { "lambda": 50 } }`). */
   headOptions: Record<string, Record<string, JsonValue>>;
+  /** Training seeds: every cell trained and evaluated once per seed, in `seed-<s>/` (null: one run with train.seed). */
+  seeds: number[] | null;
 }
 
 /** A layer: any subset of the fields. */
@@ -40,6 +42,7 @@ export const DEFAULT_BENCH_CONFIG: Readonly<BenchConfig> = {
   train: {},
   trainByDataset: {},
   headOptions: {},
+  seeds: null,
 };
 
 /** Bench presets; `quick` is what `jointshot bench` runs without arguments. */
@@ -175,6 +178,9 @@ export function validateBenchConfig(config: BenchConfig): BenchConfig {
   if (!Array.isArray(config.shots) || config.shots.length === 0 || config.shots.some((s) => !Number.isSafeInteger(s) || s < 1)) {
     throw new UsageError(`shots must be a non-empty list of positive integers, found ${JSON.stringify(config.shots)}`);
   }
+  if (config.seeds !== null && (!Array.isArray(config.seeds) || config.seeds.length === 0 || config.seeds.some((s) => !Number.isSafeInteger(s)) || new Set(config.seeds).size !== config.seeds.length)) {
+    throw new UsageError(`seeds must be null or a non-empty list of distinct integers, found ${JSON.stringify(config.seeds)}`);
+  }
   if (config.evalEpisodes !== null && (!Number.isSafeInteger(config.evalEpisodes) || config.evalEpisodes < 1)) {
     throw new UsageError(`evalEpisodes must be a positive integer or null (all), found ${JSON.stringify(config.evalEpisodes)}`);
   }
@@ -182,12 +188,13 @@ export function validateBenchConfig(config: BenchConfig): BenchConfig {
   return config;
 }
 
-/** The full training config of one cell: defaults < train < trainByDataset[dataset] < the cell's names. */
-export function cellTrainConfig(config: BenchConfig, dataset: string, head: string, transform: string): TrainConfig {
+/** The full training config of one cell: defaults < train < trainByDataset[dataset] < the cell's names (and seed). */
+export function cellTrainConfig(config: BenchConfig, dataset: string, head: string, transform: string, seed?: number): TrainConfig {
   return resolveTrainConfig(config.train, config.trainByDataset[dataset] ?? {}, {
     dataset,
     head,
     transform,
     headOptions: config.headOptions[head] ?? {},
+    ...(seed !== undefined ? { seed } : {}),
   });
 }
