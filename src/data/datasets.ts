@@ -4,7 +4,7 @@
  * whole-class ones (cifar-10, cifar-100), which refuse to load as few-shot splits.
  */
 import { UsageError } from '../errors.js';
-import { listPackedSplits, loadPackedSplit } from './cache.js';
+import { listPackedSplits, loadPackedSplitAndIndex } from './cache.js';
 import { CLASS_LISTS } from './class-lists.js';
 import { listDatasets, registerDataset, type DatasetDefinition } from './registry.js';
 import { WHOLE_CLASS_SOURCES } from './sources.js';
@@ -44,7 +44,11 @@ function cachedDataset(name: string, description: string, describe: DatasetDefin
     name,
     description,
     describe,
-    load: (split, location) => loadPackedSplit(location.dataDir, name, split, { missingHint: hint }),
+    load: async (split, location) => {
+      const { split: loaded, index } = await loadPackedSplitAndIndex(location.dataDir, name, split, { missingHint: hint });
+      if (index.layout === 'classification') throw wholeClassOnly(name);
+      return loaded;
+    },
   };
 }
 
@@ -67,9 +71,15 @@ function wholeClassDataset(name: string, description: string): DatasetDefinition
     description,
     describe: () => undefined,
     load: async () => {
-      throw new UsageError(`${name} is a whole-class dataset (its train and test images share classes), not a few-shot one: use it for classification training, or use a few-shot dataset (${Object.keys(IMAGES_PER_CLASS).join(', ')}, folder)`);
+      throw wholeClassOnly(name);
     },
   };
+}
+
+function wholeClassOnly(name: string): UsageError {
+  return new UsageError(
+    `${name} is a whole-class dataset (its train and test images share classes), not a few-shot one: use it for classification training, or use a few-shot dataset (${Object.keys(IMAGES_PER_CLASS).join(', ')}, folder)`,
+  );
 }
 
 for (const [name, { description }] of Object.entries(WHOLE_CLASS_SOURCES)) registerDataset(wholeClassDataset(name, description));

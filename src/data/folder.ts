@@ -3,6 +3,9 @@
  * train/val/test comes from a JSON file (`{"train": [...], "val": [...], "test": [...]}`, class
  * order as listed) or is drawn with a seed (classes sorted by name, shuffled, cut by counts; each
  * split then sorted by name). Image order within a class: file names sorted.
+ * A folder with `train/` and `test/` (and optionally `val/`) folders of the same class sub-folders
+ * (CUB-200, MIT-67, Stanford Dogs as users lay them out) is a whole-class dataset instead: its
+ * splits share the classes (sorted by name) and are packed with the `classification` layout.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -90,4 +93,34 @@ export function folderSplitSource(
   source: string,
 ): SplitSource {
   return imageFilesSource(dataset, split, size, classNames, classes, source);
+}
+
+/** True when `dir` has `train/` and `test/` folders (the whole-class layout). */
+export async function isTrainTestLayout(dir: string): Promise<boolean> {
+  return (await existingDir(join(dir, 'train'))) && (await existingDir(join(dir, 'test')));
+}
+
+/** The class folders of `dir`'s train/, test/ and optional val/, checked to hold the same classes. */
+export async function readTrainTestFolders(dir: string): Promise<Partial<Record<SplitName, Map<string, string[]>>> & { train: Map<string, string[]> }> {
+  const train = await readClassFolders(join(dir, 'train'));
+  const sets: Partial<Record<SplitName, Map<string, string[]>>> & { train: Map<string, string[]> } = { train };
+  for (const split of ['val', 'test'] as const) {
+    if (split === 'val' && !(await existingDir(join(dir, 'val')))) continue;
+    const classes = await readClassFolders(join(dir, split));
+    const missing = [...train.keys()].find((c) => !classes.has(c));
+    const extra = [...classes.keys()].find((c) => !train.has(c));
+    if (missing !== undefined || extra !== undefined) {
+      throw new DataError(
+        `${join(dir, split)}: ${missing !== undefined ? `has no folder for train class '${missing}'` : `class '${extra}' has no folder in ${join(dir, 'train')}`}: train/ and ${split}/ must hold the same class folders`,
+      );
+    }
+    sets[split] = classes;
+  }
+  return sets;
+}
+
+/** The splits of a train/test class-folder layout as whole-class sources (classes in train/ order). */
+export function trainTestFolderSources(dataset: string, sets: Partial<Record<SplitName, Map<string, string[]>>>, size: ImageSize, source: string): SplitSource[] {
+  const names = [...sets.train!.keys()];
+  return SPLIT_NAMES.filter((s) => sets[s]).map((s) => ({ ...imageFilesSource(dataset, s, size, names, sets[s]!, join(source, s)), layout: 'classification' as const }));
 }

@@ -10,7 +10,7 @@ import { assertWritableDir, removeLeftoverTempFiles, stagePackedSplit, type Cach
 import { readCifar100, cifarSplitSource } from './cifar100.js';
 import { cifarWholeClassSources, readCifarSets } from './cifar-whole.js';
 import { classList } from './class-lists.js';
-import { drawClassSplit, firstImageSize, folderSplitSource, readClassFolders, readSplitFile } from './folder.js';
+import { drawClassSplit, firstImageSize, folderSplitSource, isTrainTestLayout, readClassFolders, readSplitFile, readTrainTestFolders, trainTestFolderSources } from './folder.js';
 import { hasMetaOptNetPickles, metaOptNetSplitSource } from './metaoptnet.js';
 import { isRaviLayout, raviSplitSource } from './ravi.js';
 import { PREPARABLE, SOURCE_FORMS } from './sources.js';
@@ -116,6 +116,12 @@ async function folderSources(options: PrepareOptions, splits: readonly SplitName
   const name = options.name ?? 'folder';
   if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) throw new UsageError(`--name '${name}' must be letters, digits, '.', '_' or '-'`);
   if (name in PREPARABLE && name !== 'folder') throw new UsageError(`--name '${name}' is a built-in dataset; choose another name`);
+  if (await isTrainTestLayout(options.from)) {
+    if (options.splitFile || options.splitCounts) throw new UsageError(`${options.from} has train/ and test/ folders (their own split): drop --split-file and --split-counts`);
+    const sets = await readTrainTestFolders(options.from);
+    const size = options.size ? squareSize(options, options.size) : await firstImageSize(sets.train);
+    return trainTestFolderSources(name, sets, size, options.from).filter((s) => splits.includes(s.split));
+  }
   const classes = await readClassFolders(options.from);
   const names = [...classes.keys()];
   const plan = options.splitFile ? await readSplitFile(options.splitFile, names) : drawClassSplit(names, options.seed ?? 0, options.splitCounts);
