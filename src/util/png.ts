@@ -1,4 +1,8 @@
-/** Minimal PNG writing (Node's zlib, no dependency) and image grids, for looking at transformed data. */
+/**
+ * Minimal PNG writing and image grids, for looking at transformed data. Own code on Node's zlib
+ * (deflate, crc32: Node >= 20.15 / 22.2, inside package.json engines) rather than sharp, so that
+ * writing a grid does not load libvips.
+ */
 import { writeFileAtomic } from './atomic-file.js';
 import { crc32, deflateSync } from 'node:zlib';
 import { UsageError } from '../errors.js';

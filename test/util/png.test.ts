@@ -2,6 +2,7 @@ import test from 'ava';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { crc32, inflateSync } from 'node:zlib';
 import { UsageError } from '../../src/errors.js';
 import { encodePng, savePngGrid, tileImages } from '../../src/util/png.js';
@@ -81,5 +82,23 @@ test('savePngGrid writes a readable PNG file', async (t) => {
     t.like(d, { width: 2 * 2 + 3 * 2, height: 2 + 2 * 2, colorType: 2 });
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('an independent decoder (sharp/libvips) reads back the same pixels, and the IEND CRC is the constant of the PNG spec', async (t) => {
+  const cases = [
+    { channels: 1 as const, width: 5, height: 3 },
+    { channels: 3 as const, width: 4, height: 2 },
+    { channels: 4 as const, width: 3, height: 3 },
+  ];
+  for (const { channels, width, height } of cases) {
+    const pixels = Uint8Array.from({ length: width * height * channels }, (_, i) => (i * 37 + 11) % 256);
+    const png = encodePng({ pixels, width, height, channels });
+    t.is(png.subarray(-12).toString('hex'), '0000000049454e44ae426082', 'IEND chunk with CRC ae426082');
+    t.like(await sharp(png).metadata(), { format: 'png', width, height, channels });
+    const decoder = channels === 1 ? sharp(png).toColourspace('b-w') : sharp(png);
+    const { data, info } = await decoder.raw().toBuffer({ resolveWithObject: true });
+    t.is(info.channels, channels);
+    t.deepEqual(Array.from(data), Array.from(pixels), `${channels} channel(s)`);
   }
 });
