@@ -1,5 +1,6 @@
 /** MetaOptNet-SVM head: Crammer-Singer multi-class SVM dual, solved by the structured solver. */
 import { tf } from '../tf.js';
+import { UsageError } from '../errors.js';
 import { svmCsDual } from '../solvers/svm-cs-op.js';
 import type { SvmCsSolution } from '../solvers/svm-cs.js';
 import type { Head } from './types.js';
@@ -15,11 +16,15 @@ export interface SvmHead extends Head {
 /**
  * logits[q, m] = sum_i alpha_i^m <x_i, q> with alpha MetaOptNet's Crammer-Singer dual (Hessian
  * K (x) I + diagShift I, C): options `C` (0.1), `diagShift` (1), `tol` (1e-6 KKT residual),
- * `maxSweeps` (2000).
+ * `maxSweeps` (2000), `maxIter` (0: solve to `tol`; k > 0: qpth's interior point truncated after k
+ * iterations, as MetaOptNet runs it: 3 at test, 15 in training).
  */
 export function createSvmHead(options?: Record<string, unknown>): SvmHead {
-  const o = readHeadOptions('svm', { C: 0.1, diagShift: 1, tol: 1e-6, maxSweeps: 2000 }, options);
+  const o = readHeadOptions('svm', { C: 0.1, diagShift: 1, tol: 1e-6, maxSweeps: 2000, maxIter: 0 }, options);
   for (const key of ['C', 'tol', 'maxSweeps'] as const) requirePositive('svm', key, o[key]);
+  if (!Number.isInteger(o.maxIter) || o.maxIter < 0) {
+    throw new UsageError(`head 'svm': option 'maxIter' must be an integer >= 0 (0 solves to 'tol'; MetaOptNet uses 3 at test), got ${o.maxIter}`);
+  }
   let lastSolutions: readonly SvmCsSolution[] = [];
   const head = scaledHead('svm', (support, _supportLabels, query, nWay, labels) =>
     tf.tidy(() => {

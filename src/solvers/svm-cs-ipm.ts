@@ -18,11 +18,59 @@ export interface IpmPoint {
 }
 
 /**
+ * Factors the Newton system of an interior point on the Crammer-Singer dual for barrier weights
+ * d (per variable, support-major): H = Q + diag(d), block-diagonal by class (H_m = K + sI + D_m),
+ * and S = sum_m H_m^-1 for the per-sample equalities A = I_n (x) 1_W^T. Returns the solver of
+ * [H A^T; A 0] [x; y] = [f; g] (f length n*W, g length n).
+ */
+export function structuredKkt(p: Problem, d: Float64Array): (f: Float64Array, g: Float64Array) => { x: Float64Array; y: Float64Array } {
+  const { n, w, k, shift } = p;
+  const hinv: Float64Array[] = [];
+  const schur = new Float64Array(n * n);
+  for (let m = 0; m < w; m++) {
+    const h = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) h[i * n + j] = k[i * n + j]! + (i === j ? shift + d[i * w + m]! : 0);
+    }
+    choleskyInPlace(h, n);
+    const inv = choleskyInverse(h, n);
+    for (let x = 0; x < n * n; x++) schur[x]! += inv[x]!;
+    hinv.push(inv);
+  }
+  choleskyInPlace(schur, n);
+  return (f, g) => {
+    // S y = A H^-1 f - g, then x = H^-1 (f - A^T y)
+    const hf: Float64Array[] = [];
+    const y = Float64Array.from(g, (v) => -v);
+    for (let m = 0; m < w; m++) {
+      const v = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < n; j++) s += hinv[m]![i * n + j]! * f[j * w + m]!;
+        v[i] = s;
+        y[i]! += s;
+      }
+      hf.push(v);
+    }
+    choleskySolveInPlace(schur, n, y, 1);
+    const x = new Float64Array(n * w);
+    for (let m = 0; m < w; m++) {
+      for (let i = 0; i < n; i++) {
+        let s = hf[m]![i]!;
+        for (let j = 0; j < n; j++) s -= hinv[m]![i * n + j]! * y[j]!;
+        x[i * w + m] = s;
+      }
+    }
+    return { x, y };
+  };
+}
+
+/**
  * Runs Mehrotra predictor-corrector iterations until the residuals and the duality measure are
  * below `eps` or `maxIter` is reached; returns the last iterate (always strictly interior).
  */
 export function svmCsInteriorPoint(p: Problem, maxIter = 40, eps = 1e-9): IpmPoint {
-  const { n, w, k, shift } = p;
+  const { n, w, shift } = p;
   const nz = n * w;
   const u = new Float64Array(nz);
   for (let i = 0; i < n; i++) for (let m = 0; m < w; m++) u[i * w + m] = bound(p, i, m);
@@ -53,44 +101,11 @@ export function svmCsInteriorPoint(p: Problem, maxIter = 40, eps = 1e-9): IpmPoi
     mu /= nz;
     if (Math.max(worst, mu) < eps) break;
     const d = Float64Array.from(lambda, (l, x) => l / slack[x]!);
-    // class blocks H_m = K + sI + D_m, their inverses, and S = sum_m H_m^-1
-    const hinv: Float64Array[] = [];
-    const schur = new Float64Array(n * n);
-    for (let m = 0; m < w; m++) {
-      const h = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) h[i * n + j] = k[i * n + j]! + (i === j ? shift + d[i * w + m]! : 0);
-      }
-      choleskyInPlace(h, n);
-      const inv = choleskyInverse(h, n);
-      for (let x = 0; x < n * n; x++) schur[x]! += inv[x]!;
-      hinv.push(inv);
-    }
-    choleskyInPlace(schur, n);
+    const kkt = structuredKkt(p, d);
     // (Q + D) da + A^T dnu = -rd - (rc + lambda rp) / s,  A da = -re
     const direction = (rc: Float64Array) => {
       const wv = Float64Array.from(rc, (v, x) => (v + lambda[x]! * rp[x]!) / slack[x]!);
-      const hb: Float64Array[] = [];
-      const dnu = Float64Array.from(re);
-      for (let m = 0; m < w; m++) {
-        const v = new Float64Array(n);
-        for (let i = 0; i < n; i++) {
-          let s = 0;
-          for (let j = 0; j < n; j++) s += hinv[m]![i * n + j]! * (-rd[j * w + m]! - wv[j * w + m]!);
-          v[i] = s;
-          dnu[i]! += s;
-        }
-        hb.push(v);
-      }
-      choleskySolveInPlace(schur, n, dnu, 1);
-      const da = new Float64Array(nz);
-      for (let m = 0; m < w; m++) {
-        for (let i = 0; i < n; i++) {
-          let s = hb[m]![i]!;
-          for (let j = 0; j < n; j++) s -= hinv[m]![i * n + j]! * dnu[j]!;
-          da[i * w + m] = s;
-        }
-      }
+      const { x: da, y: dnu } = kkt(Float64Array.from(wv, (v, x) => -rd[x]! - v), Float64Array.from(re, (v) => -v));
       const ds = Float64Array.from(da, (v, x) => -rp[x]! - v);
       const dl = Float64Array.from(da, (v, x) => wv[x]! + d[x]! * v);
       return { da, dnu, ds, dl };

@@ -48,6 +48,8 @@ export interface SvmCsSolution {
   readonly newtonSteps: number;
   /** Iterations of the interior-point fallback (0 unless the fast path stalled). */
   readonly interiorPointIterations: number;
+  /** Set when qpth's interior point was run with `maxIter` instead (loop count, returned iterate). */
+  readonly qpth?: { readonly iterations: number; readonly bestIterate: number };
 }
 
 interface SolutionInternal extends SvmCsSolution {
