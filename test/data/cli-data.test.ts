@@ -46,3 +46,32 @@ test.serial('data download mini-imagenet says which files to get and where', asy
   t.regex(result.stdout, /jointshot data prepare mini-imagenet --from/);
   t.true(result.stdout.includes(join(dataDir, 'mini-imagenet')));
 });
+
+test.serial('data prepare cifar-10 and data info --classify: per-class counts, long tail, one-line errors', async (t) => {
+  const dataDir = await tempDir(t);
+  const prepare = await jointshot(['data', 'prepare', 'cifar-10', '--from', join(FIXTURES, 'cifar-10-binary.tar.gz'), '--data-dir', dataDir, '--json']);
+  t.is(prepare.code, 0, prepare.stderr);
+  const indexes = JSON.parse(prepare.stdout) as Record<string, unknown>[];
+  t.deepEqual(indexes.map((i) => [i.split, i.layout, 'sourceIndex' in i]), [['train', 'classification', false], ['test', 'classification', false]]);
+  const info = await jointshot(['data', 'info', 'cifar-10', '--classify', '--data-dir', dataDir]);
+  t.is(info.code, 0, info.stderr);
+  t.regex(info.stdout, /^cifar-10: 10 classes, its own split: 20 train/m);
+  t.regex(info.stdout, /^class\s+train\s+test$/m);
+  t.regex(info.stdout, /^airplane\s+2\s+1$/m);
+  t.regex(info.stdout, /^total\s+20\s+10$/m);
+  const tail = await jointshot(['data', 'info', 'cifar-10', '--classify', '--imbalance', '2', '--imbalance-profile', 'step', '--data-dir', dataDir, '--json']);
+  t.is(tail.code, 0, tail.stderr);
+  const parsed = JSON.parse(tail.stdout) as { classes: { name: string; train: number; test: number }[]; testHash: string };
+  t.deepEqual(parsed.classes.map((c) => c.train), [2, 2, 2, 2, 2, 1, 1, 1, 1, 1]);
+  t.regex(parsed.testHash, /^[0-9a-f]{64}$/);
+  const tooMany = await jointshot(['data', 'info', 'cifar-10', '--classify', '--per-class', '3', '--data-dir', dataDir]);
+  t.is(tooMany.code, 2);
+  t.regex(tooMany.stderr, /--per-class 3 is more than the 2 training images of class 'airplane' of cifar-10: use at most 2/);
+  t.is(tooMany.stderr.trim().split('\n').length, 1);
+  const noTail = await jointshot(['data', 'info', 'cifar-10', '--classify', '--max-per-class', '2', '--data-dir', dataDir]);
+  t.is(noTail.code, 2);
+  t.regex(noTail.stderr, /--max-per-class sets the long tail n_max: it needs --imbalance/);
+  const missing = await jointshot(['data', 'info', 'cifar-100', '--classify', '--data-dir', dataDir]);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /no prepared cifar-100\/train .*jointshot data download cifar-100/);
+});

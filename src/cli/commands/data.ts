@@ -26,9 +26,47 @@ interface DownloadArgs extends GlobalArgs {
   md5?: string;
 }
 
-interface InfoArgs extends GlobalArgs {
+interface InfoArgs extends GlobalArgs, ClassificationArgs {
   dataset: string;
   verify: boolean;
+  classify: boolean;
+}
+
+/** The flags that shape a whole-class classification view of a dataset (`data info --classify`, classification training). */
+export interface ClassificationArgs {
+  perClass?: number;
+  imbalance?: number;
+  imbalanceProfile?: 'exp' | 'step';
+  maxPerClass?: number;
+  testPerClass?: number;
+  splitSeed?: number;
+  holdOutVal?: boolean;
+}
+
+/** Adds the classification-view flags to a command. */
+export function withClassificationFlags<T>(y: Argv<T>): Argv<T & ClassificationArgs> {
+  return y
+    .option('per-class', { type: 'number', describe: 'keep K seeded training images per class (limited data)' })
+    .option('imbalance', { type: 'number', describe: 'long-tailed training set with this ratio n_max/n_min (e.g. 100); the test set stays balanced' })
+    .option('imbalance-profile', { type: 'string', choices: ['exp', 'step'] as const, default: 'exp', describe: 'exp: n_i = n_max * ratio^(-i/(C-1)); step: the second half of the classes get n_max/ratio' })
+    .option('max-per-class', { type: 'number', describe: 'n_max of the long tail (default the smallest class of the balanced training set)' })
+    .option('test-per-class', { type: 'number', describe: 'few-shot datasets read whole-class: test images per class (default 50)' })
+    .option('split-seed', { type: 'number', describe: 'few-shot datasets read whole-class: seed of the per-class train/test split (default 0)' })
+    .option('hold-out-val', { type: 'boolean', describe: "hold out the dataset's validation set (CIFAR: the SLA reference code's 5,000 training images; folders: val/)" }) as Argv<T & ClassificationArgs>;
+}
+
+/** The loader options of the classification-view flags. */
+export function classificationOptions(argv: ClassificationArgs & Pick<GlobalArgs, 'seed' | 'dataDir'>): import('../../data/classification-types.js').ClassificationOptions {
+  if (argv.imbalance === undefined && argv.maxPerClass !== undefined) throw new UsageError('--max-per-class sets the long tail n_max: it needs --imbalance');
+  return {
+    dataDir: resolveDataDir(argv),
+    seed: argv.seed ?? 0,
+    perClass: argv.perClass,
+    testPerClass: argv.testPerClass,
+    splitSeed: argv.splitSeed,
+    holdOutVal: argv.holdOutVal,
+    imbalance: argv.imbalance === undefined ? undefined : { profile: argv.imbalanceProfile ?? 'exp', ratio: argv.imbalance, maxPerClass: argv.maxPerClass },
+  };
 }
 
 const log = (line: string): void => {
@@ -47,6 +85,12 @@ function parseCounts(text: string | undefined): number[] | undefined {
   const counts = text.split(',').map(Number);
   if (counts.length !== 3 || counts.some((c) => !Number.isInteger(c) || c < 0)) throw new UsageError(`--split-counts '${text}' must be three integers: train,val,test`);
   return counts;
+}
+
+/** An index without its per-image source order (50,000 numbers for CIFAR), for printing. */
+function brief<T extends CacheIndex>(index: T): Omit<T, 'sourceIndex'> {
+  const { sourceIndex: _, ...rest } = index;
+  return rest;
 }
 
 function summary(index: CacheIndex): string {
@@ -81,16 +125,16 @@ const prepare: CommandModule<GlobalArgs, PrepareArgs> = {
       seed: argv.seed,
       onProgress: log,
     });
-    emit(argv, indexes, indexes.map(summary).join('\n'));
+    emit(argv, indexes.map(brief), indexes.map(summary).join('\n'));
   },
 };
 
 const download: CommandModule<GlobalArgs, DownloadArgs> = {
   command: 'download <dataset>',
-  describe: 'download CIFAR-100 (verified, resumable) and prepare cifar-fs and fc100; or show how to get mini-imagenet',
+  describe: 'download CIFAR-10 or CIFAR-100 (verified, resumable) and prepare cifar-10, or cifar-fs, fc100 and cifar-100; or show how to get mini-imagenet',
   builder: (y) =>
     (y as Argv<GlobalArgs>)
-      .positional('dataset', { type: 'string', choices: ['cifar-100', 'mini-imagenet'], demandOption: true })
+      .positional('dataset', { type: 'string', choices: ['cifar-10', 'cifar-100', 'mini-imagenet'], demandOption: true })
       .option('url', { type: 'string', describe: 'a mirror of the official archive (same md5 unless --md5)' })
       .option('md5', { type: 'string', describe: 'expected md5 of the archive at --url' }) as unknown as Argv<DownloadArgs>,
   handler: async (argv) => {
@@ -100,9 +144,9 @@ const download: CommandModule<GlobalArgs, DownloadArgs> = {
       emit(argv, { dataset: 'mini-imagenet', instructions: miniImagenetInstructions(dataDir) }, miniImagenetInstructions(dataDir));
       return;
     }
-    const { downloadCifar100 } = await dataModule();
-    const { archive, prepared } = await downloadCifar100({ dataDir, url: argv.url, md5: argv.md5, onProgress: log });
-    emit(argv, { archive, prepared }, prepared.map(summary).join('\n'));
+    const { downloadCifar } = await dataModule();
+    const { archive, prepared } = await downloadCifar(argv.dataset as 'cifar-10' | 'cifar-100', { dataDir, url: argv.url, md5: argv.md5, onProgress: log });
+    emit(argv, { archive, prepared: prepared.map(brief) }, prepared.map(summary).join('\n'));
   },
 };
 
@@ -130,16 +174,18 @@ const info: CommandModule<GlobalArgs, InfoArgs> = {
   command: 'info <dataset>',
   describe: 'show a prepared dataset: classes, images, size on disk, checksums',
   builder: (y) =>
-    (y as Argv<GlobalArgs>)
+    withClassificationFlags(y as Argv<GlobalArgs>)
       .positional('dataset', { type: 'string', demandOption: true })
-      .option('verify', { type: 'boolean', default: false, describe: 'recompute each pixel file sha256 and compare' }) as unknown as Argv<InfoArgs>,
+      .option('verify', { type: 'boolean', default: false, describe: 'recompute each pixel file sha256 and compare' })
+      .option('classify', { type: 'boolean', default: false, describe: 'show the whole-class classification view: per-class train/test (val) counts, shaped by the flags below' }) as unknown as Argv<InfoArgs>,
   handler: async (argv) => {
+    if (argv.classify) return classificationInfo(argv);
     const { getDataset, readCacheIndex, registerPreparedDatasets, sha256File } = await dataModule();
     const dataDir = resolveDataDir(argv);
     await registerPreparedDatasets(dataDir);
     const dataset = getDataset(argv.dataset);
     const lines = [`${dataset.name}: ${dataset.description}`];
-    const splits: (CacheIndex & { verified?: boolean })[] = [];
+    const splits: (Omit<CacheIndex, 'sourceIndex'> & { verified?: boolean })[] = [];
     for (const split of SPLIT_NAMES) {
       const index = await readCacheIndex(dataDir, dataset.name, split);
       if (!index) {
@@ -148,7 +194,7 @@ const info: CommandModule<GlobalArgs, InfoArgs> = {
       }
       let verified: boolean | undefined;
       if (argv.verify) verified = (await sha256File(join(dataDir, dataset.name, index.pixelFile)).catch(() => '')) === index.sha256;
-      splits.push({ ...index, verified });
+      splits.push({ ...brief(index), verified });
       lines.push(`${summary(index)}${verified === undefined ? '' : verified ? ', verified' : ', CHECKSUM MISMATCH'}`);
       lines.push(`  from ${index.source}; classes: ${index.classes.slice(0, 8).map((c) => c.name).join(', ')}${index.classes.length > 8 ? ', ...' : ''}`);
     }
@@ -156,6 +202,26 @@ const info: CommandModule<GlobalArgs, InfoArgs> = {
     if (splits.some((s) => s.verified === false)) throw new DataError(`${dataset.name}: a pixel file does not match its checksum: run jointshot data prepare ${dataset.name} again`);
   },
 };
+
+/** `data info NAME --classify`: the per-class counts of the classification view. */
+async function classificationInfo(argv: InfoArgs): Promise<void> {
+  const { classCounts, loadClassificationData } = await dataModule();
+  const view = await loadClassificationData(argv.dataset, classificationOptions(argv));
+  const sets = { train: view.train, test: view.test, ...(view.val ? { val: view.val } : {}) };
+  const counts = Object.fromEntries(Object.entries(sets).map(([k, images]) => [k, classCounts(images, view.classes.length)]));
+  const columns = Object.keys(counts);
+  const width = Math.max(5, ...view.classes.map((c) => c.length)) + 2;
+  const row = (name: string, values: number[]): string => `${name.padEnd(width)}${values.map((v) => String(v).padStart(7)).join('')}`;
+  const lines = [
+    view.description,
+    `${'class'.padEnd(width)}${columns.map((c) => c.padStart(7)).join('')}`,
+    ...view.classes.map((name, c) => row(name, columns.map((k) => counts[k]![c]!))),
+    row('total', columns.map((k) => counts[k]!.reduce((a, b) => a + b, 0))),
+    `test set sha256 ${view.testHash}`,
+  ];
+  const classes = view.classes.map((name, c) => ({ name, ...Object.fromEntries(columns.map((k) => [k, counts[k]![c]])) }));
+  emit(argv, { dataset: view.dataset, description: view.description, testHash: view.testHash, classes }, lines.join('\n'));
+}
 
 const data: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'data <command>',
