@@ -204,6 +204,95 @@ napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
   return nothing(env);
 }
 
+// ------------------------------------------------- fused convolution (inference)
+// conv2dForwardFused(params, x, w, bias, y, biasKind, activation, alpha): y = act(conv(x, w) + b)
+// in one oneDNN primitive (prop forward_inference). biasKind 0: no bias (`bias` ignored);
+// 1: per output channel [OC] (oneDNN's bias); 2: a full NHWC tensor the size of y (copied into
+// y, then added by a `sum` post-op: the residual of a block). activation 0: none; 1: ReLU with
+// slope `alpha` below 0 (0 = ReLU, else leaky ReLU), an eltwise post-op.
+
+struct FusedConv {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward prim;
+  dnnl::reorder toWeights;
+  bool weightsReorder = false;
+  memory::desc weightsMd;
+  memory weightsBuf;
+};
+
+std::unordered_map<std::string, std::unique_ptr<FusedConv>> fusedCache;
+
+FusedConv& fusedConv(const int32_t* p, int biasKind, int activation, float alpha) {
+  int32_t extra[3];
+  extra[0] = biasKind;
+  extra[1] = activation;
+  std::memcpy(&extra[2], &alpha, sizeof(float));
+  const std::string key = cacheKey("fused", p, 17) + cacheKey("", extra, 3);
+  auto found = fusedCache.find(key);
+  if (found != fusedCache.end()) return *found->second;
+  const ConvShape s(p);
+  auto owned = std::make_unique<FusedConv>();
+  const memory::desc bias = biasKind == 1 ? memory::desc({s.oc}, dt::f32, tag::x) : memory::desc();
+  dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, s.src(), s.weightsAny(),
+                                    bias, s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
+  dnnl::post_ops ops;
+  if (biasKind == 2) ops.append_sum(1.0f);
+  if (activation == 1) ops.append_eltwise(1.0f, algorithm::eltwise_relu, alpha, 0.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  owned->pd = dnnl::convolution_forward::primitive_desc(d, attr, engine());
+  owned->prim = dnnl::convolution_forward(owned->pd);
+  owned->weightsMd = owned->pd.weights_desc();
+  owned->weightsReorder = owned->weightsMd != s.weightsUser();
+  if (owned->weightsReorder)
+    owned->toWeights = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), s.weightsUser(), engine(), owned->weightsMd));
+  FusedConv& out = *owned;
+  fusedCache.emplace(key, std::move(owned));
+  return out;
+}
+
+// Copies `rows` rows of `row` floats from src to dst, rows split over the OpenMP threads.
+void parallelCopy(const float* src, float* dst, size_t rows, size_t row) {
+  const long long count = static_cast<long long>(rows);
+#pragma omp parallel for if (rows * row >= (1 << 15)) schedule(static)
+  for (long long r = 0; r < count; r++) std::memcpy(dst + r * row, src + r * row, row * sizeof(float));
+}
+
+napi_value Conv2dForwardFused(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 8)) return nullptr;
+  size_t np, nx, nw, nb = 0, ny;
+  int32_t* p = i32(env, args.values[0], &np);
+  float* x = p ? f32(env, args.values[1], &nx) : nullptr;
+  float* w = x ? f32(env, args.values[2], &nw) : nullptr;
+  const int biasKind = int32(env, args.values[5]);
+  const int activation = int32(env, args.values[6]);
+  const float alpha = static_cast<float>(number(env, args.values[7]));
+  float* b = nullptr;
+  if (w && biasKind != 0) b = f32(env, args.values[3], &nb);
+  float* y = w && (biasKind == 0 || b) ? f32(env, args.values[4], &ny) : nullptr;
+  if (!y) return nullptr;
+  if (np != 17) return rangeError(env, "jointshot native: wrong number of integer parameters");
+  if (biasKind < 0 || biasKind > 2 || activation < 0 || activation > 1)
+    return rangeError(env, "jointshot native: unknown bias kind or activation");
+  const ConvShape s(p);
+  if (static_cast<memory::dim>(nx) != s.n * s.h * s.w * s.ic || static_cast<memory::dim>(nw) != s.kh * s.kw * s.ic * s.oc ||
+      static_cast<memory::dim>(ny) != s.n * s.oh * s.ow * s.oc || (biasKind == 1 && static_cast<memory::dim>(nb) != s.oc) ||
+      (biasKind == 2 && nb != ny))
+    return rangeError(env, "jointshot native: fused convolution sizes do not fit");
+  DNNL_TRY({
+    FusedConv& c = fusedConv(p, biasKind, activation, alpha);
+    memory wm = weightsFor(s, w, c.weightsReorder, c.weightsMd, c.toWeights, c.weightsBuf);
+    memory xm(s.src(), engine(), x), ym(s.dst(), engine(), y);
+    std::unordered_map<int, memory> execArgs{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}};
+    if (biasKind == 1) execArgs.emplace(DNNL_ARG_BIAS, memory({{s.oc}, dt::f32, tag::x}, engine(), b));
+    if (biasKind == 2) parallelCopy(b, y, static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
+    c.prim.execute(stream(), execArgs);
+    stream().wait();
+  })
+  return nothing(env);
+}
+
 // ---------------------------------------------------------------- pooling
 // params (Int32Array, 14): N, H, W, C, OH, OW, KH, KW, strideH, strideW, padTop, padLeft,
 //                          kind (0 max, 1 average excluding padding), unused (0)
@@ -221,8 +310,10 @@ struct PoolShape {
 };
 
 struct PoolPrimitives {
+  // The training forward (argmax workspace, hint of the backward) and the one the forward kernel
+  // runs: forward_inference, which writes no workspace.
   dnnl::pooling_forward::primitive_desc fwdPd;
-  dnnl::pooling_forward fwd;
+  dnnl::pooling_forward fwd, infer;
   dnnl::pooling_backward bwd;
   bool hasBwd = false;
   // Max pooling's argmax workspace and the backward's scratch forward output, made on first use.
@@ -244,6 +335,9 @@ PoolPrimitives& poolPrimitives(const int32_t* p, bool backward) {
                                   {s.pt, s.pl}, s.padR());
     prims->fwdPd = dnnl::pooling_forward::primitive_desc(d, engine());
     prims->fwd = dnnl::pooling_forward(prims->fwdPd);
+    dnnl::pooling_forward::desc di(prop_kind::forward_inference, s.alg(), s.src(), s.dst(), {s.sh, s.sw}, {s.kh, s.kw},
+                                   {s.pt, s.pl}, s.padR());
+    prims->infer = dnnl::pooling_forward(dnnl::pooling_forward::primitive_desc(di, engine()));
     poolCache.emplace(key, std::move(owned));
   } else {
     prims = found->second.get();
@@ -266,12 +360,7 @@ napi_value PoolForward(napi_env env, napi_callback_info info) {
     const PoolShape s(p);
     PoolPrimitives& c = poolPrimitives(p, false);
     memory xm(s.src(), engine(), x), ym(s.dst(), engine(), y);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, xm}, {DNNL_ARG_DST, ym}};
-    if (s.kind == 0) {
-      if (!c.workspace) c.workspace = memory(c.fwdPd.workspace_desc(), engine());
-      args.emplace(DNNL_ARG_WORKSPACE, c.workspace);
-    }
-    c.fwd.execute(stream(), args);
+    c.infer.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DST, ym}});
     stream().wait();
   })
   return nothing(env);
@@ -366,6 +455,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dForward", nullptr, Conv2dForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackwardData", nullptr, Conv2dBackwardData, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackwardWeights", nullptr, Conv2dBackwardWeights, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"conv2dForwardFused", nullptr, Conv2dForwardFused, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"poolForward", nullptr, PoolForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"poolBackward", nullptr, PoolBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

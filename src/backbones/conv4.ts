@@ -4,7 +4,7 @@
  */
 import { tf } from '../tf.js';
 import { BackboneBase, commonOptions, pooledSide, rejectUnknownOptions, widthList } from './base.js';
-import { ConvBn } from './layers.js';
+import { ConvBn, fusedInferenceActive } from './layers.js';
 import { maxPool2x2 } from './maxpool.js';
 import type { BackboneConfig, BuildOptions } from './types.js';
 
@@ -36,7 +36,10 @@ class Conv4 extends BackboneBase {
 
   protected features(x: tf.Tensor4D, context: { training: boolean }): tf.Tensor4D {
     let out = x;
-    for (const block of this.blocks) out = maxPool2x2(tf.relu(block.apply(out, context.training)));
+    const fused = !context.training && fusedInferenceActive();
+    for (const block of this.blocks) {
+      out = maxPool2x2(fused ? block.inferFused(out, 0) : tf.relu(block.apply(out, context.training)));
+    }
     return out;
   }
 

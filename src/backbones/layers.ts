@@ -1,6 +1,7 @@
 /** Functional layers on raw tf ops: a store of named variables, conv (no bias) and batch norm. */
 import { tf } from '../tf.js';
-import { batchNormInference, batchNormTrain, updateRunningStats } from './batchnorm.js';
+import { nativeBatchNormActive } from '../backend/native/batchnorm.js';
+import { batchNormInference, batchNormTrain, BN_EPSILON, updateRunningStats } from './batchnorm.js';
 import { kaimingNormalKernel } from './init.js';
 
 /** Named tf.Variables of one backbone: trainable weights and non-trainable state. */
@@ -46,6 +47,17 @@ export class BatchNormLayer {
     this.runningVar = store.addState(`${prefix}/runningVar`, tf.ones([channels])) as tf.Variable<tf.Rank.R1>;
   }
 
+  /**
+   * The inference-mode affine map per channel, k = gamma / sqrt(runningVar + eps) and
+   * shift = beta - runningMean * k, for folding into the preceding convolution.
+   */
+  folded(): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
+    return tf.tidy(() => {
+      const scale = this.gamma.mul(this.runningVar.add(BN_EPSILON).rsqrt()) as tf.Tensor1D;
+      return { scale, shift: this.beta.sub(this.runningMean.mul(scale)) as tf.Tensor1D };
+    });
+  }
+
   /** Normalises `x`: batch statistics (and running-average update) in training, running ones otherwise. */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     if (!training) return batchNormInference(x, this.gamma, this.beta, this.runningMean, this.runningVar);
@@ -88,4 +100,25 @@ export class ConvBn {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     return this.bn.apply(tf.conv2d(x, this.kernel, this.stride, this.pad), training);
   }
+
+  /**
+   * Inference as one fused convolution: act(bn(conv(x)) + residual) with the batch norm folded
+   * into the filter (times k per output channel) and the bias; `leak` null = no activation,
+   * 0 = ReLU, else leaky ReLU. On native it is one oneDNN primitive (docs/performance.md).
+   */
+  inferFused(x: tf.Tensor4D, leak: number | null, residual?: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const { scale, shift } = this.bn.folded();
+      const activation = leak === null ? 'linear' : leak === 0 ? 'relu' : 'leakyrelu';
+      return tf.fused.conv2d({
+        x, filter: this.kernel.mul(scale), strides: this.stride, pad: this.pad,
+        bias: residual ? residual.add(shift) : shift, activation, leakyreluAlpha: leak ?? undefined,
+      });
+    });
+  }
+}
+
+/** Whether inference should use `ConvBn.inferFused` (the native backend, where it is one oneDNN call). */
+export function fusedInferenceActive(): boolean {
+  return nativeBatchNormActive();
 }

@@ -18,7 +18,7 @@ import {
 } from './base.js';
 import { leakyRelu } from './activations.js';
 import { dropBlock, dropBlockKeepRate, seededDropout } from './dropout.js';
-import { ConvBn, type ParameterStore } from './layers.js';
+import { ConvBn, fusedInferenceActive, type ParameterStore } from './layers.js';
 import { maxPool2x2 } from './maxpool.js';
 import type { BackboneConfig, BuildOptions } from './types.js';
 
@@ -51,6 +51,10 @@ class ResidualBlock {
 
   /** The block up to and including the max pooling. */
   apply(x: tf.Tensor4D, training: boolean, leak: number): tf.Tensor4D {
+    if (!training && fusedInferenceActive()) {
+      const [u1, u2, u3] = this.units as [ConvBn, ConvBn, ConvBn];
+      return maxPool2x2(u3.inferFused(u2.inferFused(u1.inferFused(x, leak), leak), leak, this.shortcut.inferFused(x, null)));
+    }
     let out = x;
     this.units.forEach((unit, i) => {
       out = unit.apply(out, training);

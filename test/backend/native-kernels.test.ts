@@ -43,6 +43,30 @@ nativeTest('conv2d with dilation 2 (forward) matches cpu', async (t) => {
   await assertMatchesCpu(t, 'dilated conv', () => tf.conv2d(t4([2, 9, 8, 3], 1), t4([3, 3, 3, 4], 2), 1, 'same', 'NHWC', 2));
 });
 
+nativeTest('fused conv2d (bias per channel or full residual, relu / leaky relu) matches cpu; other activations fall back', async (t) => {
+  const cases: Array<{ x: number[]; f: number[]; stride: number; pad: 'same' | 'valid' | number; bias: 'none' | 'channel' | 'full'; act: tf.fused.Activation; alpha?: number }> = [
+    { x: [2, 7, 9, 3], f: [3, 3, 3, 5], stride: 1, pad: 'same', bias: 'none', act: 'linear' },
+    { x: [2, 7, 9, 3], f: [3, 3, 3, 5], stride: 1, pad: 'same', bias: 'channel', act: 'relu' },
+    { x: [2, 9, 9, 16], f: [3, 3, 16, 12], stride: 1, pad: 'same', bias: 'full', act: 'leakyrelu', alpha: 0.1 },
+    { x: [2, 8, 8, 4], f: [1, 1, 4, 6], stride: 1, pad: 'valid', bias: 'channel', act: 'leakyrelu', alpha: 0.2 },
+    { x: [1, 9, 8, 4], f: [3, 3, 4, 3], stride: 2, pad: 1, bias: 'full', act: 'linear' },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const label = `fused conv2d x${c.x} f${c.f} s${c.stride} ${c.pad} bias ${c.bias} ${c.act}`;
+    const calls = await countCalls(() => assertMatchesCpu(t, label, () => {
+      const x = t4(c.x, 11 + i);
+      const f = t4(c.f, 12 + i);
+      const outShape = tf.conv2d(x, f, c.stride, c.pad).shape;
+      const bias = c.bias === 'none' ? undefined : c.bias === 'channel' ? tn([c.f[3]!], 13 + i) : tn(outShape, 14 + i);
+      return tf.fused.conv2d({ x, filter: f, strides: c.stride, pad: c.pad, bias, activation: c.act, leakyreluAlpha: c.alpha });
+    }, 2e-5));
+    t.true(calls.FusedConv2D!.native > 0, `${label} ran natively`);
+  }
+  const calls = await countCalls(() => assertMatchesCpu(t, 'fused conv2d elu', () =>
+    tf.fused.conv2d({ x: t4([1, 5, 5, 2], 1), filter: t4([3, 3, 2, 2], 2), strides: 1, pad: 'same', activation: 'elu' })));
+  t.true(calls.FusedConv2D!.fallback > 0, 'elu falls back to the cpu kernel');
+});
+
 nativeTest('max and average pooling with gradients match cpu (valid/same, odd sizes, stride 1 and 2)', async (t) => {
   const cases: Array<[number[], number, number, 'same' | 'valid']> = [
     [[2, 8, 8, 3], 2, 2, 'valid'],

@@ -1,6 +1,6 @@
 /**
- * Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter through oneDNN (NHWC, float32). NCHW
- * and non-float32 calls go to the cpu backend's kernels.
+ * Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter and FusedConv2D through oneDNN (NHWC,
+ * float32). NCHW and non-float32 calls go to the cpu backend's kernels.
  */
 import { tf } from '../../../tf.js';
 import { float32Values, newOutput, type NativeKernelBody } from './kernel-utils.js';
@@ -85,5 +85,40 @@ export const conv2DBackpropFilter: NativeKernelBody = ({ inputs, backend, attrs 
   const out = newOutput(addon, backend, info.filterShape);
   if (dys.length > 0) addon.conv2dBackwardWeights(convParams(info), xs, dys, out.values);
   else out.values.fill(0);
+  return out.info;
+};
+
+/** oneDNN's form of a fused activation: [activation code, slope below 0], or undefined if not covered. */
+function fusedActivation(activation: unknown, leakyreluAlpha: unknown): [0 | 1, number] | undefined {
+  if (activation === undefined || activation === 'linear') return [0, 0];
+  if (activation === 'relu') return [1, 0];
+  // Without a slope the cpu kernel multiplies by undefined (NaN): left to it, so backends agree.
+  if (activation === 'leakyrelu' && typeof leakyreluAlpha === 'number') return [1, leakyreluAlpha];
+  return undefined;
+}
+
+/**
+ * act(conv2d(x, filter) + bias) in one oneDNN inference primitive (conv, bias, residual sum and
+ * ReLU/leaky ReLU as post-ops): bias per output channel, or a full NHWC tensor the size of the
+ * output (a residual), or none; activation linear, relu or leakyrelu. Other cases: cpu kernel.
+ */
+export const fusedConv2D: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
+  const { x, filter, bias } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo };
+  const act = fusedActivation(attrs.activation, attrs.leakyreluAlpha);
+  const xs = float32Values(backend, x);
+  const ws = float32Values(backend, filter);
+  const info = nhwcInfo(x.shape, filter.shape, attrs, (attrs.dilations as number | [number, number]) ?? 1);
+  if (!act || !xs || !ws || !info) return undefined;
+  let biasKind: 0 | 1 | 2 = 0;
+  let bs: Float32Array | null = null;
+  if (bias) {
+    bs = float32Values(backend, bias) ?? null;
+    const perChannel = bias.shape.length === 1 && bias.shape[0] === info.outChannels;
+    const full = bias.shape.length === 4 && bias.shape.every((d, i) => d === info.outShape[i]);
+    if (!bs || !(perChannel || full)) return undefined;
+    biasKind = perChannel ? 1 : 2;
+  }
+  const out = newOutput(addon, backend, info.outShape);
+  if (out.values.length > 0) addon.conv2dForwardFused(convParams(info), xs, ws, bs, out.values, biasKind, act[0], act[1]);
   return out.info;
 };

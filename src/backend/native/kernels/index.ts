@@ -1,6 +1,6 @@
 /** The kernels the native backend runs through oneDNN, by tfjs kernel name. */
 import { batchMatMul } from './batch-matmul.js';
-import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from './conv2d.js';
+import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D } from './conv2d.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { padV2, slice } from './slice-pad.js';
 import { reverse, transpose } from './layout.js';
@@ -20,6 +20,7 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
   Conv2D: conv2D,
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2DBackpropFilter: conv2DBackpropFilter,
+  FusedConv2D: fusedConv2D,
   MaxPool: maxPool,
   MaxPoolGrad: maxPoolGrad,
   AvgPool: avgPool,
