@@ -4,7 +4,7 @@
  * transformation then come from flags, the normalisation from the dataset).
  */
 import { open } from 'node:fs/promises';
-import { loadCheckpoint, readCheckpointHeader } from '../backbones/checkpoint.js';
+import { loadCheckpoint, readCheckpointHeader, type JsonValue } from '../backbones/checkpoint.js';
 import { DataError, UsageError } from '../errors.js';
 import { createHead } from '../heads/registry.js';
 import { disposeLoadedModel, disposeRecord, loadModel, MODEL_FORMAT } from '../train/model.js';
@@ -51,6 +51,8 @@ export interface ModelFileOptions {
   headOptions?: Record<string, unknown>;
   /** Transformation set for a bare checkpoint (default none). */
   transform?: string;
+  /** Head options set over the stored (or given) ones, for any model, e.g. `{ maxIter: 3 }` for svm. */
+  headOptionOverrides?: Record<string, unknown>;
   /** Dataset whose normalisation a bare checkpoint was trained with. */
   dataset: string;
 }
@@ -83,22 +85,41 @@ export interface LoadedEvalModel {
 export async function loadEvalModel(file: string, options: ModelFileOptions): Promise<LoadedEvalModel> {
   const summary = await peekModelFile(file);
   const headName = checkModelFlags(file, summary, options);
+  const overrides = options.headOptionOverrides ?? {};
   if (summary.kind === 'trained-model') {
     const loaded = await loadModel(file);
+    const headOptions = { ...loaded.headOptions, ...overrides };
+    let head = loaded.head;
+    if (Object.keys(overrides).length > 0) {
+      try {
+        head = createHead(loaded.headName, headOptions);
+      } catch (error) {
+        disposeLoadedModel(loaded);
+        throw error;
+      }
+      head.variables.forEach((v, i) => v.assign(loaded.head.variables[i]!));
+    }
     const model: EvalModel = {
       backbone: loaded.backbone,
-      head: loaded.head,
-      headOptions: loaded.headOptions,
+      head,
+      headOptions,
       transform: loaded.transform,
       normalization: loaded.normalization,
       imageSize: loaded.imageSize,
-      info: { file, kind: summary.kind, dataset: loaded.dataset, headOptions: loaded.headOptions, info: loaded.info ?? null },
+      info: { file, kind: summary.kind, dataset: loaded.dataset, headOptions: headOptions as { [key: string]: JsonValue }, info: loaded.info ?? null },
     };
-    return { model, dispose: () => disposeLoadedModel(loaded) };
+    return {
+      model,
+      dispose: () => {
+        if (head !== loaded.head) head.dispose();
+        disposeLoadedModel(loaded);
+      },
+    };
   }
   const transform = getLabelTransform(options.transform ?? 'none');
   const normalization = normalizationFor(options.dataset);
-  const head = createHead(headName, options.headOptions);
+  const headOptions = { ...options.headOptions, ...overrides };
+  const head = createHead(headName, headOptions);
   try {
     const { backbone, optimizer, extra } = await loadCheckpoint(file);
     disposeRecord(optimizer);
@@ -106,7 +127,7 @@ export async function loadEvalModel(file: string, options: ModelFileOptions): Pr
     const model: EvalModel = {
       backbone,
       head,
-      headOptions: options.headOptions ?? {},
+      headOptions,
       transform,
       normalization,
       info: { file, kind: summary.kind },

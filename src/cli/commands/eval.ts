@@ -19,6 +19,7 @@ interface EvalArgs extends GlobalArgs {
   queries?: number;
   head?: string;
   transform?: string;
+  headOption?: string[];
   batchSize?: number;
   workers?: number;
   shard?: string;
@@ -26,6 +27,24 @@ interface EvalArgs extends GlobalArgs {
 }
 
 const EPISODE_DEFAULTS = { ways: 5, shots: 1, queries: 15 } as const;
+
+/** `--head-option KEY=VALUE` flags as options: VALUE read as JSON (numbers, true/false), else as a string. */
+export function parseHeadOptions(flags: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--head-option expects KEY=VALUE (e.g. maxIter=3), found '${flag}'`);
+    const raw = flag.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // not JSON: keep the string
+    }
+    out[flag.slice(0, eq)] = value;
+  }
+  return out;
+}
 
 /** One-line UsageErrors for flag combinations that cannot work, before anything is loaded. */
 export function checkEvalFlags(argv: EvalArgs): void {
@@ -94,6 +113,11 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       .option('queries', { type: 'number', describe: `query images per class (default ${EPISODE_DEFAULTS.queries})` })
       .option('head', { type: 'string', describe: 'bare backbone checkpoints only: head to use (protonet, ridge, svm; default protonet)' })
       .option('transform', { type: 'string', describe: 'bare backbone checkpoints only: label transformation set (none, rotation, ...; default none)' })
+      .option('head-option', {
+        type: 'string',
+        array: true,
+        describe: "KEY=VALUE set over the model's head options (repeatable), e.g. --head-option maxIter=3 solves the svm as MetaOptNet's test does (docs/heads.md)",
+      })
       .option('batch-size', { type: 'number', describe: 'images per embedding forward pass before the M copies (default: sized from the image size)' })
       .option('workers', {
         type: 'number',
@@ -139,7 +163,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         : makeManifest(split, { ...shape, count: argv.episodes!, seed: argv.seed });
     const slice = shard ? slices.sliceManifest(manifest, { shard, file: argv.manifest ?? null }) : undefined;
     if (slice) manifest = slice.manifest;
-    const loaded = await evaluation.loadEvalModel(argv.checkpoint!, { ...modelFlags, dataset: argv.dataset });
+    const loaded = await evaluation.loadEvalModel(argv.checkpoint!, { ...modelFlags, dataset: argv.dataset, headOptionOverrides: parseHeadOptions(argv.headOption ?? []) });
     const { model } = loaded;
     try {
       const results = await evaluation.evaluate({
