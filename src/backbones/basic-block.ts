@@ -6,7 +6,7 @@
  * torchvision's ResNet-18.
  */
 import { tf } from '../tf.js';
-import { ConvBn, type ParameterStore } from './layers.js';
+import { ConvBn, fusedInferenceActive, type ParameterStore } from './layers.js';
 
 /** How a block's input reaches its output sum. */
 export type Shortcut = 'identity' | 'optionA' | 'projection';
@@ -58,11 +58,13 @@ export class BasicBlock {
 
   /** The block's output for input `x` [N, H, W, inC]. */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    const residual = this.conv2.apply(tf.relu(this.conv1.apply(x, training)), training);
+    const fused = !training && fusedInferenceActive();
     let skip: tf.Tensor4D;
-    if (this.projection) skip = this.projection.apply(x, training);
+    if (this.projection) skip = fused ? this.projection.inferFused(x, null) : this.projection.apply(x, training);
     else if (this.shortcut === 'optionA') skip = optionAShortcut(x, this.stride, this.outC);
     else skip = x;
+    if (fused) return this.conv2.inferFused(this.conv1.inferFused(x, 0), 0, skip);
+    const residual = this.conv2.apply(tf.relu(this.conv1.apply(x, training)), training);
     return tf.relu(residual.add(skip)) as tf.Tensor4D;
   }
 }

@@ -8,7 +8,7 @@ import { tf } from '../tf.js';
 import { UsageError } from '../errors.js';
 import { BackboneBase, commonOptions, rejectUnknownOptions, widthList, type ForwardContext } from './base.js';
 import { BasicBlock, buildStages, halvedSide } from './basic-block.js';
-import { ConvBn } from './layers.js';
+import { ConvBn, fusedInferenceActive } from './layers.js';
 import type { BackboneConfig, BuildOptions } from './types.js';
 
 /** Options of `resnet20`, `resnet32` and `resnet56`. */
@@ -42,7 +42,7 @@ class CifarResNet extends BackboneBase {
   }
 
   protected features(x: tf.Tensor4D, context: ForwardContext): tf.Tensor4D {
-    let out = tf.relu(this.stem.apply(x, context.training));
+    let out = !context.training && fusedInferenceActive() ? this.stem.inferFused(x, 0) : tf.relu(this.stem.apply(x, context.training));
     for (const block of this.blocks) out = block.apply(out, context.training);
     return out;
   }

@@ -10,7 +10,7 @@ import { tf } from '../tf.js';
 import { UsageError } from '../errors.js';
 import { BackboneBase, commonOptions, rejectUnknownOptions, widthList, type ForwardContext } from './base.js';
 import { BasicBlock, buildStages, halvedSide } from './basic-block.js';
-import { ConvBn } from './layers.js';
+import { ConvBn, fusedInferenceActive } from './layers.js';
 import type { BackboneConfig, BuildOptions } from './types.js';
 
 /** The two ResNet-18 stems. */
@@ -54,7 +54,9 @@ class ResNet18 extends BackboneBase {
   }
 
   protected features(x: tf.Tensor4D, context: ForwardContext): tf.Tensor4D {
-    let out = tf.relu(this.stemConv.apply(x, context.training)) as tf.Tensor4D;
+    let out = !context.training && fusedInferenceActive()
+      ? this.stemConv.inferFused(x, 0)
+      : (tf.relu(this.stemConv.apply(x, context.training)) as tf.Tensor4D);
     if (this.stem === 'imagenet') out = tf.maxPool(out, 3, 2, 1);
     for (const block of this.blocks) out = block.apply(out, context.training);
     return out;

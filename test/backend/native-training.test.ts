@@ -7,10 +7,13 @@ import { assertMatchesCpu, countCalls, nativeTest, seededValues } from './native
 const CASES: Array<[BackboneConfig, number, number]> = [
   [{ name: 'conv4', channels: 8, seed: 3 }, 3, 20],
   [{ name: 'resnet12', widths: [4, 5, 6, 7], seed: 4 }, 2, 20],
+  [{ name: 'resnet20', widths: [4, 6, 8], seed: 5 }, 2, 12],
+  [{ name: 'resnet18', widths: [4, 5, 6, 7], seed: 6 }, 2, 40], // side 40: last map 2x2 (at 20, 1x1: batch norm over 2 entries amplifies rounding)
+  [{ name: 'resnet18', stem: 'cifar', widths: [4, 5, 6, 7], seed: 6 }, 2, 20],
 ];
 
 for (const [config, batch, side] of CASES) {
-  nativeTest(`${config.name}: training-step loss, gradients and inference embeddings match cpu`, async (t) => {
+  nativeTest(`${config.name}${config.stem ? ` (${String(config.stem)} stem)` : ''}: training-step loss, gradients and inference embeddings match cpu`, async (t) => {
     const calls = await countCalls(() => assertMatchesCpu(t, config.name, () => {
       const backbone = createBackbone(config);
       try {
