@@ -289,7 +289,7 @@ async function evaluateCell(
       workers: defaultWorkers(cell.head, slice.manifest.count),
       onProgress: (phase, done, total) => progress.evaluation(phase, done, total),
     });
-    await writeEvalOutputs(dir, stampSlice(results, slice.info));
+    await writeEvalOutputs(dir, stampSlice(results, slice.info), slice.info.start);
     if (coversWholeManifest(slice.info)) await rm(join(dir, SLICE_FILE), { force: true });
     else await writeSliceInfo(dir, slice.info);
     await writeFileAtomic(join(dir, EVAL_CONFIG_FILE), `${JSON.stringify(record, null, 2)}\n`);

@@ -26,7 +26,7 @@ export {
   type ReportFormat,
   type ResultsSummary,
 } from './report.js';
-export { writeEvalOutputs, type EvalOutputFiles } from './output.js';
+export { renderEpisodesCsv, writeEvalOutputs, type EvalOutputFiles } from './output.js';
 export {
   EvalPool,
   defaultWorkers,

@@ -44,4 +44,6 @@ export interface EvalResults {
   accuracy: { single: number[]; aggregated: number[] };
   /** ISO time the evaluation finished. */
   finishedAt: string;
+  /** The jointshot that wrote the file: version and git commit (absent in files written before it was recorded). */
+  software?: { name: 'jointshot'; version: string; commit: string | null };
 }

@@ -1,6 +1,7 @@
 /** Merging per-episode results of shards (slices of one manifest) back into one record. */
 import { UsageError } from '../errors.js';
 import type { EvalResults } from '../eval/results.js';
+import { trainingSeed } from './provenance.js';
 import type { SliceInfo } from './slice.js';
 
 /** A sliced results record and where it was read from. */
@@ -10,9 +11,9 @@ export interface SlicePart {
   source: string;
 }
 
-/** What must agree between shards of one evaluation (the model and the episodes' shape). */
+/** What must agree between shards of one evaluation (the model, its training seed and the episodes' shape). */
 export function modelIdentity(r: EvalResults): string {
-  return JSON.stringify([r.dataset, r.split, r.ways, r.shots, r.queries, r.model.head, r.model.transform, r.model.copies, r.model.backbone]);
+  return JSON.stringify([r.dataset, r.split, r.ways, r.shots, r.queries, r.model.head, r.model.transform, r.model.copies, r.model.backbone, trainingSeed(r)]);
 }
 
 /**

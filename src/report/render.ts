@@ -1,6 +1,6 @@
-/** Renderings of a results table: Markdown, LaTeX (booktabs), CSV and JSON. */
+/** Renderings of a results table: Markdown, LaTeX (booktabs), CSV and JSON, all with the same numbers and notes. */
 import { UsageError } from '../errors.js';
-import { cellAt, columnLabel, formatCell, tableNotes, type ResultsTable, type TableCell } from './table.js';
+import { cellAt, cellNumbers, columnLabel, tableNoteParts, tableNotes, type ResultsTable, type TableCell } from './table.js';
 
 /** The text formats `renderTable` writes (the SVG plot is `renderPlot`). */
 export const TABLE_FORMATS = ['markdown', 'latex', 'csv', 'json'] as const;
@@ -10,7 +10,7 @@ function published(cell: TableCell, format: (v: string) => string = (v) => v): s
   return cell.published === null ? '' : ` ${format(`(paper ${cell.published.toFixed(2)})`)}`;
 }
 
-/** The Markdown table (best per column in bold) with its notes. */
+/** The Markdown table (bold: not significantly below the best of its column) with its notes. */
 export function renderMarkdown(table: ResultsTable): string {
   const header = `| method | ${table.columns.map(columnLabel).join(' | ')} |`;
   const rule = `|---|${table.columns.map(() => '---').join('|')}|`;
@@ -18,8 +18,8 @@ export function renderMarkdown(table: ResultsTable): string {
     const cells = table.columns.map((column) => {
       const cell = cellAt(table, row.key, column.key);
       if (!cell) return '–';
-      const text = formatCell(cell.summary);
-      return `${cell.best ? `**${text}**` : text}${published(cell)}`;
+      const { main, episodes } = cellNumbers(cell);
+      return `${cell.best ? `**${main}**` : main}${episodes === null ? '' : ` (${episodes})`}${published(cell)}`;
     });
     return `| ${row.label} | ${cells.join(' | ')} |`;
   });
@@ -31,12 +31,7 @@ export function escapeLatex(text: string): string {
   return text.replace(/[\\{}&%$#_^~]/g, (c) => ({ '\\': '\\textbackslash{}', '~': '\\textasciitilde{}', '^': '\\textasciicircum{}' })[c] ?? `\\${c}`);
 }
 
-/** The first note (the CI formula) with LaTeX math, and the published-number note for LaTeX cells. */
-const LATEX_CI_NOTE =
-  'Accuracy (\\%) over test episodes: mean $\\pm$ 95\\% half-width $1.96\\,s/\\sqrt{n}$ ($s$: sample standard deviation of the per-episode accuracies; MetaOptNet prints $1.96\\,\\sigma/\\sqrt{n+1}$).';
-const LATEX_PAPER_NOTE = 'Small numbers in parentheses: the published ResNet-12 result for that cell.';
-
-/** A LaTeX table (booktabs): datasets as column groups, shots below, `mean $\pm$ CI`, best in bold. */
+/** A LaTeX table (booktabs): datasets as column groups, shots below, `$mean \pm CI$` (the \pm inside the bold). */
 export function renderLatex(table: ResultsTable): string {
   const groups: { dataset: string; span: number }[] = [];
   for (const c of table.columns) {
@@ -64,14 +59,14 @@ export function renderLatex(table: ResultsTable): string {
     const cells = table.columns.map((column) => {
       const cell = cellAt(table, row.key, column.key);
       if (!cell) return '--';
-      const s = cell.summary;
-      const body = s.ci95 === null ? s.mean.toFixed(2) : `${s.mean.toFixed(2)} \\pm ${s.ci95.toFixed(2)}`;
+      const { main, episodes } = cellNumbers(cell, '\\pm');
+      const pooled = episodes === null ? '' : ` ($${episodes}$)`;
       const paper = cell.published === null ? '' : ` {\\scriptsize (${cell.published.toFixed(2)})}`;
-      return `${cell.best ? `$\\mathbf{${body}}$` : `$${body}$`}${paper}`;
+      return `${cell.best ? `$\\mathbf{${main}}$` : `$${main}$`}${pooled}${paper}`;
     });
     lines.push(`${escapeLatex(row.label)} & ${cells.join(' & ')} \\\\`);
   }
-  const caption = [LATEX_CI_NOTE, ...tableNotes(table).slice(1).map((note) => (note.startsWith('(paper x)') ? LATEX_PAPER_NOTE : escapeLatex(note)))].join(' ');
+  const caption = tableNoteParts(table).map((note) => note.latex ?? escapeLatex(note.text)).join(' ');
   lines.push('\\bottomrule', '\\end{tabular}', `\\caption{5-way few-shot accuracy. ${caption}}`, '\\end{table}');
   return `${lines.join('\n')}\n`;
 }
@@ -82,25 +77,46 @@ function csvField(value: string | number | boolean | null): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One CSV line per cell: method, dataset, shot and every number of its summary. */
+/**
+ * One CSV line per cell: method, dataset, shot and every number of its summary (pooled over seeds:
+ * episodes = N, ci95 = the pooled-episode half-width), the across-seed interval, the bold test and
+ * where the numbers come from.
+ */
 export function renderCsv(table: ResultsTable): string {
-  const header = ['method', 'backbone', 'head', 'transform', 'inference', 'dataset', 'ways', 'shots', 'episodes', 'of_episodes', 'mean', 'ci95', 'ci95_t', 'ci95_metaoptnet', 'std', 'best', 'published', 'source'];
+  const header = [
+    'method', 'backbone', 'head', 'transform', 'inference', 'dataset', 'ways', 'shots', 'episodes', 'of_episodes', 'mean', 'ci95', 'ci95_t', 'ci95_metaoptnet', 'std',
+    'seeds', 'seed_list', 'seed_means', 'seeds_ci95_t', 'best', 'p_vs_best', 'published', 'manifest_sha256', 'backend', 'commit', 'source',
+  ];
   const lines = [header.join(',')];
   for (const row of table.rows) {
     for (const column of table.columns) {
       const cell = cellAt(table, row.key, column.key);
       if (!cell) continue;
       const s = cell.summary;
-      const values = [row.label, row.backbone, row.head, row.transform, row.inference, column.dataset, column.ways, column.shots, s.n, cell.episodes, s.mean, s.ci95, s.ci95t, s.ci95MetaOptNet, s.std, cell.best, cell.published, cell.source];
+      const seeds = cell.seeds.map((x) => (x.seed === null ? '?' : String(x.seed))).join(' ');
+      const values = [
+        row.label, row.backbone, row.head, row.transform, row.inference, column.dataset, column.ways, column.shots, s.n, cell.episodes, s.mean, s.ci95, s.ci95t, s.ci95MetaOptNet, s.std,
+        cell.seeds.length, seeds, cell.seeds.map((x) => x.mean).join(' '), cell.acrossSeeds?.halfWidth ?? null, cell.best, cell.versusBest?.pValue ?? null, cell.published,
+        cell.manifest, cell.backends.join(' '), cell.commits.join(' '), cell.seeds.map((x) => x.source).join(' '),
+      ];
       lines.push(values.map(csvField).join(','));
     }
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** The table as JSON: rows, columns and cells with full summaries, plus the notes. */
+/** The `format` and `version` of the JSON table (`--format json` and `--json` print the same document). */
+export const TABLE_JSON_FORMAT = 'jointshot-table';
+export const TABLE_JSON_VERSION = 2;
+
+/** The table as one JSON document: rows, columns, cells (seeds, bold test, provenance), the bold rule and the notes. */
+export function tableDocument(table: ResultsTable): Record<string, unknown> {
+  return { format: TABLE_JSON_FORMAT, version: TABLE_JSON_VERSION, ...table, notes: tableNotes(table) };
+}
+
+/** The table as JSON text (tableDocument). */
 export function renderJson(table: ResultsTable): string {
-  return `${JSON.stringify({ format: 'jointshot-table', version: 1, ...table, notes: tableNotes(table) }, null, 2)}\n`;
+  return `${JSON.stringify(tableDocument(table), null, 2)}\n`;
 }
 
 /** Renders the table in one text format. */

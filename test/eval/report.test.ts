@@ -72,14 +72,20 @@ test('json report parses back to the summary; one episode gives no interval', (t
   t.throws(() => renderReport(results(single, single), 'html' as never), { message: /json or markdown/ });
 });
 
-test('writeEvalOutputs writes results and both reports atomically (no temporary files left)', async (t) => {
+test('writeEvalOutputs writes results (stamped with version and commit), episodes.csv and both reports atomically (no temporary files left)', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'jointshot-eval-'));
   try {
     const r = results(single, aggregated);
     const files = await writeEvalOutputs(join(dir, 'out'), r);
-    t.deepEqual(JSON.parse(await readFile(files.results, 'utf8')), r);
+    const written = JSON.parse(await readFile(files.results, 'utf8'));
+    t.deepEqual({ ...written, software: undefined }, { ...r, software: undefined });
+    t.is(written.software.name, 'jointshot');
+    t.regex(String(written.software.commit), /^[0-9a-f]{40}(\+dirty)?$|^null$/);
     t.is(await readFile(files.reportMarkdown, 'utf8'), renderReport(r, 'markdown'));
-    t.deepEqual((await readdir(join(dir, 'out'))).sort(), ['report.json', 'report.md', 'results.json']);
+    t.deepEqual((await readdir(join(dir, 'out'))).sort(), ['episodes.csv', 'report.json', 'report.md', 'results.json']);
+    const csv = (await readFile(files.episodes, 'utf8')).trim().split('\n');
+    t.is(csv[0], 'episode,single,aggregated');
+    t.deepEqual(csv.slice(1).map((l) => l.split(',').map(Number)), r.accuracy.single.map((v, i) => [i, v, r.accuracy.aggregated[i]!]));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -63,7 +63,9 @@ test.serial('eval --shard i/3 then report merge equals the unsharded evaluation 
       const shard = await runCaptured([...base, '--shard', `${i}/3`, '--out', join(dir, 'shards', `s${i}`)], commands);
       t.is(shard.code, 0, shard.stderr);
     }
-    t.deepEqual((await readdir(join(dir, 'shards', 's2'))).sort(), ['report.json', 'report.md', 'results.json', 'slice.json']);
+    t.deepEqual((await readdir(join(dir, 'shards', 's2'))).sort(), ['episodes.csv', 'report.json', 'report.md', 'results.json', 'slice.json']);
+    // The per-episode CSV numbers episodes as in the manifest: shard 2/3 of 7 holds episodes 2 and 3.
+    t.deepEqual((await readFile(join(dir, 'shards', 's2', 'episodes.csv'), 'utf8')).split('\n').map((l) => l.split(',')[0]), ['episode', '2', '3', '']);
     t.is((await readResults(join(dir, 'shards', 's2'))).count, 2);
 
     const merged = await runCaptured(['report', 'merge', join(dir, 'shards'), '--out', join(dir, 'merged')], commands);

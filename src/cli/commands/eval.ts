@@ -176,7 +176,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         workers: argv.workers ?? evaluation.defaultWorkers(headName, manifest.count),
         onProgress: progressLine(),
       });
-      const files = await evaluation.writeEvalOutputs(argv.out, slice ? slices.stampSlice(results, slice.info) : results);
+      const files = await evaluation.writeEvalOutputs(argv.out, slice ? slices.stampSlice(results, slice.info) : results, slice?.info.start ?? 0);
       if (slice) await slices.writeSliceInfo(argv.out, slice.info);
       const t = results.timing;
       process.stderr.write(

@@ -1,7 +1,8 @@
 /**
  * `jointshot report <dir...>`: renders finished results (one eval, a bench, shards) as the
  * Table-5 layout in Markdown, LaTeX, CSV, JSON or SVG without re-running anything;
- * `jointshot report merge <dir...> --out DIR`: merges the per-episode results of shards into one.
+ * `jointshot report merge <dir...> --out DIR`: merges the per-episode results of shards into one;
+ * `jointshot report compare A B [C...]`: paired tests of runs on the same episodes or test images.
  */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
@@ -13,6 +14,14 @@ interface RenderArgs extends GlobalArgs {
   dirs: string[];
   format: (typeof FORMATS)[number];
   out?: string;
+  bold: 'paired-t' | 'none';
+  alpha: number;
+}
+
+interface CompareArgs extends GlobalArgs {
+  runs: string[];
+  format: 'markdown' | 'json';
+  level: number;
 }
 
 interface MergeArgs extends GlobalArgs {
@@ -27,17 +36,25 @@ const render: CommandModule<GlobalArgs, RenderArgs> = {
     y
       .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'folders (or results.json files) to search for results' })
       .option('format', { type: 'string', choices: FORMATS, default: 'markdown' as const, describe: 'what to print on stdout' })
-      .option('out', { type: 'string', describe: 'also write table.md, table.tex, table.csv, table.json and plot.svg into this folder' }) as unknown as Argv<RenderArgs>,
+      .option('out', { type: 'string', describe: 'also write table.md, table.tex, table.csv, table.json and plot.svg into this folder' })
+      .option('bold', {
+        type: 'string',
+        choices: ['paired-t', 'none'] as const,
+        default: 'paired-t' as const,
+        describe: 'paired-t: bold every cell not significantly below the best of its column (two-sided paired t-test over the shared episodes); none: no bold',
+      })
+      .option('alpha', { type: 'number', default: 0.05, describe: 'level of the bold test' }) as unknown as Argv<RenderArgs>,
   handler: async (argv) => {
-    const { buildTable, collectCurves, collectResults, renderPlot, renderTable, writeReports } = await import('../../report/index.js');
-    const table = buildTable(await collectResults(argv.dirs));
+    const { buildTable, collectCurves, collectResults, renderPlot, renderTable, tableDocument, writeReports } = await import('../../report/index.js');
+    const table = buildTable(await collectResults(argv.dirs), { bold: argv.bold, alpha: argv.alpha });
     const curves = await collectCurves(argv.dirs);
     if (argv.out !== undefined) {
       const files = await writeReports(argv.out, table, curves);
       process.stderr.write(`wrote ${Object.values(files).join(', ')}\n`);
     }
     const text = argv.format === 'svg' ? renderPlot(table, curves) : renderTable(table, argv.format);
-    emit(argv, table, text);
+    // --json prints the same versioned document as --format json.
+    emit(argv, tableDocument(table), text);
   },
 };
 
@@ -58,7 +75,7 @@ const merge: CommandModule<GlobalArgs, MergeArgs> = {
       throw new UsageError(`${found.find((f) => f.info === null)!.source} is not a shard (no slice.json); pass only the shards of one evaluation`);
     }
     const merged = mergeSlices(sliced.map((f) => ({ results: f.results, info: f.info!, source: f.source })));
-    const files = await writeEvalOutputs(argv.out, stampSlice(merged.results, merged.info));
+    const files = await writeEvalOutputs(argv.out, stampSlice(merged.results, merged.info), merged.info.start);
     if (!coversWholeManifest(merged.info)) await writeSliceInfo(argv.out, merged.info);
     const range = coversWholeManifest(merged.info) ? 'the whole manifest' : `episodes ${merged.info.start}..${merged.info.end - 1} of ${merged.info.of.count}`;
     process.stderr.write(`merged ${sliced.length} shards (${range}) into ${files.results}\n`);
@@ -66,10 +83,33 @@ const merge: CommandModule<GlobalArgs, MergeArgs> = {
   },
 };
 
+const compare: CommandModule<GlobalArgs, CompareArgs> = {
+  command: 'compare <runs..>',
+  describe: 'paired comparison of runs on the same episodes (t-test, Wilcoxon) or test images (McNemar) against the first; Holm over several',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('runs', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'results.json files or their folders, the baseline first; PATH:single or PATH:aggregated picks the inference of SLA episode results (default aggregated), PATH:NAME the inference of a classification results file',
+      })
+      .option('format', { type: 'string', choices: ['markdown', 'json'] as const, default: 'markdown' as const, describe: 'what to print on stdout' })
+      .option('level', { type: 'number', default: 0.95, describe: 'coverage of the interval of the mean difference' }) as unknown as Argv<CompareArgs>,
+  handler: async (argv) => {
+    const { compareRuns, readCompareRun, renderComparison } = await import('../../report/compare.js');
+    const runs = [];
+    for (const spec of argv.runs) runs.push(await readCompareRun(spec));
+    const comparison = compareRuns(runs, { level: argv.level });
+    const text = argv.format === 'json' ? `${JSON.stringify(comparison, null, 2)}\n` : renderComparison(comparison);
+    emit(argv, comparison, text);
+  },
+};
+
 const report: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'report',
-  describe: 'render finished results as a table (Markdown, LaTeX, CSV, JSON) or SVG plot; merge shards',
-  builder: (y) => y.command([merge, render] as CommandModule<GlobalArgs, any>[]),
+  describe: 'render finished results as a table (Markdown, LaTeX, CSV, JSON) or SVG plot; merge shards; compare runs with paired tests',
+  builder: (y) => y.command([merge, compare, render] as CommandModule<GlobalArgs, any>[]),
   handler: () => undefined,
 };
 
