@@ -3,7 +3,6 @@ import { tf } from '../../src/tf.js';
 import { useCpuBackend, withNoLeaks } from '../helpers/tf.js';
 import { BN_EPSILON, batchNormTrain } from '../../src/backbones/batchnorm.js';
 import { BatchNormLayer, ParameterStore } from '../../src/backbones/layers.js';
-import { maxPool2x2 } from '../../src/backbones/maxpool.js';
 import { leakyRelu } from '../../src/backbones/activations.js';
 import { createRng } from '../../src/util/rng.js';
 import { normalSampler } from '../../src/backbones/init.js';
@@ -90,32 +89,6 @@ test.serial('batch norm layer: training normalises with batch stats and updates 
       t.true(maxAbsDiff(store.state['bn/runningMean']!, expectedMean) < 1e-6);
     });
     store.dispose();
-  });
-});
-
-test.serial('2x2 max-pool custom gradient equals tf.maxPool gradient on tie-free input (even and odd sizes)', async (t) => {
-  await withNoLeaks(t, () => {
-    for (const [h, w] of [[4, 6], [5, 7]] as const) {
-      tf.tidy(() => {
-        const x = tf.tensor4d(randomValues(2 * h * w * 3, `mp${h}`), [2, h, w, 3]);
-        const up = tf.tensor4d(randomValues(2 * Math.floor(h / 2) * Math.floor(w / 2) * 3, `dy${h}`), [2, Math.floor(h / 2), Math.floor(w / 2), 3]);
-        const ours = tf.grad((a) => maxPool2x2(a as tf.Tensor4D).mul(up).sum())(x);
-        const theirs = tf.grad((a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid').mul(up).sum())(x);
-        t.deepEqual(maxPool2x2(x).shape, [2, Math.floor(h / 2), Math.floor(w / 2), 3]);
-        t.true(maxAbsDiff(maxPool2x2(x), tf.maxPool(x, 2, 2, 'valid')) === 0);
-        t.true(maxAbsDiff(ours, theirs) < 1e-7, `${h}x${w}`);
-      });
-    }
-  });
-});
-
-test.serial('2x2 max-pool gradient with ties gives every tied maximum the full upstream gradient', async (t) => {
-  await withNoLeaks(t, () => {
-    tf.tidy(() => {
-      const x = tf.tensor4d([1, 1, 0, 1], [1, 2, 2, 1]);
-      const grad = tf.grad((a) => maxPool2x2(a as tf.Tensor4D).mul(3).sum())(x);
-      t.deepEqual(Array.from(grad.dataSync()), [3, 3, 0, 3]);
-    });
   });
 });
 
