@@ -123,7 +123,8 @@ function checkKeys(layer: object, source: string): void {
 
 /** Reads a JSON bench config file (a partial BenchConfig); one-line errors for bad files. */
 export async function readBenchConfigFile(path: string): Promise<BenchLayer> {
-  const parsed = await readJsonObject(path, `--config ${path}`, 'bench options');
+  // `plugins` is for the CLI, which loads them before any option is read (src/cli/middleware.ts).
+  const { plugins: _plugins, ...parsed } = await readJsonObject(path, `--config ${path}`, 'bench options');
   checkKeys(parsed, `--config ${path}`);
   return parsed as BenchLayer;
 }

@@ -10,6 +10,7 @@ export interface GlobalArgs {
   seed: number;
   verbose: boolean;
   json: boolean;
+  plugin?: string[];
 }
 
 /** Default `--data-dir`: `$JOINTSHOT_DATA`, else `~/.cache/jointshot`. */

@@ -2,11 +2,16 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { commands } from './commands/index.js';
 import { defaultDataDir, type GlobalArgs } from './context.js';
+import { checkParsedArgs, loadCliPlugins, type OptionLists } from './middleware.js';
 import { BACKEND_NAMES } from '../backend/names.js';
 import { UsageError } from '../errors.js';
 
-/** `--seed` must be a safe integer (it names a random stream; 1.5 or NaN would be a typo). */
-function checkSeed(seed: number): number {
+/**
+ * `--seed` must be a safe integer (it names a random stream; 1.5 would be a typo). Repeats and
+ * non-numbers pass through to checkParsedArgs, which echoes what was typed.
+ */
+export function checkSeed<T extends number | number[] | undefined>(seed: T): T {
+  if (seed === undefined || Array.isArray(seed) || Number.isNaN(seed)) return seed;
   if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got ${String(seed)}`);
   return seed;
 }
@@ -33,7 +38,18 @@ export function createParser(args: string[], commandList: CommandModule<any, any
     .option('seed', { type: 'number', default: 0, describe: 'seed of every random choice', global: true, coerce: checkSeed })
     .option('verbose', { type: 'boolean', default: false, describe: 'more output; stack traces on errors', global: true })
     .option('json', { type: 'boolean', default: false, describe: 'print results as JSON on stdout', global: true })
-    .group(['backend', 'data-dir', 'seed', 'verbose', 'json', 'help', 'version'], 'Global options:')
+    .option('plugin', {
+      type: 'string',
+      array: true,
+      describe: 'ES module registering heads, backbones, datasets or transformation sets (repeatable; see docs/extending.md)',
+      global: true,
+    })
+    .group(['backend', 'data-dir', 'seed', 'plugin', 'verbose', 'json', 'help', 'version'], 'Global options:')
+    // yargs passes itself as the second argument; its types only declare the first.
+    .middleware((async (argv: Record<string, unknown>, y: { getOptions(): OptionLists }) => {
+      checkParsedArgs(argv, y.getOptions(), args);
+      await loadCliPlugins(argv);
+    }) as never)
     .command(commandList)
     .demandCommand(1, 'missing command: run jointshot --help for the list')
     .recommendCommands()

@@ -1,13 +1,15 @@
 /** Turns any error into the CLI's one-line message and exit code. */
 import { UsageError } from '../errors.js';
+import { Interrupted } from './interrupt.js';
 
 /** yargs reports usage problems (unknown command or option, bad value) as a YError. */
 function isYargsUsageError(error: unknown): boolean {
   return error instanceof Error && error.name === 'YError';
 }
 
-/** Exit code for an error: 2 when the request itself was wrong, 1 for any other failure. */
-export function exitCodeFor(error: unknown): 1 | 2 {
+/** Exit code for an error: 2 when the request itself was wrong, 130/143 after a signal, 1 for any other failure. */
+export function exitCodeFor(error: unknown): 1 | 2 | 130 | 143 {
+  if (error instanceof Interrupted) return error.exitCode;
   return error instanceof UsageError || isYargsUsageError(error) ? 2 : 1;
 }
 

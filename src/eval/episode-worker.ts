@@ -9,6 +9,7 @@ import type { Backbone } from '../backbones/types.js';
 import { initBackend } from '../backend/select.js';
 import { createHead } from '../heads/registry.js';
 import type { Head } from '../heads/types.js';
+import { loadPluginsFromEnv } from '../plugins/load.js';
 import { liftHead, type LiftedHead } from '../sla/lift.js';
 import { tf } from '../tf.js';
 import { getLabelTransform } from '../transforms/registry.js';
@@ -42,6 +43,7 @@ function buildHead(spec: HeadSpec): Head {
 async function handle(message: ToWorker): Promise<void> {
   if (message.type === 'init') {
     await initBackend(message.backend);
+    await loadPluginsFromEnv();
     head = buildHead(message.head);
     lifted = liftHead(head, message.copies);
     if (message.embed) {
@@ -63,6 +65,9 @@ async function handle(message: ToWorker): Promise<void> {
     process.exit(0);
   }
 }
+
+// The evaluator is gone (it exited on a signal): nothing is left to do.
+process.on('disconnect', () => process.exit(0));
 
 process.on('message', (message: ToWorker) => {
   handle(message).catch((error: unknown) => {
