@@ -30,6 +30,7 @@ for (const backbone of ['conv4', 'resnet12']) {
         t.deepEqual(got.shape, reference.models[backbone]!.shape);
         const diff = maxAbsDiff(got.dataSync(), want);
         t.true(diff < 1e-5, `${variant}: max |jointshot - PyTorch| = ${diff}`);
+        t.log(`${backbone} ${variant}: max |jointshot - PyTorch| = ${diff.toExponential(2)} (max |PyTorch| ${Math.max(...want.map(Math.abs)).toFixed(2)})`);
         tf.dispose([x, got]);
         model.backbone.dispose();
         model.head.dispose();
