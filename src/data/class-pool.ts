@@ -3,7 +3,7 @@
  * labelled-image views that pick images out of them without copying pixels.
  */
 import { createHash } from 'node:crypto';
-import { DataError } from '../errors.js';
+import { DataError, UsageError } from '../errors.js';
 import type { LabelledImages } from './classification-types.js';
 import type { FewShotSplit } from './types.js';
 
@@ -62,7 +62,7 @@ export function pickImages(pool: ClassPool, picks: readonly (readonly number[])[
     channels: pool.channels,
     labels,
     image(index: number): Uint8Array {
-      if (!Number.isInteger(index) || index < 0 || index >= total) throw new DataError(`image ${index} is outside 0..${total - 1}`);
+      if (!Number.isInteger(index) || index < 0 || index >= total) throw new UsageError(`image ${index} is outside 0..${total - 1}`);
       return pool.image(labels[index]!, within[index]!);
     },
   };

@@ -189,7 +189,7 @@ const info: CommandModule<GlobalArgs, InfoArgs> = {
     for (const split of SPLIT_NAMES) {
       const index = await readCacheIndex(dataDir, dataset.name, split);
       if (!index) {
-        lines.push(`${dataset.name}/${split}: not prepared`);
+        if (split !== 'val' || splits[0]?.layout !== 'classification') lines.push(`${dataset.name}/${split}: not prepared`);
         continue;
       }
       let verified: boolean | undefined;
