@@ -1,4 +1,5 @@
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DataError, UsageError } from '../../src/errors.js';
@@ -15,6 +16,20 @@ const C10_PYTHON = join(FIXTURES, 'cifar-10-python.tar.gz');
 const C10_BINARY = join(FIXTURES, 'cifar-10-binary.tar.gz');
 const C100_PYTHON = join(FIXTURES, 'cifar-100-python.tar.gz');
 const pixel = (img: Uint8Array, row: number, col: number): number[] => [...img.subarray((row * 32 + col) * 3, (row * 32 + col) * 3 + 3)];
+
+test('the carried SLA validation index lists: 5,000 sorted distinct indices into 50,000, equal to the reference files', (t) => {
+  // sha256 of the comma-joined lists of hankook/SLA splits/cifar{10,100}_val_idx.npy (as converted to JSON), recorded with python3
+  const expected = {
+    cifar10: ['395c60291726b79a69b2abc9c9868da4bbb4add00b7a5806b73d46438c63bfd1', [9, 15, 19], [49954, 49966, 49993]],
+    cifar100: ['aede563dfeedd96b8568f251057a335f412f0df90b3db8274599eacfcffe58f8', [14, 36, 44], [49951, 49953, 49981]],
+  } as const;
+  for (const [name, list] of [['cifar10', CIFAR10_SLA_VAL_INDICES], ['cifar100', CIFAR100_SLA_VAL_INDICES]] as const) {
+    t.is(list.length, 5000);
+    t.true(list.every((v, i) => Number.isInteger(v) && v >= 0 && v < 50000 && (i === 0 || v > list[i - 1]!)), `${name}: sorted, distinct, in range`);
+    t.deepEqual([list.slice(0, 3), list.slice(-3)], [[...expected[name][1]], [...expected[name][2]]]);
+    t.is(createHash('sha256').update(list.join(',')).digest('hex'), expected[name][0]);
+  }
+});
 
 test('cifar-10 from the python archive: official train (batches 1-5) and test, classes in label order, file order kept', async (t) => {
   const dataDir = await tempDir(t);
