@@ -37,8 +37,11 @@ async function gradients(backend: string, config: BackboneConfig, shape: [number
 for (const config of [
   { name: 'conv4', seed: 3, channels: 8 },
   { name: 'resnet12', seed: 3, widths: [8, 8, 8, 8], dropRate: 0 },
+  { name: 'resnet20', seed: 3, widths: [4, 6, 8] },
+  { name: 'resnet18', seed: 3, widths: [4, 5, 6, 7] },
+  { name: 'resnet18', seed: 3, widths: [4, 5, 6, 7], stem: 'cifar' },
 ] as BackboneConfig[]) {
-  test.serial(`${config.name}: training-mode gradients of every variable match cpu`, async (t) => {
+  test.serial(`${config.name}${config.stem ? ` (${String(config.stem)} stem)` : ''}: training-mode gradients of every variable match cpu`, async (t) => {
     const shape: [number, number, number, number] = [4, 16, 16, 3];
     const expected = await gradients('cpu', config, shape);
     const actual = await gradients('wasm', config, shape);
