@@ -13,7 +13,7 @@ import { registerPreparedDatasets } from './datasets.js';
 import { getDataset } from './registry.js';
 import { CIFAR10_SLA_VAL_INDICES, CIFAR100_SLA_VAL_INDICES } from './splits/sla-cifar-val.js';
 import { WHOLE_CLASS_SOURCES } from './sources.js';
-import { SPLIT_NAMES, type FewShotSplit } from './types.js';
+import { SPLIT_NAMES, type FewShotSplit, type SplitName } from './types.js';
 
 /** Test images per class when a few-shot dataset is read whole-class. */
 export const DEFAULT_TEST_PER_CLASS = 50;
@@ -135,7 +135,10 @@ function holdOut(name: string, index: CacheIndex, pool: ClassPool, valIndices: r
   return { train, val };
 }
 
-/** Every class of a few-shot dataset's prepared splits, each class's images split into train and test with a seed. */
+/**
+ * Every class of a few-shot dataset's splits (those it describes or has prepared; all three when
+ * it says nothing, e.g. a plugin's), each class's images split into train and test with a seed.
+ */
 async function fewShotWholeClass(name: string, options: ClassificationOptions): Promise<Formed> {
   const { dataDir } = options;
   await registerPreparedDatasets(dataDir);
@@ -143,12 +146,10 @@ async function fewShotWholeClass(name: string, options: ClassificationOptions): 
   if (options.holdOutVal) {
     throw new UsageError(`${name} read whole-class defines no validation set (only a train/test split per class): drop holdOutVal (--hold-out-val)`);
   }
+  const known: SplitName[] = [];
+  for (const split of SPLIT_NAMES) if (definition.describe(split) !== undefined || (await readCacheIndex(dataDir, name, split))) known.push(split);
   const splits: FewShotSplit[] = [];
-  for (const split of SPLIT_NAMES) {
-    if (definition.describe(split) === undefined && !(await readCacheIndex(dataDir, name, split))) continue;
-    splits.push(await definition.load(split, { dataDir }));
-  }
-  if (splits.length === 0) throw new DataError(`no prepared ${name} in ${dataDir}: run jointshot data prepare folder --from <dir> --name ${name}`);
+  for (const split of known.length > 0 ? known : SPLIT_NAMES) splits.push(await definition.load(split, { dataDir }));
   const pool = poolOfSplits(splits);
   const testPerClass = options.testPerClass ?? DEFAULT_TEST_PER_CLASS;
   const smallest = Math.min(...pool.counts);

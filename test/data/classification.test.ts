@@ -95,3 +95,11 @@ test('classCounts counts labels, padding to a class count', (t) => {
   t.deepEqual(classCounts(images), [1, 1, 3]);
   t.deepEqual(classCounts(images, 5), [1, 1, 3, 0, 0]);
 });
+
+test('a dataset that describes no split and has no cache (a plugin) is loaded through its own load for all three splits', async (t) => {
+  const inner = createSyntheticDataset({ ...SMALL, name: 'plugin-whole-class' });
+  registerDataset({ ...inner, describe: () => undefined });
+  const data = await loadClassificationData('plugin-whole-class', { dataDir, seed: 0, testPerClass: 4 });
+  t.is(data.classes.length, 6);
+  t.is(data.testHash, (await load()).testHash, 'same images as the described synthetic set');
+});
