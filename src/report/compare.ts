@@ -172,7 +172,7 @@ export function compareRuns(runs: readonly CompareRun[], options: { level?: numb
     const methods = [...new Set(tests.map((t) => t.wilcoxon.method))].join(' / ');
     const notes = [
       `Differences in percentage points, each run minus the baseline (the first), over the same ${first.values.length} episodes; ${Math.round(level * 100)}% interval: Student t with n − 1 degrees of freedom.`,
-      `Paired t-test and Wilcoxon signed-rank test (zero differences dropped; ${methods}; normal approximation with tie correction and continuity correction when there are ties, zeros or more than 50 pairs), both two-sided.`,
+      `Paired t-test and Wilcoxon signed-rank test, both two-sided; Wilcoxon drops zero differences and uses the exact null distribution up to 50 pairs without ties or zeros, otherwise the normal approximation with tie and continuity corrections (here: ${methods}).`,
     ];
     if (several) notes.push(HOLM_NOTE);
     return { format: COMPARISON_FORMAT, version: COMPARISON_VERSION, kind: 'episodes', manifest: first.results.manifest.sha256, dataset: `${first.results.dataset} ${first.results.ways}-way ${first.results.shots}-shot`, episodes: first.values.length, level, rows, notes };
