@@ -4,15 +4,15 @@
  * Usage: npx tsx benchmarks/backbones.ts [--backend wasm|cpu|tensorflow] [--models conv4,resnet12]
  *   [--sizes 32,84] [--modes train,infer] [--batch 16] [--batch-resnet84 4] [--steps 3] [--warmup 1]
  *   [--widths 64,160,320,640] [--layers 16,32,32,64] [--profile]
- * --layers N,H,W,C times instead the forward+backward of one batch-norm, 2x2 max-pool and LeakyReLU
- * layer on an [N,H,W,C] input: our custom gradients against tfjs's own (tf.moments BN, tf.maxPool,
- * tf.leakyRelu).
+ * --layers N,H,W,C times instead the forward+backward of one batch-norm and LeakyReLU layer on an
+ * [N,H,W,C] input: our custom gradients against tfjs's own (tf.moments BN, tf.leakyRelu). The 2x2
+ * max-pool has no custom gradient since issue 12 (benchmarks/maxpool-ties.ts times the change).
  * --profile adds, per configuration, the kernels taking most time in one training step (tf.profile).
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
 import { assertWasmHeapHealthy, wasmHeapBytes } from '../src/backend/wasm/index.js';
-import { batchNormTrain, createBackbone, leakyRelu, maxPool2x2, type Backbone, type BackboneConfig } from '../src/backbones/index.js';
+import { batchNormTrain, createBackbone, leakyRelu, type Backbone, type BackboneConfig } from '../src/backbones/index.js';
 import { tf } from '../src/tf.js';
 
 const { values } = parseArgs({
@@ -57,7 +57,7 @@ function inferStep(backbone: Backbone, x: tf.Tensor4D): void {
   tf.tidy(() => backbone.embed(x).dataSync());
 }
 
-/** Forward + backward of BN and max-pool layers, ours vs tfjs's own gradients. */
+/** Forward + backward of BN and LeakyReLU layers, ours vs tfjs's own gradients. */
 function benchmarkLayers(shape: [number, number, number, number]): void {
   const x = tf.randomNormal(shape) as tf.Tensor4D;
   const gamma = tf.ones([shape[3]]) as tf.Tensor1D;
@@ -67,12 +67,9 @@ function benchmarkLayers(shape: [number, number, number, number]): void {
     return tf.batchNorm4d(a, mean as tf.Tensor1D, variance as tf.Tensor1D, b, g, 1e-5);
   };
   const dy = tf.randomNormal(shape);
-  const dyPooled = tf.randomNormal([shape[0], shape[1] >> 1, shape[2] >> 1, shape[3]]);
   const cases: Array<[string, () => tf.Tensor[]]> = [
     ['batch norm, custom gradient', () => tf.grads((a, g, b) => batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D))([x, gamma, beta], dy)],
     ['batch norm, tfjs gradient', () => tf.grads((a, g, b) => plainBn(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D))([x, gamma, beta], dy)],
-    ['max-pool 2x2, custom gradient', () => [tf.grad((a) => maxPool2x2(a as tf.Tensor4D))(x, dyPooled)]],
-    ['max-pool 2x2, tfjs gradient', () => [tf.grad((a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'))(x, dyPooled)]],
     ['LeakyReLU 0.1, custom gradient', () => [tf.grad((a) => leakyRelu(a as tf.Tensor4D, 0.1))(x, dy)]],
     ['LeakyReLU 0.1, tfjs gradient', () => [tf.grad((a) => tf.leakyRelu(a as tf.Tensor4D, 0.1))(x, dy)]],
   ];
@@ -82,7 +79,7 @@ function benchmarkLayers(shape: [number, number, number, number]): void {
     const { ms, cpu } = time(() => tf.tidy(() => void run()));
     console.log(`[${shape.join(',')}] ${name}: ${ms.toFixed(1)} ms forward+backward (cpu ${cpu.toFixed(1)} ms)`);
   }
-  tf.dispose([x, gamma, beta, dy, dyPooled]);
+  tf.dispose([x, gamma, beta, dy]);
 }
 
 /** Prints the 8 kernels with the most total time in one training step. */
