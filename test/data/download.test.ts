@@ -12,6 +12,9 @@ import { classList } from '../../src/data/class-lists.js';
 import { downloadFile } from '../../src/data/download.js';
 import { FIXTURES, tempDir } from './helpers.js';
 
+// The servers here are on 127.0.0.1, reached directly: a proxy set in the environment would be in the way (download-proxy.test.ts tests proxies).
+for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) delete process.env[name];
+
 const ARCHIVE = readFileSync(join(FIXTURES, 'cifar-100-python.tar.gz'));
 const MD5 = createHash('md5').update(ARCHIVE).digest('hex');
 const CIFAR10_ARCHIVE = readFileSync(join(FIXTURES, 'cifar-10-python.tar.gz'));
