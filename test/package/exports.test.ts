@@ -13,6 +13,8 @@ const RECORDER = fileURLToPath(new URL('./load-recorder.mjs', import.meta.url));
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   name: string;
   exports: Record<string, string | { types: string; import: string }>;
+  files: string[];
+  scripts: Record<string, string>;
 };
 
 /** What must not load behind a light subpath: tfjs, its wasm, sharp and its libvips, the native addon, undici. */
@@ -64,6 +66,18 @@ test('every subpath export maps dist JS and its .d.ts to a source module that ex
     t.true(existsSync(sourceOf(target.import)), `${subpath}: ${sourceOf(target.import)}`);
   }
   t.deepEqual(Object.keys(LIGHT).sort(), Object.keys(PKG.exports).filter((k) => k !== '.' && k !== './package.json').sort());
+});
+
+test('the published files hold every export target and the install script', (t) => {
+  const shipped = (path: string) => PKG.files.some((entry) => path === entry || path.startsWith(`${entry.replace(/\/$/, '')}/`));
+  for (const target of Object.values(PKG.exports)) {
+    for (const path of typeof target === 'string' ? [target] : [target.types, target.import]) {
+      const p = path.replace(/^\.\//, '');
+      t.true(p === 'package.json' || shipped(p), `${p} is under package.json "files"`);
+    }
+  }
+  const install = /^node (\S+)/.exec(PKG.scripts.install ?? '')?.[1];
+  if (install) t.true(shipped(install) && existsSync(join(ROOT, install)), `${install} (the install script) ships and exists`);
 });
 
 test('the light subpaths (source) load neither tfjs, wasm, sharp, undici nor the native addon; the root does', async (t) => {
