@@ -68,15 +68,17 @@ export function svmCsQpth(p: Problem, options: QpthOptions = {}): QpthPoint {
   }
   // Newton system of qpth (G = I): Q dx + dz + A^T dy = -rx, D ds + dz = -rs, dx + ds = -rz,
   // A dx = -ry; eliminating ds and dz: (Q + D) dx + A^T dy = -rx + rs - D rz.
-  const solve = (d: Float64Array, rx: Float64Array, rs: Float64Array, rz: Float64Array, ry: Float64Array) => {
+  type Kkt = ReturnType<typeof structuredKkt>;
+  const solve = (kkt: Kkt, d: Float64Array, rx: Float64Array, rs: Float64Array, rz: Float64Array, ry: Float64Array) => {
     const f = Float64Array.from(rx, (v, x) => -v + rs[x]! - d[x]! * rz[x]!);
-    const { x: dx, y: dy } = structuredKkt(p, d)(f, Float64Array.from(ry, (v) => -v));
+    const { x: dx, y: dy } = kkt(f, Float64Array.from(ry, (v) => -v));
     const ds = Float64Array.from(dx, (v, x) => -rz[x]! - v);
     const dz = Float64Array.from(ds, (v, x) => -rs[x]! - d[x]! * v);
     return { dx, ds, dz, dy };
   };
   // start: the KKT point of D = I with rx = p, rs = 0, rz = -h, ry = -b
-  const start = solve(new Float64Array(nz).fill(1), Float64Array.from(onehot, (v) => -v), new Float64Array(nz), Float64Array.from(u, (v) => -v), new Float64Array(n));
+  const ones = new Float64Array(nz).fill(1);
+  const start = solve(structuredKkt(p, ones), ones, Float64Array.from(onehot, (v) => -v), new Float64Array(nz), Float64Array.from(u, (v) => -v), new Float64Array(n));
   const x = start.dx;
   const s = start.ds;
   const z = start.dz;
@@ -111,13 +113,14 @@ export function svmCsQpth(p: Problem, options: QpthOptions = {}): QpthPoint {
       notImproved++;
     }
     if (notImproved === notImprovedLim || best.residual < eps || mu > 1e32) break;
-    const aff = solve(d, rx, z, rz, ry);
+    const kkt = structuredKkt(p, d);
+    const aff = solve(kkt, d, rx, z, rz, ry);
     const aAff = Math.min(stepTo(z, aff.dz), stepTo(s, aff.ds), 1);
     let t3 = 0;
     for (let r = 0; r < nz; r++) t3 += (s[r]! + aAff * aff.ds[r]!) * (z[r]! + aAff * aff.dz[r]!);
     const sigma = (t3 / sz) ** 3;
     const rs = Float64Array.from(s, (v, r) => (-mu * sigma + aff.ds[r]! * aff.dz[r]!) / v);
-    const cor = solve(d, new Float64Array(nz), rs, new Float64Array(nz), new Float64Array(n));
+    const cor = solve(kkt, d, new Float64Array(nz), rs, new Float64Array(nz), new Float64Array(n));
     const dx = Float64Array.from(aff.dx, (v, r) => v + cor.dx[r]!);
     const ds = Float64Array.from(aff.ds, (v, r) => v + cor.ds[r]!);
     const dz = Float64Array.from(aff.dz, (v, r) => v + cor.dz[r]!);
