@@ -6,6 +6,7 @@
  * figures, and say so when quoting wall times.
  * Usage: npx tsx benchmarks/train.ts [--backend wasm] [--backbone conv4] [--transform none]
  *   [--ways 5] [--shots 5] [--queries 6] [--episodes 2] [--micro-batch 0] [--steps 3] [--warmup 1]
+ *   [--bn-grouping pass|episode|support-query]
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     'micro-batch': { type: 'string', default: '0' },
     steps: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
+    'bn-grouping': { type: 'string', default: 'pass' },
   },
 });
 
@@ -54,6 +56,7 @@ const ctx: StepContext = {
   augmentRng: createRng('bench:augment'),
   labelSmoothing: 0,
   microBatch,
+  bnGrouping: values['bn-grouping'] as StepContext['bnGrouping'],
   params,
 };
 const sgd = new Sgd(params, { momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
@@ -85,6 +88,7 @@ console.log(
     transform: transform.name,
     episode: `${values.ways}-way ${values.shots}-shot ${values.queries}q x ${values.episodes}`,
     microBatch,
+    bnGrouping: ctx.bnGrouping,
     imagesPerStep: images / steps,
     wallSecondsPerStep: +(wall / steps).toFixed(3),
     cpuSecondsPerStep: +(cpu / steps).toFixed(3),
