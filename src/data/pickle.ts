@@ -388,6 +388,17 @@ export function readPickleAt(bytes: Uint8Array, start: number, source: string, e
       case 0x32: // DUP
         stack.push(top());
         break;
+      case 0x81: {
+        // NEWOBJ (cls.__new__(cls, *args)): only a class an extension constructs, e.g. argparse.Namespace
+        const args = pop();
+        const cls = pop();
+        if (!(cls instanceof Global) || !extension?.globals.get(cls.name)) {
+          pos--;
+          fail('unsupported pickle opcode 0x81 (NEWOBJ of a class no reader here constructs)');
+        }
+        stack.push(reduce(cls, args));
+        break;
+      }
       case 0x51: {
         // BINPERSID
         if (!extension?.persistentLoad) fail('persistent ids are not supported in dataset pickles');
