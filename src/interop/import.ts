@@ -24,7 +24,7 @@ import { backboneFromStateDict } from './weights.js';
 
 /** What to build around the imported backbone; every field but `backbone` has a stated default. */
 export interface ImportOptions {
-  /** jointshot backbone whose PyTorch naming the file follows (conv4, resnet12). */
+  /** jointshot backbone whose PyTorch naming the file follows (conv4, resnet12, resnet18/20/32/56). */
   backbone: string;
   /** Few-shot head (default protonet). */
   head?: string;
@@ -36,7 +36,7 @@ export interface ImportOptions {
   imageSize?: number;
   /** Per-channel mean/std in pixel units 0..255 (default: the dataset's constants). */
   normalization?: ChannelStats;
-  /** Backbone output pooling (default flatten, as MetaOptNet). */
+  /** Backbone output pooling (default: the backbone's: flatten for conv4/resnet12 as MetaOptNet, avg for the ResNets). */
   pooling?: 'flatten' | 'avg';
   /** Use MetaOptNet's saved head scale when the file has one (default true). */
   headScale?: boolean;
@@ -48,6 +48,8 @@ export interface ImportedModel {
   format: 'zip' | 'legacy' | 'safetensors';
   layout: string[];
   tensors: number;
+  /** Keys of the file's other parts (classifiers) that were left out. */
+  skipped: string[];
   /** The head scale taken from the file, if any. */
   headScale?: number;
 }
@@ -79,7 +81,7 @@ function assignHeadScale(head: Head, scale: number, source: string): void {
 
 /** Builds the trained model a PyTorch file describes (nothing is written). */
 export async function readTorchModel(file: string, options: ImportOptions): Promise<ImportedModel> {
-  const naming = torchNaming(options.backbone);
+  torchNaming(options.backbone);
   const dataset = options.dataset ?? IMPORT_DEFAULTS.dataset;
   const normalization = options.normalization ?? normalizationFor(dataset);
   const side = imageSide(options, dataset);
@@ -89,7 +91,9 @@ export async function readTorchModel(file: string, options: ImportOptions): Prom
     throw new DataError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : (error.code ?? error.message)}`);
   });
   const state = readStateDict(bytes, file);
-  const backbone: Backbone = backboneFromStateDict(naming, state.tensors, file, { pooling: options.pooling ?? IMPORT_DEFAULTS.pooling });
+  const naming = torchNaming(options.backbone, state.tensors.keys());
+  const skipped = [...state.tensors.keys()].filter((k) => naming.skip?.test(k));
+  const backbone: Backbone = backboneFromStateDict(naming, state.tensors, file, options.pooling ? { pooling: options.pooling } : {});
   let head: Head | undefined;
   try {
     head = createHead(headName);
@@ -114,6 +118,7 @@ export async function readTorchModel(file: string, options: ImportOptions): Prom
         format: state.format,
         layout: state.layout,
         naming: naming.reference,
+        skipped,
         headScale: useScale ? state.headScale! : null,
       },
     };
@@ -121,7 +126,8 @@ export async function readTorchModel(file: string, options: ImportOptions): Prom
       model,
       format: state.format,
       layout: state.layout,
-      tensors: state.tensors.size,
+      tensors: state.tensors.size - skipped.length,
+      skipped,
       ...(useScale ? { headScale: state.headScale! } : {}),
     };
   } catch (error) {

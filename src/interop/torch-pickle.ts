@@ -91,6 +91,8 @@ function rebuildTensor(args: PickleValue[], source: string): TorchTensor {
 export function torchPickleExtension(source: string, storages: Map<string, TorchStorage>): PickleExtension {
   const globals = new Map<string, ((args: PickleValue[]) => PickleValue) | null>([
     ['collections.OrderedDict', () => new Map()],
+    // Training scripts save their argparse options next to the weights (hankook/SLA's 'args'); read as an empty dict.
+    ['argparse.Namespace', () => new Map()],
     ['torch._utils._rebuild_tensor_v2', (args) => rebuildTensor(args, source)],
     ['torch._utils._rebuild_tensor', (args) => rebuildTensor(args, source)],
     ['torch._utils._rebuild_parameter', (args) => {

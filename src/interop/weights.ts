@@ -60,7 +60,7 @@ export function backboneFromStateDict(
   const known = new Set([...pairs.map((p) => p.torch), ...counters(naming, config)]);
   const missing = pairs.map((p) => p.torch).filter((k) => !tensors.has(k));
   if (missing.length > 0) throw new DataError(`${source}: missing keys for ${naming.backbone}: ${listed(missing)}`);
-  const unexpected = [...tensors.keys()].filter((k) => !known.has(k));
+  const unexpected = [...tensors.keys()].filter((k) => !known.has(k) && !naming.skip?.test(k));
   if (unexpected.length > 0) {
     throw new DataError(`${source}: unexpected keys for ${naming.backbone} (${naming.reference}): ${listed(unexpected)}`);
   }

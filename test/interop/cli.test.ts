@@ -35,6 +35,9 @@ test.serial('import then export from the command line', async (t) => {
     t.is(imported.code, 0, imported.stderr);
     t.regex(imported.stdout, /^imported 96 tensors \(legacy; metaoptnet, dataparallel\) as resnet12 \{.*"widths":\[8,12,16,20\].*\}\n/);
     t.regex(imported.stdout, /head protonet, scale 7\.5 from the file, transform rotation, normalisation fc100\n/);
+    const sla = await run(['import', fixture('resnet20-sla-legacy.pth'), '--backbone', 'resnet20', '--dataset', 'cifar-fs', '--out', join(dir, 'r20.jsm')]);
+    t.is(sla.code, 0, sla.stderr);
+    t.regex(sla.stdout, /^imported 114 tensors \(legacy; 'model' entry, dataparallel\) as resnet20 .*"pooling":"avg".*; left out 4 classifier tensors \(classifiers\.0\.weight, classifiers\.0\.bias, \.\.\.\)\n/);
     const model = await loadModel(jsm);
     t.like(model, { dataset: 'fc100', imageSize: { height: 32, width: 32, channels: 3 } });
     disposeLoadedModel(model);
@@ -64,12 +67,20 @@ test.serial('bad input: one line, exit 2 for flags, 1 for files, nothing written
     const wrong = await run(['import', fixture('conv4-zip.pth'), '--backbone', 'resnet12', '--out', out]);
     t.is(wrong.code, 1);
     t.regex(wrong.stderr, /missing key 'layer1\.0\.conv1\.weight' for --backbone resnet12 .*it looks like --backbone conv4\n$/);
-    const choice = await run(['import', fixture('conv4-zip.pth'), '--backbone', 'resnet20', '--out', out]);
+    const choice = await run(['import', fixture('conv4-zip.pth'), '--backbone', 'resnet50', '--out', out]);
     t.is(choice.code, 2);
-    t.regex(choice.stderr, /Invalid values:.*backbone.*"resnet20"/);
+    t.regex(choice.stderr, /Invalid values:.*backbone.*"resnet50"/);
     const half = await run(['import', fixture('conv4-zip.pth'), '--backbone', 'conv4', '--mean', '1,2,3', '--out', out]);
     t.is(half.code, 2);
     t.regex(half.stderr, /give both --mean and --std/);
+    const folder = await run(['import', fixture('conv4-zip.pth'), '--backbone', 'conv4', '--out', dir]);
+    t.is(folder.code, 2);
+    t.regex(folder.stderr, /^jointshot: --out .* is an existing folder; a file name is expected/);
+    const exportFolder = await run(['export', fixture('conv4-zip.pth'), '--out', dir]);
+    t.is(exportFolder.code, 2);
+    const notModel = await run(['export', fixture('conv4-zip.pth'), '--out', out]);
+    t.is(notModel.code, 1);
+    t.regex(notModel.stderr, /conv4-zip\.pth/);
     t.false(existsSync(out));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -8,8 +8,16 @@ export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fix
 /** Path of fixture `name`. */
 export const fixture = (name: string): string => join(FIXTURES, name);
 
-/** Every .pth fixture of `backbone` with its layout: zip/legacy, plain, DataParallel, MetaOptNet. */
+/** Every .pth fixture of MetaOptNet's backbones by layout: zip/legacy, plain, DataParallel, MetaOptNet. */
 export const PTH_VARIANTS = ['zip', 'legacy', 'dataparallel-zip', 'metaoptnet-legacy', 'metaoptnet-zip'] as const;
+
+/** The .pth fixtures of every backbone: MetaOptNet's in all layouts; the ResNets plain (with classifier) and as SLA's checkpoint. */
+export const FIXTURE_VARIANTS: Readonly<Record<string, readonly string[]>> = {
+  conv4: PTH_VARIANTS,
+  resnet12: PTH_VARIANTS,
+  resnet20: ['zip', 'sla-legacy'],
+  resnet18: ['zip', 'sla-legacy'],
+};
 
 interface Reference {
   torch: string;

@@ -12,17 +12,17 @@ import { loadModel, disposeLoadedModel } from '../../src/train/model.js';
 import { tf } from '../../src/tf.js';
 import { tinyManifest, tinySplit } from '../eval/fixtures.js';
 import { useCpuBackend, withNoLeaks } from '../helpers/tf.js';
-import { fixture, maxAbsDiff, PTH_VARIANTS, reference, torchEmbeddingsHwc } from './helpers.js';
+import { FIXTURE_VARIANTS, fixture, maxAbsDiff, reference, torchEmbeddingsHwc } from './helpers.js';
 
 test.before(useCpuBackend);
 
 const inputs = () => tf.tensor4d(reference.inputs.values, reference.inputs.shape);
 const stateOf = (name: string) => readStateDict(readFileSync(fixture(name)), name);
 
-for (const backbone of ['conv4', 'resnet12']) {
+for (const [backbone, variants] of Object.entries(FIXTURE_VARIANTS)) {
   test.serial(`${backbone}: every fixture layout reproduces PyTorch's eval-mode embeddings to 1e-5`, async (t) => {
     const want = torchEmbeddingsHwc(backbone);
-    for (const variant of PTH_VARIANTS) {
+    for (const variant of variants) {
       await withNoLeaks(t, async () => {
         const { model } = await readTorchModel(fixture(`${backbone}-${variant}.pth`), { backbone, dataset: 'cifar-fs' });
         const x = inputs();
@@ -39,17 +39,40 @@ for (const backbone of ['conv4', 'resnet12']) {
   });
 }
 
-test.serial('the inferred architecture and every backbone variable come from the file', async (t) => {
-  for (const [backbone, count] of [['conv4', 24], ['resnet12', 96]] as const) {
+test.serial('the inferred architecture and every backbone variable come from the file; classifiers are left out', async (t) => {
+  const expected: Record<string, { tensors: number; skipped: string[] }> = {
+    conv4: { tensors: 24, skipped: [] },
+    resnet12: { tensors: 96, skipped: [] },
+    resnet20: { tensors: 114, skipped: ['classifier.weight', 'classifier.bias'] },
+    resnet18: { tensors: 120, skipped: ['fc.weight', 'fc.bias'] },
+  };
+  for (const [backbone, want] of Object.entries(expected)) {
     const { tensors } = stateOf(`${backbone}-zip.pth`);
-    t.is(tensors.size, count);
-    const net = backboneFromStateDict(torchNaming(backbone), tensors, backbone);
+    const naming = torchNaming(backbone, tensors.keys());
+    t.deepEqual([...tensors.keys()].filter((k) => naming.skip?.test(k)), want.skipped, backbone);
+    t.is(tensors.size - want.skipped.length, want.tensors);
+    const net = backboneFromStateDict(naming, tensors, backbone);
     t.like(net.config, reference.models[backbone]!.config);
-    // 4 file entries (weight, bias, running mean/var) + 1 conv kernel per unit, each a jointshot variable; counters are not.
-    const variables = Object.keys(net.trainable).length + Object.keys(net.state).length;
-    t.is(variables, count - count / 6);
+    // Each file entry but the BN counters is one jointshot variable, and every variable has one.
+    const counters = [...tensors.keys()].filter((k) => k.endsWith('num_batches_tracked')).length;
+    t.is(Object.keys(net.trainable).length + Object.keys(net.state).length, want.tensors - counters, backbone);
     net.dispose();
   }
+  const sla = await readTorchModel(fixture('resnet18-sla-legacy.pth'), { backbone: 'resnet18', dataset: 'cifar-fs' });
+  t.deepEqual(sla.layout, ["'model' entry", 'dataparallel']);
+  t.deepEqual(sla.skipped, ['classifiers.0.weight', 'classifiers.0.bias', 'classifiers.1.weight', 'classifiers.1.bias']);
+  t.is(sla.model.backbone.config.pooling, 'avg');
+  sla.model.backbone.dispose();
+  sla.model.head.dispose();
+});
+
+test.serial('a CIFAR ResNet of another depth names the right one', (t) => {
+  const { tensors } = stateOf('resnet20-sla-legacy.pth');
+  t.throws(() => backboneFromStateDict(torchNaming('resnet32', tensors.keys()), tensors, 'r.pth'), {
+    instanceOf: DataError,
+    message: 'r.pth: the file has 3 blocks per stage, a resnet20, not resnet32: use --backbone resnet20',
+  });
+  t.throws(() => backboneFromStateDict(torchNaming('resnet12', tensors.keys()), tensors, 'r.pth'), { instanceOf: DataError, message: /it looks like --backbone resnet20$/ });
 });
 
 test.serial('missing, unexpected and misshapen keys are one-line DataErrors naming them', async (t) => {
@@ -75,7 +98,7 @@ function keyErrors(t: ExecutionContext): void {
 
 test.serial('bad options are UsageErrors before the file is read', async (t) => {
   const file = fixture('conv4-zip.pth');
-  await t.throwsAsync(readTorchModel(file, { backbone: 'resnet20' }), { instanceOf: UsageError, message: /^no PyTorch naming for backbone 'resnet20': supported are conv4, resnet12$/ });
+  await t.throwsAsync(readTorchModel(file, { backbone: 'resnet50' }), { instanceOf: UsageError, message: /^no PyTorch naming for backbone 'resnet50': supported are conv4, resnet12, resnet18, resnet20, resnet32, resnet56$/ });
   await t.throwsAsync(readTorchModel(file, { backbone: 'conv4', dataset: 'imagenet' }), { instanceOf: UsageError, message: /no normalisation constants for dataset 'imagenet'/ });
   await t.throwsAsync(readTorchModel(file, { backbone: 'conv4', dataset: 'synthetic' }), { instanceOf: UsageError, message: "no native image size known for dataset 'synthetic': give --image-size N" });
   await t.throwsAsync(readTorchModel(file, { backbone: 'conv4', transform: 'flip' }), { instanceOf: UsageError });

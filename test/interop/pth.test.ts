@@ -2,6 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import { DataError } from '../../src/errors.js';
+import { readPickle } from '../../src/data/pickle.js';
 import { readPth } from '../../src/interop/pth.js';
 import { findStateDict } from '../../src/interop/state-dict.js';
 import { isTorchTensor, tensorValues, type TorchTensor } from '../../src/interop/torch-pickle.js';
@@ -89,4 +90,16 @@ test('state dicts with non-tensor entries or no dict at all are refused', (t) =>
   const wrapped = findStateDict(new Map([['state_dict', root]]), 'w.pth');
   t.deepEqual(wrapped.layout, ["'state_dict' entry"]);
   t.true(isTorchTensor((root as Map<string, unknown>).get('encoder.0.block.0.weight')));
+});
+
+test("hankook/SLA's training checkpoint: argparse options (NEWOBJ), optimizer state and counters read as data", (t) => {
+  const root = read('resnet20-sla-legacy.pth').root as Map<string, unknown>;
+  t.deepEqual([...root.keys()], ['model', 'optim', 'best', 'args', 'epoch', 'iteration']);
+  t.true(root.get('args') instanceof Map);
+  t.deepEqual(root.get('best'), [0.5, 0.4]);
+  t.is(root.get('iteration'), 3000);
+  const momentum = ((root.get('optim') as Map<string, unknown>).get('state') as Map<number, Map<string, unknown>>).get(0)!.get('momentum_buffer');
+  t.true(isTorchTensor(momentum));
+  // Without the torch extension NEWOBJ stays refused (dataset pickles never need it).
+  t.throws(() => readPickle(Buffer.from('\x80\x02cargparse\nNamespace\n)\x81.', 'latin1'), 'ns.pickle'), { instanceOf: DataError, message: /refused: the pickle asks for 'argparse\.Namespace'/ });
 });

@@ -4,6 +4,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { emit, startBackend, type GlobalArgs } from '../context.js';
+import { checkOutputFile } from '../out-path.js';
 
 interface ExportArgs extends GlobalArgs {
   model: string;
@@ -21,6 +22,7 @@ const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'the file to write (e.g. model.safetensors)' })
       .example('$0 export runs/conv4/best.jsm --out conv4.safetensors', 'then in PyTorch: ProtoNetEmbedding().load_state_dict(safetensors.torch.load_file(...))') as unknown as Argv<ExportArgs>,
   handler: async (argv) => {
+    await checkOutputFile(argv.out);
     await startBackend(argv);
     const { exportSafetensors } = await import('../../interop/export.js');
     const result = await exportSafetensors(argv.model, argv.out);
