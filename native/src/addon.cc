@@ -205,11 +205,14 @@ napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
 }
 
 // ------------------------------------------------- fused convolution (inference)
-// conv2dForwardFused(params, x, w, bias, y, biasKind, activation, alpha): y = act(conv(x, w) + b)
-// in one oneDNN primitive (prop forward_inference). biasKind 0: no bias (`bias` ignored);
-// 1: per output channel [OC] (oneDNN's bias); 2: a full NHWC tensor the size of y (copied into
-// y, then added by a `sum` post-op: the residual of a block). activation 0: none; 1: ReLU with
-// slope `alpha` below 0 (0 = ReLU, else leaky ReLU), an eltwise post-op.
+// conv2dForwardFused(params, x, w, shift, residual, y, activation, alpha, scale, weightsId):
+// y = act(conv(x, w) * scale + shift + residual) as one oneDNN primitive (prop
+// forward_inference, post-ops in that order). scale and shift: per output channel [OC] or null
+// (binary mul/add post-ops: inference batch norm without touching the weights, or a bias).
+// residual: a full NHWC tensor the size of y or null (copied into y, then added by a `sum`
+// post-op: the shortcut of a residual block). activation 0: none; 1: ReLU with slope `alpha`
+// below 0 (0 = ReLU, else leaky ReLU). weightsId > 0 names the weights' contents (the caller's
+// guarantee): the reordered weights of the last call are reused when it repeats.
 
 struct FusedConv {
   dnnl::convolution_forward::primitive_desc pd;
@@ -218,25 +221,30 @@ struct FusedConv {
   bool weightsReorder = false;
   memory::desc weightsMd;
   memory weightsBuf;
+  double weightsId = 0;  // whose weights weightsBuf holds (0: none known)
 };
 
 std::unordered_map<std::string, std::unique_ptr<FusedConv>> fusedCache;
 
-FusedConv& fusedConv(const int32_t* p, int biasKind, int activation, float alpha) {
-  int32_t extra[3];
-  extra[0] = biasKind;
-  extra[1] = activation;
-  std::memcpy(&extra[2], &alpha, sizeof(float));
-  const std::string key = cacheKey("fused", p, 17) + cacheKey("", extra, 3);
+FusedConv& fusedConv(const int32_t* p, bool scaled, bool shifted, bool residual, int activation, float alpha) {
+  int32_t extra[5];
+  extra[0] = scaled;
+  extra[1] = shifted;
+  extra[2] = residual;
+  extra[3] = activation;
+  std::memcpy(&extra[4], &alpha, sizeof(float));
+  const std::string key = cacheKey("fused", p, 17) + cacheKey("", extra, 5);
   auto found = fusedCache.find(key);
   if (found != fusedCache.end()) return *found->second;
   const ConvShape s(p);
   auto owned = std::make_unique<FusedConv>();
-  const memory::desc bias = biasKind == 1 ? memory::desc({s.oc}, dt::f32, tag::x) : memory::desc();
+  const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);
   dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, s.src(), s.weightsAny(),
-                                    bias, s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
+                                    s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
   dnnl::post_ops ops;
-  if (biasKind == 2) ops.append_sum(1.0f);
+  if (scaled) ops.append_binary(algorithm::binary_mul, perChannel);
+  if (shifted) ops.append_binary(algorithm::binary_add, perChannel);
+  if (residual) ops.append_sum(1.0f);
   if (activation == 1) ops.append_eltwise(1.0f, algorithm::eltwise_relu, alpha, 0.0f);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
@@ -258,35 +266,57 @@ void parallelCopy(const float* src, float* dst, size_t rows, size_t row) {
   for (long long r = 0; r < count; r++) std::memcpy(dst + r * row, src + r * row, row * sizeof(float));
 }
 
+// A Float32Array argument that may be null/undefined: true with *out = nullptr then.
+bool optionalF32(napi_env env, napi_value v, float** out, size_t* n) {
+  napi_valuetype type;
+  napi_typeof(env, v, &type);
+  *out = nullptr;
+  *n = 0;
+  if (type == napi_null || type == napi_undefined) return true;
+  *out = f32(env, v, n);
+  return *out != nullptr;
+}
+
 napi_value Conv2dForwardFused(napi_env env, napi_callback_info info) {
   Args args;
-  if (!readArgs(env, info, args, 8)) return nullptr;
-  size_t np, nx, nw, nb = 0, ny;
+  if (!readArgs(env, info, args, 10)) return nullptr;
+  size_t np, nx, nw, nh, nr, ny, ns;
+  float *shift, *residual, *scale;
   int32_t* p = i32(env, args.values[0], &np);
   float* x = p ? f32(env, args.values[1], &nx) : nullptr;
   float* w = x ? f32(env, args.values[2], &nw) : nullptr;
-  const int biasKind = int32(env, args.values[5]);
+  if (!w || !optionalF32(env, args.values[3], &shift, &nh) || !optionalF32(env, args.values[4], &residual, &nr) ||
+      !optionalF32(env, args.values[8], &scale, &ns))
+    return nullptr;
+  float* y = f32(env, args.values[5], &ny);
+  if (!y) return nullptr;
   const int activation = int32(env, args.values[6]);
   const float alpha = static_cast<float>(number(env, args.values[7]));
-  float* b = nullptr;
-  if (w && biasKind != 0) b = f32(env, args.values[3], &nb);
-  float* y = w && (biasKind == 0 || b) ? f32(env, args.values[4], &ny) : nullptr;
-  if (!y) return nullptr;
+  const double weightsId = number(env, args.values[9]);
   if (np != 17) return rangeError(env, "jointshot native: wrong number of integer parameters");
-  if (biasKind < 0 || biasKind > 2 || activation < 0 || activation > 1)
-    return rangeError(env, "jointshot native: unknown bias kind or activation");
+  if (activation < 0 || activation > 1) return rangeError(env, "jointshot native: unknown activation");
   const ConvShape s(p);
   if (static_cast<memory::dim>(nx) != s.n * s.h * s.w * s.ic || static_cast<memory::dim>(nw) != s.kh * s.kw * s.ic * s.oc ||
-      static_cast<memory::dim>(ny) != s.n * s.oh * s.ow * s.oc || (biasKind == 1 && static_cast<memory::dim>(nb) != s.oc) ||
-      (biasKind == 2 && nb != ny))
+      static_cast<memory::dim>(ny) != s.n * s.oh * s.ow * s.oc || (shift && static_cast<memory::dim>(nh) != s.oc) ||
+      (residual && nr != ny) || (scale && static_cast<memory::dim>(ns) != s.oc))
     return rangeError(env, "jointshot native: fused convolution sizes do not fit");
   DNNL_TRY({
-    FusedConv& c = fusedConv(p, biasKind, activation, alpha);
-    memory wm = weightsFor(s, w, c.weightsReorder, c.weightsMd, c.toWeights, c.weightsBuf);
+    FusedConv& c = fusedConv(p, scale != nullptr, shift != nullptr, residual != nullptr, activation, alpha);
+    memory wm;
+    if (c.weightsReorder && weightsId > 0 && c.weightsId == weightsId && c.weightsBuf) {
+      wm = c.weightsBuf;
+    } else {
+      c.weightsId = 0;
+      wm = weightsFor(s, w, c.weightsReorder, c.weightsMd, c.toWeights, c.weightsBuf);
+      if (c.weightsReorder) c.weightsId = weightsId;
+    }
     memory xm(s.src(), engine(), x), ym(s.dst(), engine(), y);
     std::unordered_map<int, memory> execArgs{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}};
-    if (biasKind == 1) execArgs.emplace(DNNL_ARG_BIAS, memory({{s.oc}, dt::f32, tag::x}, engine(), b));
-    if (biasKind == 2) parallelCopy(b, y, static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
+    const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);
+    int postOp = 0;
+    if (scale) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), scale));
+    if (shift) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), shift));
+    if (residual) parallelCopy(residual, y, static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
     c.prim.execute(stream(), execArgs);
     stream().wait();
   })

@@ -1,6 +1,7 @@
 /** Functional layers on raw tf ops: a store of named variables, conv (no bias) and batch norm. */
 import { tf } from '../tf.js';
 import { nativeBatchNormActive } from '../backend/native/batchnorm.js';
+import { nativeConvBnAct } from '../backend/native/conv-bn.js';
 import { batchNormInference, batchNormTrain, BN_EPSILON, updateRunningStats } from './batchnorm.js';
 import { kaimingNormalKernel } from './init.js';
 
@@ -102,18 +103,14 @@ export class ConvBn {
   }
 
   /**
-   * Inference as one fused convolution: act(bn(conv(x)) + residual) with the batch norm folded
-   * into the filter (times k per output channel) and the bias; `leak` null = no activation,
-   * 0 = ReLU, else leaky ReLU. On native it is one oneDNN primitive (docs/performance.md).
+   * Inference as one native oneDNN primitive: act(bn(conv(x)) + residual) with the batch norm's
+   * running statistics as per-channel post-ops; `leak` null = no activation, 0 = ReLU, else
+   * leaky ReLU. Only where `fusedInferenceActive()` (docs/performance.md).
    */
   inferFused(x: tf.Tensor4D, leak: number | null, residual?: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const { scale, shift } = this.bn.folded();
-      const activation = leak === null ? 'linear' : leak === 0 ? 'relu' : 'leakyrelu';
-      return tf.fused.conv2d({
-        x, filter: this.kernel.mul(scale), strides: this.stride, pad: this.pad,
-        bias: residual ? residual.add(shift) : shift, activation, leakyreluAlpha: leak ?? undefined,
-      });
+      return nativeConvBnAct(x, this.kernel, scale, shift, { strides: this.stride, pad: this.pad, leak, residual });
     });
   }
 }

@@ -1,5 +1,6 @@
 /** Every oneDNN/native kernel against the cpu backend: forward and gradients, odd shapes, fallbacks. */
 import { tf } from '../../src/tf.js';
+import { nativeConvBnAct } from '../../src/backend/native/index.js';
 import { assertMatchesCpu, countCalls, nativeTest, seededValues } from './native-helpers.js';
 
 const t4 = (shape: number[], seed: number) => tf.tensor4d(seededValues(shape.reduce((p, d) => p * d, 1), seed), shape as [number, number, number, number]);
@@ -65,6 +66,33 @@ nativeTest('fused conv2d (bias per channel or full residual, relu / leaky relu) 
   const calls = await countCalls(() => assertMatchesCpu(t, 'fused conv2d elu', () =>
     tf.fused.conv2d({ x: t4([1, 5, 5, 2], 1), filter: t4([3, 3, 2, 2], 2), strides: 1, pad: 'same', activation: 'elu' })));
   t.true(calls.FusedConv2D!.fallback > 0, 'elu falls back to the cpu kernel');
+});
+
+nativeTest('nativeConvBnAct = act(conv * scale + shift + residual) of unfused cpu ops; a changed filter is never served from the reorder cache', async (t) => {
+  await tf.setBackend('native');
+  const x = t4([2, 9, 9, 16], 21);
+  const filters = [t4([3, 3, 16, 32], 22), t4([3, 3, 16, 32], 23)];
+  const scale = tn([32], 24);
+  const shift = tn([32], 25);
+  const residual = t4([2, 9, 9, 32], 26);
+  const before = tf.memory().numTensors;
+  for (const [i, [f, leak, res]] of ([[0, 0.1, true], [1, 0.1, true], [0, 0.1, true], [0, 0.1, true], [0, null, false], [1, 0, false]] as const).entries()) {
+    const filter = filters[f]!;
+    const native = tf.tidy(() => Array.from(nativeConvBnAct(x, filter, scale, shift, { strides: 1, pad: 'same', leak, residual: res ? residual : undefined }).dataSync()));
+    await tf.setBackend('cpu');
+    const expected = tf.tidy(() => {
+      let y = tf.conv2d(x, filter, 1, 'same').mul(scale).add(shift);
+      if (res) y = y.add(residual);
+      if (leak !== null) y = tf.leakyRelu(y, leak);
+      return Array.from(y.dataSync());
+    });
+    await tf.setBackend('native');
+    const worst = Math.max(...expected.map((v, j) => Math.abs(v - native[j]!)));
+    t.true(worst < 1e-4, `call ${i}: max difference ${worst}`);
+  }
+  t.is(tf.memory().numTensors, before);
+  tf.dispose([x, ...filters, scale, shift, residual]);
+  await tf.setBackend('cpu');
 });
 
 nativeTest('max and average pooling with gradients match cpu (valid/same, odd sizes, stride 1 and 2)', async (t) => {

@@ -29,6 +29,7 @@ for (const [config, batch, side] of CASES) {
     }, 1e-4));
     t.true(calls.Conv2DBackpropFilter!.native > 0 && calls.Conv2DBackpropFilter!.fallback === 0);
     // Inference runs as fused conv + folded batch norm + activation (+ residual) primitives.
-    t.true(calls.FusedConv2D!.native > 0 && calls.FusedConv2D!.fallback === 0, 'inference convolutions ran fused');
+    t.true(calls.JointshotConvBnAct!.native > 0, 'inference convolutions ran fused');
+    t.is(calls.Conv2D!.native, calls.Conv2DBackpropFilter!.native, 'every unfused forward conv was a training one');
   });
 }

@@ -14,12 +14,14 @@ export interface NativeAddon {
   conv2dBackwardData(params: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
   conv2dBackwardWeights(params: Int32Array, x: Float32Array, dy: Float32Array, dFilter: Float32Array): void;
   /**
-   * y = act(conv(x, filter) + bias) as one inference primitive. biasKind 0 none, 1 per output
-   * channel, 2 a tensor the size of y (residual); activation 0 none, 1 ReLU with slope alpha below 0.
+   * y = act(conv(x, filter) * scale + shift + residual) as one inference primitive. scale and
+   * shift per output channel or null; residual the size of y or null; activation 0 none, 1 ReLU
+   * with slope alpha below 0; weightsId > 0 lets the addon reuse the reordered filter of the
+   * previous call with the same id (same contents).
    */
   conv2dForwardFused(
-    params: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array,
-    biasKind: 0 | 1 | 2, activation: 0 | 1, alpha: number,
+    params: Int32Array, x: Float32Array, filter: Float32Array, shift: Float32Array | null, residual: Float32Array | null,
+    y: Float32Array, activation: 0 | 1, alpha: number, scale: Float32Array | null, weightsId: number,
   ): void;
   /** params: N,H,W,C,OH,OW,KH,KW,strideH,strideW,padTop,padLeft,kind (0 max, 1 avg),0. */
   poolForward(params: Int32Array, x: Float32Array, y: Float32Array): void;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { tf } from '../../tf.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { JOINTSHOT_KERNELS, NATIVE_KERNELS } from './kernels/index.js';
-import { nativeKernel, type NativeKernelArgs } from './kernels/kernel-utils.js';
+import { nativeKernel } from './kernels/kernel-utils.js';
 import { pooledBuffers, releaseOutputBuffer } from './output-buffers.js';
 
 /** The tfjs backend name the native backend registers under. */
@@ -78,13 +78,7 @@ function registerKernels(addon: NativeAddon): void {
       body ? nativeKernel(kernel.kernelName, NATIVE_BACKEND, addon, body) : { ...kernel, backendName: NATIVE_BACKEND },
     );
   }
-  for (const [name, body] of Object.entries(JOINTSHOT_KERNELS)) {
-    tf.registerKernel({
-      kernelName: name,
-      backendName: NATIVE_BACKEND,
-      kernelFunc: (args) => body(args as unknown as NativeKernelArgs, addon)!,
-    });
-  }
+  for (const [name, body] of Object.entries(JOINTSHOT_KERNELS)) tf.registerKernel(nativeKernel(name, NATIVE_BACKEND, addon, body));
 }
 
 /**

@@ -3,3 +3,4 @@ export { NATIVE_BACKEND, nativeThreadCount, registerNativeBackend, setNativeThre
 export { loadNativeAddon, NATIVE_ADDON_PATH, type AddonLoad, type NativeAddon } from './addon.js';
 export { nativeKernelCounts, type KernelCallCounts } from './kernels/kernel-utils.js';
 export { nativeBatchNormActive, nativeBatchNormTrain } from './batchnorm.js';
+export { nativeConvBnAct, type ConvBnActOptions } from './conv-bn.js';

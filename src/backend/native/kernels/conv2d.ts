@@ -3,7 +3,7 @@
  * float32). NCHW and non-float32 calls go to the cpu backend's kernels.
  */
 import { tf } from '../../../tf.js';
-import { float32Values, newOutput, type NativeKernelBody } from './kernel-utils.js';
+import { contentId, float32Values, newOutput, type NativeKernelBody } from './kernel-utils.js';
 
 type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 
@@ -109,16 +109,44 @@ export const fusedConv2D: NativeKernelBody = ({ inputs, backend, attrs = {} }, a
   const ws = float32Values(backend, filter);
   const info = nhwcInfo(x.shape, filter.shape, attrs, (attrs.dilations as number | [number, number]) ?? 1);
   if (!act || !xs || !ws || !info) return undefined;
-  let biasKind: 0 | 1 | 2 = 0;
-  let bs: Float32Array | null = null;
+  let shift: Float32Array | null = null;
+  let residual: Float32Array | null = null;
   if (bias) {
-    bs = float32Values(backend, bias) ?? null;
+    const bs = float32Values(backend, bias);
     const perChannel = bias.shape.length === 1 && bias.shape[0] === info.outChannels;
     const full = bias.shape.length === 4 && bias.shape.every((d, i) => d === info.outShape[i]);
     if (!bs || !(perChannel || full)) return undefined;
-    biasKind = perChannel ? 1 : 2;
+    if (perChannel) shift = bs;
+    else residual = bs;
   }
   const out = newOutput(addon, backend, info.outShape);
-  if (out.values.length > 0) addon.conv2dForwardFused(convParams(info), xs, ws, bs, out.values, biasKind, act[0], act[1]);
+  if (out.values.length > 0) addon.conv2dForwardFused(convParams(info), xs, ws, shift, residual, out.values, act[0], act[1], null, contentId(ws));
   return out.info;
 };
+
+/** jointshot's inference conv + batch norm (+ residual) + activation kernel (`nativeConvBnAct`). */
+export const CONV_BN_ACT = 'JointshotConvBnAct';
+
+/**
+ * act(conv(x, filter) * scale + shift [+ residual]) as one oneDNN primitive: batch norm as
+ * per-channel post-ops, so the filter (a variable) stays unchanged and its reordered copy is
+ * reused across calls. attrs: strides, pad (as tf.conv2d), activate (boolean), leak (slope below
+ * 0: 0 = ReLU, else leaky ReLU).
+ */
+export const convBnAct: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
+  const { x, filter, scale, shift, residual } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const xs = float32Values(backend, x!);
+  const ws = float32Values(backend, filter!);
+  const ss = float32Values(backend, scale!);
+  const hs = float32Values(backend, shift!);
+  const rs = residual ? float32Values(backend, residual) : null;
+  const info = nhwcInfo(x!.shape, filter!.shape, { ...attrs, dataFormat: 'NHWC' }, 1);
+  if (!xs || !ws || !ss || !hs || rs === undefined || !info) {
+    throw new Error(`${CONV_BN_ACT}: needs float32 NHWC tensors and a padding oneDNN can express`);
+  }
+  const out = newOutput(addon, backend, info.outShape);
+  if (out.values.length === 0) return out.info;
+  addon.conv2dForwardFused(convParams(info), xs, ws, hs, rs, out.values, attrs.activate ? 1 : 0, Number(attrs.leak ?? 0), ss, contentId(ws));
+  return out.info;
+};
+

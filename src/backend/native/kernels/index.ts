@@ -1,6 +1,6 @@
 /** The kernels the native backend runs through oneDNN, by tfjs kernel name. */
 import { batchMatMul } from './batch-matmul.js';
-import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D } from './conv2d.js';
+import { CONV_BN_ACT, conv2D, conv2DBackpropFilter, conv2DBackpropInput, convBnAct, fusedConv2D } from './conv2d.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { padV2, slice } from './slice-pad.js';
 import { reverse, transpose } from './layout.js';
@@ -13,6 +13,7 @@ import type { NativeKernelBody } from './kernel-utils.js';
 export const JOINTSHOT_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
   [BN_TRAIN_FORWARD]: batchNormTrainForward,
   [BN_TRAIN_BACKWARD]: batchNormTrainBackward,
+  [CONV_BN_ACT]: convBnAct,
 };
 
 /** Kernel name -> native body (each falls back to the cpu kernel for what it does not cover). */

@@ -55,9 +55,14 @@ export function nativeKernelCounts(): KernelCallCounts {
   return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, { ...v }]));
 }
 
-/** A kernel config for backend `backendName`: the native body first, the cpu kernel when it declines. */
+/**
+ * A kernel config for backend `backendName`: the native body first, the cpu kernel when it
+ * declines (jointshot's own kernels have no cpu counterpart: declining is an error there).
+ */
 export function nativeKernel(name: string, backendName: string, addon: NativeAddon, body: NativeKernelBody): tf.KernelConfig {
-  const fallback = cpuKernelFunc(name);
+  const fallback: tf.KernelFunc = tf.getKernel(name, 'cpu')?.kernelFunc ?? (() => {
+    throw new Error(`${name}: the native backend has no implementation for these inputs`);
+  });
   const count = (counts[name] ??= { native: 0, fallback: 0 });
   return {
     kernelName: name,
@@ -72,4 +77,21 @@ export function nativeKernel(name: string, backendName: string, addon: NativeAdd
       return fallback(args);
     },
   };
+}
+
+const contentIds = new WeakMap<Float32Array, number>();
+let lastContentId = 0;
+
+/**
+ * A positive id for the contents of a tensor's storage array, stable while that array object
+ * lives: tfjs tensors are immutable and every new output gets a new array object (recycled
+ * buffers included), so an equal id means equal contents. Lets the addon reuse reordered weights.
+ */
+export function contentId(values: Float32Array): number {
+  let id = contentIds.get(values);
+  if (id === undefined) {
+    id = ++lastContentId;
+    contentIds.set(values, id);
+  }
+  return id;
 }
