@@ -126,3 +126,20 @@ test.serial('bench --shard: two shards into one folder give the cells and result
     t.deepEqual(await csv(join(root, 'sharded')), await csv(whole));
   });
 });
+
+test.serial('bench --seeds: one training per cell and seed in seed-<s>/, seeds differ, the report pools them into one cell per method', async (t) => {
+  await withTempDir(async (root) => {
+    const config = resolveBenchConfig(tinyBench(), { transforms: ['none'], seeds: [0, 1] });
+    const out = join(root, 'seeds');
+    const summary = await runBench({ config, loadSplit, manifestsDir: await manifests(root), outDir: out });
+    t.deepEqual(summary.cells.map((c) => [c.seed, c.training]), [[0, 'trained'], [1, 'trained']]);
+    const trained = async (seed: number) => JSON.parse(await readFile(join(out, 'synthetic', 'protonet-none', `seed-${seed}`, 'train', 'config.json'), 'utf8')) as { seed: number };
+    t.deepEqual([(await trained(0)).seed, (await trained(1)).seed], [0, 1]);
+    const { table, markdown } = await writeBenchReport(out);
+    t.is(table.cells.length, 1);
+    t.deepEqual(table.cells[0]!.seeds.map((s) => s.seed), [0, 1]);
+    t.is(table.cells[0]!.summary.n, 8);
+    t.not(table.cells[0]!.acrossSeeds, null);
+    t.true(markdown.includes('Training seeds: 0, 1.'));
+  });
+});
