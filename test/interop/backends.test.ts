@@ -11,7 +11,7 @@ const installed = await availableBackends();
 for (const backend of ['native', 'wasm'] as const) {
   (installed.includes(backend) ? test.serial : test.skip)(`${backend}: imported backbones reproduce PyTorch's embeddings to 1e-5 relative`, async (t) => {
     await initBackend(backend);
-    for (const name of ['conv4', 'resnet12']) {
+    for (const name of ['conv4', 'resnet12', 'resnet20', 'resnet18']) {
       const { model } = await readTorchModel(fixture(`${name}-zip.pth`), { backbone: name, dataset: 'cifar-fs' });
       const x = tf.tensor4d(reference.inputs.values, reference.inputs.shape);
       const got = model.backbone.embed(x);
