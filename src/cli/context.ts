@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { BackendInfo } from '../backend/select.js';
+import type { DatasetDefinition } from '../data/registry.js';
 
 /** Global options every command receives (see `src/cli/parser.ts`). */
 export interface GlobalArgs {
@@ -21,6 +22,16 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The data dir a command should use, as an absolute path. */
 export function resolveDataDir(argv: Pick<GlobalArgs, 'dataDir'>): string {
   return path.resolve(argv.dataDir || defaultDataDir());
+}
+
+/**
+ * The dataset `name` as every command sees it: the built-in and plugin datasets plus those prepared
+ * under the data dir (`data prepare folder --name X`). The one way commands look datasets up.
+ */
+export async function datasetFor(argv: Pick<GlobalArgs, 'dataDir'>, name: string): Promise<DatasetDefinition> {
+  const { getDataset, registerPreparedDatasets } = await import('../data/index.js');
+  await registerPreparedDatasets(resolveDataDir(argv));
+  return getDataset(name);
 }
 
 /** One line describing a backend, e.g. `wasm (2 threads)`. */

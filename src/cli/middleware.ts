@@ -40,6 +40,16 @@ export function checkParsedArgs(argv: Record<string, unknown>, options: OptionLi
   }
 }
 
+/**
+ * `--seed` must be a safe integer (it names a random stream; 1.5 would be a typo). Repeats and
+ * non-numbers pass through to checkParsedArgs, which echoes what was typed.
+ */
+export function checkSeed<T extends number | number[] | undefined>(seed: T): T {
+  if (seed === undefined || Array.isArray(seed) || Number.isNaN(seed)) return seed;
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got ${String(seed)}`);
+  return seed;
+}
+
 /** The `plugins` list of a JSON config file, as paths relative to the file's folder. */
 export async function configPlugins(file: string): Promise<string[]> {
   const parsed = await readJsonObject(file, `--config ${file}`, 'options');

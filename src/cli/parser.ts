@@ -2,19 +2,10 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { commands } from './commands/index.js';
 import { defaultDataDir, type GlobalArgs } from './context.js';
-import { checkParsedArgs, loadCliPlugins, type OptionLists } from './middleware.js';
+import { checkParsedArgs, checkSeed, loadCliPlugins, type OptionLists } from './middleware.js';
 import { BACKEND_NAMES } from '../backend/names.js';
 import { UsageError } from '../errors.js';
 
-/**
- * `--seed` must be a safe integer (it names a random stream; 1.5 would be a typo). Repeats and
- * non-numbers pass through to checkParsedArgs, which echoes what was typed.
- */
-export function checkSeed<T extends number | number[] | undefined>(seed: T): T {
-  if (seed === undefined || Array.isArray(seed) || Number.isNaN(seed)) return seed;
-  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got ${String(seed)}`);
-  return seed;
-}
 
 /** Builds the parser for `args` (without node and script). Errors are thrown, never printed. */
 export function createParser(args: string[], commandList: CommandModule<any, any>[] = commands): Argv<GlobalArgs> {

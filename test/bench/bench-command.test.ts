@@ -11,7 +11,7 @@ test('jointshot bench --help documents every option', async (t) => {
   const stdout = await new Promise<string>((resolve, reject) =>
     execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'bench', '--help'], { cwd: root }, (error, out) => (error ? reject(error) : resolve(out))),
   );
-  const options = ['--preset', '--config', '--datasets', '--heads', '--transforms', '--shots', '--eval-episodes', '--backbone', '--epochs', '--batches-per-epoch', '--episodes-per-batch', '--val-episodes', '--seed', '--out', '--shard'];
+  const options = ['--preset', '--config', '--datasets', '--heads', '--transforms', '--shots', '--eval-episodes', '--backbone', '--epochs', '--batches-per-epoch', '--episodes-per-batch', '--val-episodes', '--seed', '--seeds', '--out', '--shard'];
   for (const option of options) t.regex(stdout, new RegExp(`^\\s+${option}\\s+\\S`, 'm'), option);
   t.regex(stdout, /defaults < --preset < --config file < flags/);
   // Every option the command declares is in the list above (a new option must be documented here too).
@@ -23,7 +23,7 @@ test.serial('jointshot bench: bad names, shards and files are one-line usage err
   for (const [args, message] of [
     [['--heads', 'nope'], /^jointshot: unknown head 'nope' in heads; known heads: .*protonet/],
     [['--transforms', 'rot'], /^jointshot: unknown transformation set 'rot'/],
-    [['--shard', '2/2'], /^jointshot: --shard must be i\/n with 0 <= i < n/],
+    [['--shard', '3/2'], /^jointshot: --shard must be i\/n with 1 <= i <= n/],
     [['--config', '/nonexistent/b.json'], /^jointshot: --config \/nonexistent\/b\.json: no such file or not readable/],
     [['--preset', 'fast'], /^jointshot: unknown bench preset 'fast'/],
     [['--eval-episodes', '-3'], /^jointshot: --eval-episodes must be a non-negative integer/],

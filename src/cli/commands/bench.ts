@@ -9,7 +9,10 @@ import type { BenchLayer } from '../../bench/config.js';
 import type { TrainConfig } from '../../train/config.js';
 import type { FewShotSplit, SplitName } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
-import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import { datasetFor, emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import { interruptible } from '../interrupt.js';
+import { checkSeed } from '../middleware.js';
+import { lockOutputFolder } from '../out-lock.js';
 
 interface BenchArgs extends Omit<GlobalArgs, 'seed'> {
   seed?: number;
@@ -92,10 +95,7 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
         type: 'number',
         default: undefined,
         // Kept undefined when not given, so that a config file's seed is not overridden by the global default.
-        coerce: (seed?: number) => {
-          if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got ${String(seed)}`);
-          return seed;
-        },
+        coerce: checkSeed,
         describe: 'training seed of every cell (default 0)',
       })
       .option('seeds', {
@@ -114,55 +114,51 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
     const config = bench.resolveBenchConfig(...layers);
     const outDir = argv.out ?? `jointshot-bench/${argv.preset}`;
     bench.checkBenchNames(config);
-    const backend = await startBackend(argv);
-    const { getDataset, registerPreparedDatasets } = await import('../../data/index.js');
-    const dataDir = resolveDataDir(argv);
-    await registerPreparedDatasets(dataDir);
-    const cells = bench.cellsOfShard(bench.benchCells(config, outDir), shard);
-    // Load every split this shard needs before any work, so a dataset that is not prepared fails now.
-    const loaded = new Map<string, Promise<FewShotSplit>>();
-    const loadSplit = (dataset: string, split: SplitName) => {
-      const key = `${dataset}/${split}`;
-      if (!loaded.has(key)) loaded.set(key, getDataset(dataset).load(split, { dataDir }));
-      return loaded.get(key)!;
-    };
-    for (const cell of cells) {
-      for (const split of ['train', 'test', ...(cell.train.validation.episodes > 0 ? ['val'] : [])] as SplitName[]) await loadSplit(cell.dataset, split);
-    }
-    const subset = config.evalEpisodes === null ? 'all episodes' : `the first ${config.evalEpisodes} episodes`;
-    process.stderr.write(`bench '${argv.preset}': ${cells.length} model${cells.length === 1 ? '' : 's'} (${config.datasets.join(', ')} x ${config.heads.join(', ')} x ${config.transforms.join(', ')}), each evaluated ${config.shots.map((s) => `${s}-shot`).join(' and ')} on ${subset} of the canonical test manifests; output ${outDir}\n`);
-    const controller = new AbortController();
-    const onSigint = () => {
-      if (controller.signal.aborted) process.exit(130);
-      process.stderr.write('\ninterrupt: saving a checkpoint after this step (press Ctrl-C again to quit now); run the same command to continue\n');
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
+    // One run per folder (per shard: shards may share --out); released on exit, taken over when stale.
+    const release = await lockOutputFolder(outDir, `jointshot bench --preset ${argv.preset}${shard ? ` --shard ${argv.shard}` : ''}`, shard ? `bench-shard-${shard.number}-of-${shard.count}` : 'bench');
     try {
-      const summary = await bench.runBench({
-        config,
-        outDir,
-        loadSplit,
-        ...(shard ? { shard } : {}),
-        backend: { name: backend.name, threads: backend.threads },
-        progress: bench.createBenchProgress(process.stderr),
-        signal: controller.signal,
-      });
-      const { findResults } = await import('../../report/collect.js');
-      if ((await findResults([outDir])).length === 0) {
-        process.stderr.write(`stopped before any cell was evaluated: ${summary.cpuSeconds.toFixed(0)} s CPU; run the same command to continue\n`);
-        emit(argv, { summary }, 'no finished cells yet');
-        return;
+      const backend = await startBackend(argv);
+      const dataDir = resolveDataDir(argv);
+      const cells = bench.cellsOfShard(bench.benchCells(config, outDir), shard);
+      // Load every split this shard needs before any work, so a dataset that is not prepared fails now.
+      const loaded = new Map<string, Promise<FewShotSplit>>();
+      const loadSplit = (dataset: string, split: SplitName) => {
+        const key = `${dataset}/${split}`;
+        if (!loaded.has(key)) loaded.set(key, datasetFor(argv, dataset).then((d) => d.load(split, { dataDir })));
+        return loaded.get(key)!;
+      };
+      for (const cell of cells) {
+        for (const split of ['train', 'test', ...(cell.train.validation.episodes > 0 ? ['val'] : [])] as SplitName[]) await loadSplit(cell.dataset, split);
       }
-      const { markdown, files } = await bench.writeBenchReport(outDir);
-      process.stderr.write(
-        `${summary.stopped ? 'stopped early (run the same command to continue)' : 'done'}: ${summary.cpuSeconds.toFixed(0)} s CPU (all threads), ` +
-          `${summary.wallSeconds.toFixed(0)} s wall; wrote ${Object.values(files).join(', ')}\n`,
-      );
-      if (shard) process.stderr.write(`shard ${shard.number}/${shard.count}: the table holds the cells finished so far under ${outDir}; after every shard, run jointshot report ${outDir}\n`);
-      emit(argv, { summary, files }, markdown);
+      const subset = config.evalEpisodes === null ? 'all episodes' : `the first ${config.evalEpisodes} episodes`;
+      process.stderr.write(`bench '${argv.preset}': ${cells.length} model${cells.length === 1 ? '' : 's'} (${config.datasets.join(', ')} x ${config.heads.join(', ')} x ${config.transforms.join(', ')}), each evaluated ${config.shots.map((s) => `${s}-shot`).join(' and ')} on ${subset} of the canonical test manifests; output ${outDir}\n`);
+      const notes = { stopping: 'saving a checkpoint after this step', stopped: 'stopped after saving the finished cells and a checkpoint; run the same command to continue' };
+      await interruptible(notes, async (signal) => {
+        const summary = await bench.runBench({
+          config,
+          outDir,
+          loadSplit,
+          ...(shard ? { shard } : {}),
+          backend: { name: backend.name, threads: backend.threads },
+          progress: bench.createBenchProgress(process.stderr),
+          signal,
+        });
+        const { findResults } = await import('../../report/collect.js');
+        if ((await findResults([outDir])).length === 0) {
+          process.stderr.write(`stopped before any cell was evaluated: ${summary.cpuSeconds.toFixed(0)} s CPU; run the same command to continue\n`);
+          emit(argv, { summary }, 'no finished cells yet');
+          return;
+        }
+        const { markdown, files } = await bench.writeBenchReport(outDir);
+        process.stderr.write(
+          `${summary.stopped ? 'stopped early (run the same command to continue)' : 'done'}: ${summary.cpuSeconds.toFixed(0)} s CPU (all threads), ` +
+            `${summary.wallSeconds.toFixed(0)} s wall; wrote ${Object.values(files).join(', ')}\n`,
+        );
+        if (shard) process.stderr.write(`shard ${shard.number}/${shard.count}: the table holds the cells finished so far under ${outDir}; after every shard, run jointshot report ${outDir}\n`);
+        emit(argv, { summary, files }, markdown);
+      });
     } finally {
-      process.off('SIGINT', onSigint);
+      await release();
     }
   },
 };

@@ -5,7 +5,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { SplitDescription, SplitName } from '../../data/types.js';
 import type { EpisodeShape } from '../../episodes/index.js';
-import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import { UsageError } from '../../errors.js';
+import { checkOutputFile } from '../out-path.js';
+import { datasetFor, emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
 
 interface MakeArgs extends GlobalArgs, EpisodeShape {
   dataset: string;
@@ -35,8 +37,7 @@ interface CanonicalArgs extends GlobalArgs {
 
 /** Class names and counts of a split: from the registry's description, else by loading the split. */
 async function splitDescription(dataset: string, split: SplitName, argv: GlobalArgs): Promise<SplitDescription> {
-  const { getDataset } = await import('../../data/index.js');
-  const definition = getDataset(dataset);
+  const definition = await datasetFor(argv, dataset);
   const described = definition.describe(split);
   if (described) return described;
   const loaded = await definition.load(split, { dataDir: resolveDataDir(argv) });
@@ -68,6 +69,10 @@ const make: CommandModule<GlobalArgs, MakeArgs> = {
       .option('count', { type: 'number', default: 1000, describe: 'number of episodes' })
       .option('out', { type: 'string', demandOption: true, describe: 'manifest file to write (atomically)' }) as unknown as Argv<MakeArgs>,
   handler: async (argv) => {
+    for (const key of ['ways', 'shots', 'queries', 'count'] as const) {
+      if (!Number.isSafeInteger(argv[key]) || argv[key] < 1) throw new UsageError(`--${key} must be a positive integer, found ${argv[key]}`);
+    }
+    await checkOutputFile(argv.out);
     const { makeManifest, writeManifest } = await import('../../episodes/index.js');
     const description = await splitDescription(argv.dataset, argv.split, argv);
     const settings = { ways: argv.ways, shots: argv.shots, queries: argv.queries, count: argv.count, seed: argv.seed };
@@ -155,9 +160,7 @@ const grid: CommandModule<GlobalArgs, GridArgs> = {
       .option('scale', { type: 'number', default: 2, describe: 'integer pixel magnification' })
       .option('out', { type: 'string', demandOption: true, describe: 'PNG file to write (atomically)' }) as unknown as Argv<GridArgs>,
   handler: async (argv) => {
-    const { UsageError } = await import('../../errors.js');
     const { readManifest } = await import('../../episodes/index.js');
-    const { getDataset, registerPreparedDatasets } = await import('../../data/index.js');
     const { getLabelTransform, saveTransformGrid } = await import('../../transforms/index.js');
     const manifest = await readManifest(argv.file);
     if (!Number.isInteger(argv.episode) || argv.episode < 0 || argv.episode >= manifest.count) {
@@ -167,10 +170,9 @@ const grid: CommandModule<GlobalArgs, GridArgs> = {
       throw new UsageError(`--scale must be an integer in [1, 16], found ${argv.scale}`);
     }
     const transform = getLabelTransform(argv.transform);
+    await checkOutputFile(argv.out);
     await startBackend(argv);
-    const dataDir = resolveDataDir(argv);
-    await registerPreparedDatasets(dataDir);
-    const split = await getDataset(manifest.dataset).load(manifest.split, { dataDir });
+    const split = await (await datasetFor(argv, manifest.dataset)).load(manifest.split, { dataDir: resolveDataDir(argv) });
     const checked = await readManifest(argv.file, split);
     const episode = checked.episodes[argv.episode]!;
     const images = episode.classes.flatMap((c, slot) => episode[argv.set][slot]!.map((i) => split.image(c, i)));

@@ -6,7 +6,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { SplitName } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
-import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import { datasetFor, emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import { interruptible } from '../interrupt.js';
+import { checkOutputFolder } from '../out-path.js';
 
 interface EvalArgs extends GlobalArgs {
   checkpoint?: string;
@@ -127,6 +129,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'folder for results.json, report.json and report.md' }) as unknown as Argv<EvalArgs>,
   handler: async (argv) => {
     checkEvalFlags(argv);
+    await checkOutputFolder(argv.out, ['results.json', 'report.json', 'report.md']);
     const slices = await import('../../report/slice.js');
     const shard = argv.shard !== undefined ? slices.parseShard(argv.shard) : undefined;
     const evaluation = await import('../../eval/index.js');
@@ -142,10 +145,8 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       queries: argv.queries ?? EPISODE_DEFAULTS.queries,
     };
     if (argv.episodes !== undefined) checkHeadWays(headName, shape.ways);
-    const { getDataset, registerPreparedDatasets } = await import('../../data/index.js');
     const dataDir = resolveDataDir(argv);
-    await registerPreparedDatasets(dataDir);
-    const definition = getDataset(argv.dataset);
+    const definition = await datasetFor(argv, argv.dataset);
     const { makeManifest, readManifest } = await import('../../episodes/index.js');
     // Cheap checks on the episodes (shape vs class sizes, manifest vs dataset) before loading pixels.
     const described = definition.describe(argv.split);
@@ -166,7 +167,8 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
     const loaded = await evaluation.loadEvalModel(argv.checkpoint!, { ...modelFlags, dataset: argv.dataset, headOptionOverrides: parseHeadOptions(argv.headOption ?? []) });
     const { model } = loaded;
     try {
-      const results = await evaluation.evaluate({
+      // Nothing is written before the end, so a signal ends the evaluation at once.
+      const results = await interruptible({ immediate: 'interrupted: evaluation stopped, nothing written' }, () => evaluation.evaluate({
         model,
         split,
         manifest,
@@ -175,7 +177,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         backend: { name: backend.name, threads: backend.threads },
         workers: argv.workers ?? evaluation.defaultWorkers(headName, manifest.count),
         onProgress: progressLine(),
-      });
+      }));
       const files = await evaluation.writeEvalOutputs(argv.out, slice ? slices.stampSlice(results, slice.info) : results, slice?.info.start ?? 0);
       if (slice) await slices.writeSliceInfo(argv.out, slice.info);
       const t = results.timing;
