@@ -87,8 +87,9 @@ export function classifierLogits(model: TrainedModel, images: LabelledImages, op
     if (readouts.length > 0) {
       const outputs = outputsOf(model, prepareImages(batch, { shape, normalization: model.normalization }), batch.length, images);
       for (const name of readouts) {
-        const values = tf.tidy(() => objective.inferences[name]!(outputs, M, N)).dataSync() as Float32Array;
-        logits[name]!.set(values, from * N);
+        const readout = tf.tidy(() => objective.inferences[name]!(outputs, M, N));
+        logits[name]!.set(readout.dataSync() as Float32Array, from * N);
+        readout.dispose();
       }
       for (const t of Object.values(outputs)) t.dispose();
     }

@@ -6,6 +6,7 @@ import data from './data.js';
 import episodes from './episodes.js';
 import evalCommand from './eval.js';
 import exportCommand from './export.js';
+import evalClass from './eval-class.js';
 import importCommand from './import.js';
 import report from './report.js';
 import train from './train.js';
@@ -18,6 +19,7 @@ export const commands: CommandModule<any, any>[] = [
   episodes,
   evalCommand,
   exportCommand,
+  evalClass,
   importCommand,
   report,
   train,
