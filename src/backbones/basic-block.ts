@@ -6,6 +6,7 @@
  * torchvision's ResNet-18.
  */
 import { tf } from '../tf.js';
+import { UsageError } from '../errors.js';
 import { ConvBn, fusedInferenceActive, type ParameterStore } from './layers.js';
 
 /** How a block's input reaches its output sum. */
@@ -48,9 +49,9 @@ export class BasicBlock {
     normal: (() => number) | null,
   ) {
     if (shortcut === 'identity' && (stride !== 1 || inC !== outC)) {
-      throw new Error(`${prefix}: an identity shortcut needs stride 1 and inC = outC (${stride}, ${inC} -> ${outC})`);
+      throw new UsageError(`${prefix}: an identity shortcut needs stride 1 and equal channels, found stride ${stride}, ${inC} -> ${outC}: use 'optionA' or 'projection'`);
     }
-    if (shortcut === 'optionA' && outC < inC) throw new Error(`${prefix}: option A cannot drop channels (${inC} -> ${outC})`);
+    if (shortcut === 'optionA' && outC < inC) throw new UsageError(`${prefix}: an option-A shortcut only adds channels, found ${inC} -> ${outC}: use 'projection'`);
     this.conv1 = new ConvBn(store, `${prefix}/conv1`, inC, outC, 3, normal, stride);
     this.conv2 = new ConvBn(store, `${prefix}/conv2`, outC, outC, 3, normal);
     this.projection = shortcut === 'projection' ? new ConvBn(store, `${prefix}/shortcut`, inC, outC, 1, normal, stride) : null;
