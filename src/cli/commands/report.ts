@@ -35,6 +35,8 @@ const render: CommandModule<GlobalArgs, RenderArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'folders (or results.json files) to search for results' })
+      // A default command's positional is not in yargs' array list by itself; the repeated-flag check reads that list.
+      .array('dirs')
       .option('format', { type: 'string', choices: FORMATS, default: 'markdown' as const, describe: 'what to print on stdout' })
       .option('out', { type: 'string', describe: 'also write table.md, table.tex, table.csv, table.json and plot.svg into this folder' })
       .option('bold', {
