@@ -46,7 +46,7 @@ export interface TorchTensor extends PickleObject {
   readonly stride: number[];
 }
 
-const STATE_DICT_NAMES = "the tensor, storage and OrderedDict names of a PyTorch state dict (save model.state_dict(), not the model object)";
+const STATE_DICT_NAMES = 'the tensor, storage and OrderedDict names of a PyTorch state dict: save model.state_dict(), not the model object';
 
 function isGlobal(v: PickleValue | undefined): v is PickleGlobal {
   return typeof v === 'object' && v !== null && (v as PickleObject).kind === 'object' && (v as PickleObject).type === 'global';

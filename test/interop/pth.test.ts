@@ -76,7 +76,7 @@ test('a pickle naming anything outside the allow-list is refused without running
   const evil = Buffer.concat([legacy.subarray(0, 137), Buffer.from('\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03.', 'latin1')]);
   t.throws(() => readPth(evil, 'evil.pth'), {
     instanceOf: DataError,
-    message: /^evil\.pth: refused: the pickle asks for 'os\.system', which is not one of the tensor, storage and OrderedDict names of a PyTorch state dict \(save model\.state_dict\(\), not the model object\)/,
+    message: /^evil\.pth: refused: the pickle asks for 'os\.system', which is not one of the tensor, storage and OrderedDict names of a PyTorch state dict: save model\.state_dict\(\), not the model object \(pickles are code and are never run\) \(at byte 150\)$/,
   });
   // A whole pickled model names its class: refused the same way.
   const model = Buffer.concat([legacy.subarray(0, 137), Buffer.from('\x80\x02cmodels.protonet_embedding\nProtoNetEmbedding\nq\x00)\x81q\x01.', 'latin1')]);
