@@ -197,3 +197,22 @@ test('seeds: one cell per method with the across-seed t interval beside the pool
   t.throws(() => buildTable([seeded('protonet', 0, [0.5, 0.6]), seeded('protonet', 0, [0.5, 0.7])]), { message: /two results for ProtoNet on synthetic\/5way\/1shot with training seed 0/ });
   t.throws(() => buildTable([seeded('protonet', 0, [0.5, 0.6]), seeded('protonet', 1, [0.5, 0.7, 0.1])]), { message: /the seeds of one cell need the same episodes/ });
 });
+
+test.serial('jointshot report: --json prints the same versioned document as --format json (one JSON shape)', async (t) => {
+  const { writeFile, mkdir } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { default: report } = await import('../../src/cli/commands/report.js');
+  const { runCaptured } = await import('../helpers/cli.js');
+  const { withTempDir } = await import('./fixtures.js');
+  await withTempDir(async (dir) => {
+    for (const [name, head, single] of [['a', 'protonet', [0.5, 0.6, 0.7]], ['b', 'ridge', [0.4, 0.6, 0.6]]] as const) {
+      await mkdir(join(dir, name));
+      await writeFile(join(dir, name, 'results.json'), JSON.stringify(fakeResults({ head, single: [...single] })));
+    }
+    const format = await runCaptured(['report', dir, '--format', 'json'], [report]);
+    const flag = await runCaptured(['--json', 'report', dir], [report]);
+    t.is(format.code, 0, format.stderr);
+    t.deepEqual(JSON.parse(flag.stdout), JSON.parse(format.stdout));
+    t.like(JSON.parse(format.stdout), { format: 'jointshot-table', version: 2 });
+  });
+});
