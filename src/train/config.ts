@@ -89,6 +89,8 @@ export interface TrainConfig {
   perClass: number;
   /** classify: hold out the source's validation set (CIFAR: the SLA reference's 5,000) and select the best epoch on it. */
   holdOutVal: boolean;
+  /** Input normalisation: `dataset` (its known constants, else measured on the training images) or explicit per-channel { mean, std } in pixel units (0..255). */
+  normalization: 'dataset' | { mean: number[]; std: number[] };
 }
 
 /** MetaOptNet's recipe (CIFAR-FS flavour: 5-shot training, no label smoothing). */
@@ -133,7 +135,11 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   splitSeed: 0,
   perClass: 0,
   holdOutVal: false,
+  normalization: 'dataset',
 };
+
+/** The SLA reference code's CIFAR augmentation: random crop 32 with padding 4 and horizontal flip, no colour jitter. */
+const SLA_CIFAR_AUGMENTATION: AugmentationOptions = { cropPadding: 4, horizontalFlip: true };
 
 /** The recipe's schedule shape (drops at 1/3, 2/3 and 5/6 of the run) for a run of `epochs` epochs. */
 export function scaledSchedule(epochs: number): LrStage[] {
@@ -189,7 +195,66 @@ export const TRAIN_PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
     validation: { episodes: 30, ways: 5, shots: 5, queries: 10 },
     checkpointEvery: 40,
   },
+  /**
+   * Whole-class classification on tiny-imagenet-fs read as 100 classes at 32x32 (500 train / 50 test
+   * images per class, split seed 0), Conv-4, batch 128: 1,000 steps (2.6 passes over the training
+   * set), lr 0.1 / 0.01 / 0.001 at 1/2 and 3/4 as the reference recipe; the budget of the runs in
+   * docs/results.md ## Whole-class SLA. Add `--objective sla --transform rotation` for SDA.
+   */
+  'cpu-classify': {
+    task: 'classify',
+    dataset: 'tiny-imagenet-fs',
+    imageSize: 32,
+    backbone: 'conv4',
+    objective: 'baseline',
+    batchSize: 128,
+    batchesPerEpoch: 125,
+    epochs: 8,
+    lrSchedule: [
+      { epoch: 1, lr: 0.1 },
+      { epoch: 5, lr: 0.01 },
+      { epoch: 7, lr: 0.001 },
+    ],
+    momentum: 0.9,
+    nesterov: false,
+    weightDecay: 1e-4,
+    augmentation: SLA_CIFAR_AUGMENTATION,
+    validation: { episodes: 0, ways: 5, shots: 5, queries: 15 },
+    checkpointEvery: 125,
+    logEvery: 5,
+  },
+  /**
+   * The SLA reference recipe for CIFAR-100 (`--dataset cifar-10` for CIFAR-10): CIFAR ResNet-32,
+   * batch 128, SGD momentum 0.9 (no Nesterov), weight decay 1e-4, 80,000 iterations (80 epochs of
+   * 1,000), lr 0.1 with x0.1 at 1/2 and 3/4, crop 32 pad 4 + flip, normalisation (0.5, 0.5, 0.5),
+   * the reference's 5,000 validation images held out and used to pick the best epoch. GPU work.
+   */
+  'paper-cifar': {
+    task: 'classify',
+    dataset: 'cifar-100',
+    imageSize: 32,
+    backbone: 'resnet32',
+    objective: 'baseline',
+    batchSize: 128,
+    batchesPerEpoch: 1000,
+    epochs: 80,
+    lrSchedule: [
+      { epoch: 1, lr: 0.1 },
+      { epoch: 41, lr: 0.01 },
+      { epoch: 61, lr: 0.001 },
+    ],
+    momentum: 0.9,
+    nesterov: false,
+    weightDecay: 1e-4,
+    augmentation: SLA_CIFAR_AUGMENTATION,
+    normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    holdOutVal: true,
+    validation: { episodes: 0, ways: 5, shots: 5, queries: 15 },
+    checkpointEvery: 1000,
+    logEvery: 50,
+  },
 };
+
 
 /** Names of the presets, for help texts and errors. */
 export function presetNames(): string[] {
@@ -254,6 +319,15 @@ function checkSchedule(stages: unknown): void {
   });
 }
 
+function checkNormalization(value: unknown): void {
+  if (value === 'dataset') return;
+  const v = value as { mean?: unknown; std?: unknown } | null;
+  const numbers = (a: unknown) => Array.isArray(a) && a.length > 0 && a.every((n) => typeof n === 'number' && Number.isFinite(n));
+  if (!v || !numbers(v.mean) || !numbers(v.std) || (v.mean as number[]).length !== (v.std as number[]).length || (v.std as number[]).some((x) => x <= 0)) {
+    throw new UsageError(`normalization must be 'dataset' or { mean: number[], std: number[] } (pixel units, std > 0, one per channel), found ${JSON.stringify(value)}`);
+  }
+}
+
 function checkAugmentation(value: unknown): void {
   if (value === 'recipe' || value === 'none') return;
   const a = value as Partial<AugmentationOptions> | null;
@@ -276,6 +350,7 @@ export function validateTrainConfig(config: TrainConfig): TrainConfig {
   integer('testPerClass', config.testPerClass, 0);
   integer('splitSeed', config.splitSeed, 0);
   integer('perClass', config.perClass, 0);
+  checkNormalization(config.normalization);
   for (const key of ['dataset', 'backbone', 'head', 'transform'] as const) {
     if (typeof config[key] !== 'string' || config[key] === '') throw new UsageError(`${key} must be a non-empty name, found ${JSON.stringify(config[key])}`);
   }
@@ -340,7 +415,10 @@ export function classificationOptionsOf(config: TrainConfig, dataDir: string): C
   };
 }
 
-/** Keys a saved run differs in from `config` that forbid resuming it (a config saved before a key existed lacks it). */
+/**
+ * Keys a saved run differs in from `config` that forbid resuming it. A config saved before a key
+ * existed lacks it and is read with that key's default (runs saved before `task` are episodic).
+ */
 export function resumeConflicts(saved: TrainConfig, config: TrainConfig): string[] {
-  return configDifferences(saved, config).filter((k) => !RESUMABLE_KEYS.has(k));
+  return configDifferences({ ...DEFAULT_TRAIN_CONFIG, ...saved }, config).filter((k) => !RESUMABLE_KEYS.has(k));
 }

@@ -218,6 +218,7 @@ async function exists(path: string): Promise<boolean> {
 
 /** The dataset's normalisation constants, measured on the training images when none are known. */
 function normalizationOf(config: TrainConfig, options: TrainRunOptions): ChannelStats {
+  if (config.normalization !== 'dataset') return config.normalization;
   const known = DATASET_NORMALIZATION[config.dataset];
   if (known) return known;
   if (options.data) {

@@ -96,7 +96,7 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
         coerce: (seed: number | undefined) => seed,
         describe: 'seed of the run: episodes, augmentation, validation set, weights (default 0, or the preset/config file value)',
       })
-      .option('preset', { type: 'string', describe: 'start from a preset: quick (synthetic smoke run), cpu-real (tiny-imagenet-fs 32x32)' })
+      .option('preset', { type: 'string', describe: 'start from a preset: quick (synthetic smoke run), cpu-real (tiny-imagenet-fs 32x32 episodes), cpu-classify (tiny-imagenet-fs 32x32 whole-class), paper-cifar (the SLA reference recipe, GPU)' })
       .option('config', { type: 'string', describe: 'JSON file of training options (see docs/training.md); overrides the preset' })
       .option('task', { type: 'string', choices: ['episodic', 'classify'] as const, describe: 'episodic few-shot training (default) or whole-class classification' })
       .option('objective', { type: 'string', describe: 'classify: baseline, da, mt, sla or sla+sd (default baseline)' })
