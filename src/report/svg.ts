@@ -3,7 +3,7 @@
  * column (dataset x shot) on top, training loss curves per run below.
  */
 import type { TrainingCurve } from './collect.js';
-import { cellAt, columnLabel, type ResultsTable } from './table.js';
+import { cellAt, columnLabel, type ResultsTable, type TableCell } from './table.js';
 
 const WIDTH = 900;
 const PANEL_HEIGHT = 300;
@@ -51,13 +51,19 @@ function yAxis(top: number, height: number, lo: number, hi: number, step: number
   return out;
 }
 
+/** A cell's bar: the mean with the table's main interval (across seeds when several, else over episodes). */
+function barOf(cell: TableCell): { mean: number; half: number | null; what: string } {
+  if (cell.acrossSeeds) return { mean: cell.acrossSeeds.mean, half: cell.acrossSeeds.halfWidth, what: `${cell.seeds.length} seeds, t interval across seeds` };
+  return { mean: cell.summary.mean, half: cell.summary.ci95, what: `n = ${cell.summary.n}` };
+}
+
 /** The accuracy panel: grouped bars (one group per column, one bar per method) with CI whiskers. */
 function accuracyPanel(table: ResultsTable, top: number): string[] {
   const height = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const out = [text(MARGIN.left, top - 12, 'Test accuracy (%), mean ± 95% CI', 'font-size="13" font-weight="bold"')];
   if (table.cells.length === 0) return [...out, text(MARGIN.left, top + 20, 'no results')];
-  const ends = table.cells.flatMap((c) => [c.summary.mean - (c.summary.ci95 ?? 0), c.summary.mean + (c.summary.ci95 ?? 0)]);
+  const ends = table.cells.map(barOf).flatMap((b) => [b.mean - (b.half ?? 0), b.mean + (b.half ?? 0)]);
   const [lo, hi] = axisRange([0, ...ends], 10, 0, 100); // bars start at 0: their lengths compare honestly
   const y = (v: number) => top + height - ((Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo)) * height;
   out.push(...yAxis(top, height, lo, hi, 10, 'accuracy (%)'));
@@ -71,12 +77,12 @@ function accuracyPanel(table: ResultsTable, top: number): string[] {
       if (!cell) return;
       const x = x0 + r * barWidth;
       const colour = PALETTE[r % PALETTE.length]!;
-      const s = cell.summary;
-      const label = `${row.label}, ${columnLabel(column)}: ${s.mean.toFixed(2)}${s.ci95 === null ? '' : ` ± ${s.ci95.toFixed(2)}`} (n = ${s.n})`;
+      const s = barOf(cell);
+      const label = `${row.label}, ${columnLabel(column)}: ${s.mean.toFixed(2)}${s.half === null ? '' : ` ± ${s.half.toFixed(2)}`} (${s.what})`;
       out.push(`<rect x="${n(x)}" y="${n(y(s.mean))}" width="${n(barWidth * 0.9)}" height="${n(y(lo) - y(s.mean))}" fill="${colour}"><title>${escapeXml(label)}</title></rect>`);
-      if (s.ci95 !== null) {
+      if (s.half !== null) {
         const cx = x + barWidth * 0.45;
-        const [a, b] = [y(s.mean - s.ci95), y(s.mean + s.ci95)];
+        const [a, b] = [y(s.mean - s.half), y(s.mean + s.half)];
         out.push(`<path d="M${n(cx)} ${n(a)}V${n(b)}M${n(cx - 3)} ${n(a)}h6M${n(cx - 3)} ${n(b)}h6" stroke="#222" fill="none"/>`);
       }
     });
