@@ -33,6 +33,16 @@ void broadcastLoop(const float* a, const float* b, Out* out, size_t n, int mode,
     if (mode == 0) {
 #pragma omp for schedule(static)
       for (long long i = 0; i < count; i++) out[i] = g(a[i], b[i]);
+    } else if (period == 1) {
+      // A scalar operand: one flat loop (row by row would be one element per row, not vectorised).
+      const float s = mode == 1 ? b[0] : a[0];
+      if (mode == 1) {
+#pragma omp for schedule(static)
+        for (long long i = 0; i < count; i++) out[i] = g(a[i], s);
+      } else {
+#pragma omp for schedule(static)
+        for (long long i = 0; i < count; i++) out[i] = g(s, b[i]);
+      }
     } else if (mode == 1) {
 #pragma omp for schedule(static)
       for (long long r = 0; r < rows; r++) {
