@@ -51,6 +51,8 @@ export interface ClassificationOptions {
    * from `seed` so that runs with different training seeds share one test set.
    */
   splitSeed?: number;
+  /** Few-shot datasets read whole-class: use only the classes of these splits (default all; `['train']` for pretraining on base classes). */
+  splits?: ('train' | 'val' | 'test')[];
   /** Few-shot datasets read whole-class: test images per class (default 50). */
   testPerClass?: number;
   /** Keep only K (seeded) training images per class. */

@@ -76,6 +76,7 @@ async function ownSplit(name: string, options: ClassificationOptions): Promise<F
   const known = Object.hasOwn(WHOLE_CLASS_SOURCES, name) ? WHOLE_CLASS_SOURCES[name] : undefined;
   const hint = known?.hint ?? `run jointshot data prepare folder --from <folder with train/ and test/> --name ${name}`;
   if (options.testPerClass !== undefined) throw new UsageError(`${name} has its own test set: drop testPerClass (--test-per-class), which applies to few-shot datasets read whole-class`);
+  if (options.splits !== undefined && options.splits.length > 0) throw new UsageError(`${name} is a whole-class dataset: drop the class splits (classSplits), which choose among a few-shot dataset's train/val/test classes`);
   const load = (split: 'train' | 'val' | 'test'): Promise<{ split: FewShotSplit; index: CacheIndex }> =>
     loadPackedSplitAndIndex(options.dataDir, name, split, { missingHint: hint });
   const train = await load('train');
@@ -147,9 +148,12 @@ async function fewShotWholeClass(name: string, options: ClassificationOptions): 
     throw new UsageError(`${name} read whole-class defines no validation set (only a train/test split per class): drop holdOutVal (--hold-out-val)`);
   }
   const known: SplitName[] = [];
-  for (const split of SPLIT_NAMES) if (definition.describe(split) !== undefined || (await readCacheIndex(dataDir, name, split))) known.push(split);
+  const wanted = options.splits && options.splits.length > 0 ? options.splits : SPLIT_NAMES;
+  const unknown = wanted.find((s) => !SPLIT_NAMES.includes(s));
+  if (unknown !== undefined) throw new UsageError(`unknown split '${unknown}' in the class splits: expected train, val or test`);
+  for (const split of wanted) if (definition.describe(split) !== undefined || (await readCacheIndex(dataDir, name, split))) known.push(split);
   const splits: FewShotSplit[] = [];
-  for (const split of known.length > 0 ? known : SPLIT_NAMES) splits.push(await definition.load(split, { dataDir }));
+  for (const split of known.length > 0 ? known : wanted) splits.push(await definition.load(split, { dataDir }));
   const pool = poolOfSplits(splits);
   const testPerClass = options.testPerClass ?? DEFAULT_TEST_PER_CLASS;
   const smallest = Math.min(...pool.counts);

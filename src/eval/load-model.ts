@@ -18,6 +18,8 @@ export interface ModelFileSummary {
   /** Head and transformation stored in a trained model (undefined for a bare checkpoint). */
   head?: string;
   transform?: string;
+  /** A whole-class model (`train --task classify`): its few-shot head was never trained, so --head/--transform may choose another. */
+  wholeClass?: boolean;
 }
 
 /** Reads just the header of a checkpoint file and says whether it is a trained-model bundle. */
@@ -38,7 +40,13 @@ export async function peekModelFile(file: string): Promise<ModelFileSummary> {
       return entry && 'value' in entry && typeof entry.value === 'string' ? entry.value : undefined;
     };
     if (value('format') !== MODEL_FORMAT) return { kind: 'backbone-checkpoint' };
-    return { kind: 'trained-model', ...(value('headName') ? { head: value('headName') } : {}), ...(value('transform') ? { transform: value('transform') } : {}) };
+    const wholeClass = extra['model/wholeClass'] !== undefined && 'value' in extra['model/wholeClass']! && extra['model/wholeClass']!.value !== null;
+    return {
+      kind: 'trained-model',
+      ...(value('headName') ? { head: value('headName') } : {}),
+      ...(value('transform') ? { transform: value('transform') } : {}),
+      ...(wholeClass ? { wholeClass } : {}),
+    };
   } finally {
     await handle.close();
   }
@@ -63,6 +71,7 @@ export interface ModelFileOptions {
  */
 export function checkModelFlags(file: string, summary: ModelFileSummary, options: Omit<ModelFileOptions, 'dataset'>): string {
   if (summary.kind === 'backbone-checkpoint') return options.head ?? 'protonet';
+  if (summary.wholeClass) return options.head ?? summary.head ?? 'protonet';
   const given = (['head', 'transform'] as const).filter((k) => options[k] !== undefined);
   if (given.length > 0) {
     throw new UsageError(`${file} is a trained model with head '${summary.head}' and transformation '${summary.transform}': drop --${given.join('/--')}`);
@@ -88,22 +97,26 @@ export async function loadEvalModel(file: string, options: ModelFileOptions): Pr
   const overrides = options.headOptionOverrides ?? {};
   if (summary.kind === 'trained-model') {
     const loaded = await loadModel(file);
-    const headOptions = { ...loaded.headOptions, ...overrides };
+    // A whole-class model's few-shot head was never trained: --head picks any head (fresh, scale 1).
+    const fresh = summary.wholeClass === true && options.head !== undefined && options.head !== loaded.headName;
+    const headOptions = fresh ? { ...options.headOptions, ...overrides } : { ...loaded.headOptions, ...overrides };
     let head = loaded.head;
-    if (Object.keys(overrides).length > 0) {
+    let transform = loaded.transform;
+    if (fresh || Object.keys(overrides).length > 0) {
       try {
-        head = createHead(loaded.headName, headOptions);
+        head = createHead(fresh ? headName : loaded.headName, headOptions);
       } catch (error) {
         disposeLoadedModel(loaded);
         throw error;
       }
-      head.variables.forEach((v, i) => v.assign(loaded.head.variables[i]!));
+      if (!fresh) head.variables.forEach((v, i) => v.assign(loaded.head.variables[i]!));
     }
+    if (summary.wholeClass && options.transform !== undefined) transform = getLabelTransform(options.transform);
     const model: EvalModel = {
       backbone: loaded.backbone,
       head,
       headOptions,
-      transform: loaded.transform,
+      transform,
       normalization: loaded.normalization,
       imageSize: loaded.imageSize,
       info: { file, kind: summary.kind, dataset: loaded.dataset, headOptions: headOptions as { [key: string]: JsonValue }, info: loaded.info ?? null },

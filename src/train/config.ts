@@ -85,10 +85,14 @@ export interface TrainConfig {
   testPerClass: number;
   /** classify, few-shot datasets read whole-class: seed of the train/test split (apart from `seed`, so seeds share one test set). */
   splitSeed: number;
+  /** classify, few-shot datasets read whole-class: only the classes of these splits (empty: all; `["train"]`: pretraining on the base classes). */
+  classSplits: ('train' | 'val' | 'test')[];
   /** classify: keep only this many (seeded) training images per class; 0 keeps all. */
   perClass: number;
   /** classify: hold out the source's validation set (CIFAR: the SLA reference's 5,000) and select the best epoch on it. */
   holdOutVal: boolean;
+  /** Start from the backbone (weights and batch-norm state) of this model file, e.g. a whole-class pretrained `best.jsm` ("" = seeded init). */
+  init: string;
   /** Input normalisation: `dataset` (its known constants, else measured on the training images) or explicit per-channel { mean, std } in pixel units (0..255). */
   normalization: 'dataset' | { mean: number[]; std: number[] };
 }
@@ -133,9 +137,11 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   temperature: 1,
   testPerClass: 0,
   splitSeed: 0,
+  classSplits: [],
   perClass: 0,
   holdOutVal: false,
   normalization: 'dataset',
+  init: '',
 };
 
 /** The SLA reference code's CIFAR augmentation: random crop 32 with padding 4 and horizontal flip, no colour jitter. */
@@ -349,8 +355,12 @@ export function validateTrainConfig(config: TrainConfig): TrainConfig {
   real('temperature', config.temperature, Number.MIN_VALUE);
   integer('testPerClass', config.testPerClass, 0);
   integer('splitSeed', config.splitSeed, 0);
+  if (!Array.isArray(config.classSplits) || config.classSplits.some((x) => x !== 'train' && x !== 'val' && x !== 'test')) {
+    throw new UsageError(`classSplits must be a list of train, val, test, found ${JSON.stringify(config.classSplits)}`);
+  }
   integer('perClass', config.perClass, 0);
   checkNormalization(config.normalization);
+  if (typeof config.init !== 'string') throw new UsageError(`init must be a model file path (or "" for none), found ${JSON.stringify(config.init)}`);
   for (const key of ['dataset', 'backbone', 'head', 'transform'] as const) {
     if (typeof config[key] !== 'string' || config[key] === '') throw new UsageError(`${key} must be a non-empty name, found ${JSON.stringify(config[key])}`);
   }
@@ -409,6 +419,7 @@ export function classificationOptionsOf(config: TrainConfig, dataDir: string): C
     dataDir,
     seed: config.seed,
     splitSeed: config.splitSeed,
+    ...(config.classSplits.length > 0 ? { splits: config.classSplits } : {}),
     ...(config.testPerClass > 0 ? { testPerClass: config.testPerClass } : {}),
     ...(config.perClass > 0 ? { perClass: config.perClass } : {}),
     ...(config.holdOutVal ? { holdOutVal: true } : {}),

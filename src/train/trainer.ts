@@ -259,10 +259,28 @@ function bundle(config: TrainConfig, model: RunModel, imageSize: ModelImageSize,
   };
 }
 
-/** A fresh model from the config (backbone seeded with `backboneOptions.seed`, else the run seed). */
-function freshModel(config: TrainConfig, options: TrainRunOptions): RunModel {
+/** The backbone of the model file `config.init` (its architecture must be the config's). */
+async function initialBackbone(config: TrainConfig): Promise<Backbone> {
+  if (!(await exists(config.init))) throw new UsageError(`--init: no model file ${config.init}`);
+  const loaded = await loadModel(config.init);
+  const { backbone } = loaded;
+  loaded.head.dispose();
+  loaded.wholeClass?.classifiers.dispose();
+  disposeRecord(loaded.optimizer);
+  disposeRecord(loaded.extra);
+  if (backbone.name !== config.backbone) {
+    backbone.dispose();
+    throw new UsageError(`--init ${config.init} holds a ${backbone.name} backbone but the run trains ${config.backbone}: pass --backbone ${backbone.name}`);
+  }
+  return backbone;
+}
+
+/** A fresh model from the config (backbone from `init`, else seeded with `backboneOptions.seed`, else the run seed). */
+async function freshModel(config: TrainConfig, options: TrainRunOptions): Promise<RunModel> {
   const channels = options.data?.train.channels ?? options.train!.channels;
-  const backbone = createBackbone({ seed: config.seed, inChannels: channels, ...config.backboneOptions, name: config.backbone });
+  const backbone = config.init !== ''
+    ? await initialBackbone(config)
+    : createBackbone({ seed: config.seed, inChannels: channels, ...config.backboneOptions, name: config.backbone });
   const transform = getLabelTransform(config.transform);
   const model: RunModel = { backbone, head: createHead(config.head, config.headOptions), transform, normalization: normalizationOf(config, options) };
   if (config.task === 'classify') {
@@ -325,7 +343,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainSummary> 
   }
   const sgdFor = (model: RunModel) => new Sgd(namedParams(model), config);
   const resumed = options.resume ? await resumeFrom(files.last, config, sgdFor) : undefined;
-  const model = resumed?.model ?? freshModel(config, options);
+  const model = resumed?.model ?? (await freshModel(config, options));
   const sgd = resumed?.sgd ?? sgdFor(model);
   const state: RunState = resumed?.state ?? {
     step: 0,

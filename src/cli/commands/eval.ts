@@ -113,8 +113,8 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       .option('ways', { type: 'number', describe: `classes per sampled episode (default ${EPISODE_DEFAULTS.ways})` })
       .option('shots', { type: 'number', describe: `support images per class (default ${EPISODE_DEFAULTS.shots})` })
       .option('queries', { type: 'number', describe: `query images per class (default ${EPISODE_DEFAULTS.queries})` })
-      .option('head', { type: 'string', describe: 'bare backbone checkpoints only: head to use (protonet, ridge, svm; default protonet)' })
-      .option('transform', { type: 'string', describe: 'bare backbone checkpoints only: label transformation set (none, rotation, ...; default none)' })
+      .option('head', { type: 'string', describe: 'bare backbone checkpoints and whole-class (train --task classify) models: head to use (protonet, ridge, svm; default protonet)' })
+      .option('transform', { type: 'string', describe: "bare backbone checkpoints (default none) and whole-class models (default: the model's own): label transformation set to lift the head with (none, rotation, ...)" })
       .option('head-option', {
         type: 'string',
         array: true,

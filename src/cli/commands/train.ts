@@ -8,6 +8,8 @@ import type { TrainConfig } from '../../train/config.js';
 import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
 
 interface TrainArgs extends Omit<GlobalArgs, 'seed'> {
+  init?: string;
+  classSplits?: string;
   task?: 'episodic' | 'classify';
   objective?: string;
   batchSize?: number;
@@ -42,6 +44,8 @@ interface TrainArgs extends Omit<GlobalArgs, 'seed'> {
 /** The flag layer: only flags given on the command line (undefined ones do not override). */
 export function flagLayer(argv: TrainArgs): Partial<TrainConfig> {
   const layer: Partial<TrainConfig> = {
+    init: argv.init,
+    classSplits: argv.classSplits === undefined ? undefined : (argv.classSplits.split(',').map((x) => x.trim()).filter((x) => x !== '') as TrainConfig['classSplits']),
     task: argv.task,
     objective: argv.objective,
     batchSize: argv.batchSize,
@@ -99,6 +103,10 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       .option('preset', { type: 'string', describe: 'start from a preset: quick (synthetic smoke run), cpu-real (tiny-imagenet-fs 32x32 episodes), cpu-classify (tiny-imagenet-fs 32x32 whole-class), paper-cifar (the SLA reference recipe, GPU)' })
       .option('config', { type: 'string', describe: 'JSON file of training options (see docs/training.md); overrides the preset' })
       .option('task', { type: 'string', choices: ['episodic', 'classify'] as const, describe: 'episodic few-shot training (default) or whole-class classification' })
+      .option('init', { type: 'string', describe: 'start from the backbone of this model file (e.g. a whole-class pretrained best.jsm): pretrain, then meta-train' })
+      .option('class-splits', { type: 'string', describe: "classify, few-shot datasets: only these splits' classes, e.g. train (pretraining on the base classes)" })
+      .option('init', { type: 'string', describe: 'start from the backbone of this model file (e.g. a whole-class pretrained best.jsm): pretrain, then meta-train' })
+      .option('class-splits', { type: 'string', describe: "classify, few-shot datasets: only these splits' classes, e.g. train (pretraining on the base classes)" })
       .option('objective', { type: 'string', describe: 'classify: baseline, da, mt, sla or sla+sd (default baseline)' })
       .option('batch-size', { type: 'number', describe: 'classify: images per step before the copies (default 128)' })
       .option('large-loss', { type: 'boolean', describe: "classify: joint cross-entropy times M (the reference's --with-large-loss)" })
