@@ -1,5 +1,6 @@
-/** Bench feedback for people: the trainer's bar (or log lines), evaluation progress, cell headers. */
+/** Bench feedback for people: the trainer's status line (or log lines), evaluation progress with ETA, cell headers. */
 import { createProgress, SILENT_PROGRESS, type TrainProgress } from '../train/progress.js';
+import { createPhaseProgress } from '../util/status-line.js';
 
 /** Where the bench reports what it is doing. */
 export interface BenchProgress {
@@ -11,25 +12,12 @@ export interface BenchProgress {
   evaluation(phase: string, done: number, total: number): void;
 }
 
-/** Reports on `stream`: bars redrawn in place on a terminal, plain lines (every 10%) otherwise. */
+/** Reports on `stream`: status lines redrawn in place on a terminal, plain lines (every 10%) otherwise. */
 export function createBenchProgress(stream: NodeJS.WriteStream = process.stderr): BenchProgress {
-  const tty = stream.isTTY === true;
-  let lastPhase = '';
-  let lastDecile = -1;
   return {
     note: (text) => stream.write(`${text}\n`),
     training: (batchesPerEpoch) => createProgress(stream, Math.max(1, Math.round(batchesPerEpoch / 5))),
-    evaluation(phase, done, total) {
-      const line = `  ${phase} ${done}/${total} (${Math.floor((100 * done) / total)}%)`;
-      if (tty) {
-        stream.write(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
-        return;
-      }
-      const decile = Math.floor((10 * done) / total);
-      if (phase !== lastPhase || decile !== lastDecile) stream.write(`${line}\n`);
-      lastPhase = phase;
-      lastDecile = decile;
-    },
+    evaluation: createPhaseProgress(stream, { indent: '  ' }),
   };
 }
 

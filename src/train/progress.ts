@@ -1,4 +1,7 @@
-/** Training feedback for people: an updating bar on a terminal, plain log lines otherwise. */
+/** Training feedback for people: one status line on a terminal (fits its width), plain log lines otherwise. */
+import { createStatusLine, formatDuration } from '../util/status-line.js';
+
+export { formatDuration };
 
 /** What the trainer reports after each step. */
 export interface StepReport {
@@ -34,15 +37,6 @@ export interface TrainProgress {
   end(): void;
 }
 
-/** `1h02m`, `3m20s` or `45s`. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.max(0, Math.round(seconds));
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
-}
-
 function stepLine(r: StepReport): string {
   return (
     `epoch ${r.epoch}/${r.epochs} step ${r.step}/${r.totalSteps} lr ${r.lr.toPrecision(2)} ` +
@@ -50,40 +44,39 @@ function stepLine(r: StepReport): string {
   );
 }
 
+/** The status line of a step, most important first, so that cutting it to a narrow terminal keeps the ETA. */
+function statusText(r: StepReport): string {
+  return (
+    `step ${r.step}/${r.totalSteps} (${Math.floor((100 * r.step) / r.totalSteps)}%) ETA ${formatDuration(r.etaSeconds)} ` +
+    `loss ${r.loss.toFixed(4)} acc ${(100 * r.accuracy).toFixed(1)}% epoch ${r.epoch}/${r.epochs} lr ${r.lr.toPrecision(2)} ${r.imagesPerSecond.toFixed(1)} img/s`
+  );
+}
+
 /**
- * A reporter on `stream`: on a TTY one bar redrawn in place; otherwise one line every `every`
- * steps (and at the last step).
+ * A reporter on `stream`: on a TTY one status line redrawn in place; otherwise one line every
+ * `every` steps, at the last step, and at least every `everySeconds` seconds.
  */
-export function createProgress(stream: NodeJS.WriteStream = process.stderr, every = 10): TrainProgress {
-  const tty = stream.isTTY === true;
-  let barShown = false;
-  const clearBar = () => {
-    if (barShown) stream.write('\r\x1b[K');
-    barShown = false;
-  };
+export function createProgress(stream: NodeJS.WriteStream = process.stderr, every = 10, everySeconds = 60): TrainProgress {
+  const status = createStatusLine(stream);
+  let lastLine = performance.now();
   return {
     step(r) {
-      if (tty) {
-        const width = 20;
-        const filled = Math.round((width * r.step) / r.totalSteps);
-        stream.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${stepLine(r)}`);
-        barShown = true;
-      } else if (r.step % every === 0 || r.step === r.totalSteps) {
+      if (status.tty) {
+        status.show(statusText(r));
+      } else if (r.step % every === 0 || r.step === r.totalSteps || performance.now() - lastLine >= everySeconds * 1000) {
         stream.write(`${stepLine(r)}\n`);
+        lastLine = performance.now();
       }
     },
     validation(r) {
-      clearBar();
       const ci = r.ci95 === null ? '' : ` ± ${r.ci95.toFixed(2)}`;
-      stream.write(`validation after epoch ${r.epoch}: ${r.accuracy.toFixed(2)}%${ci}${r.best ? ' (best so far)' : ''}\n`);
+      status.print(`validation after epoch ${r.epoch}: ${r.accuracy.toFixed(2)}%${ci}${r.best ? ' (best so far)' : ''}`);
     },
     note(text) {
-      clearBar();
-      stream.write(`${text}\n`);
+      status.print(text);
     },
     end() {
-      if (barShown) stream.write('\n');
-      barShown = false;
+      status.clear();
     },
   };
 }
