@@ -5,7 +5,8 @@
 # is skipped, an interrupted one continues with --resume, so the script can be re-run across
 # sessions until every row exists.
 #   usage: benchmarks/classify-study.sh DATA_DIR OUT_DIR [ROW ...]
-# ROW is name:seed:objective:transform (default: the rows in the order the study runs them).
+# ROW is name:seed:objective:transform[:config.json] (default: the rows in the order the study runs
+# them); the optional JSON file of training options is layered over the preset (e.g. a longer run).
 set -euo pipefail
 data=${1:?DATA_DIR (tiny-imagenet-fs prepared at 32x32)}
 out=${2:?OUT_DIR}
@@ -19,13 +20,15 @@ fi
 cd "$(dirname "$0")/.."
 js() { npx tsx src/cli/main.ts "$@"; }
 for row in "${rows[@]}"; do
-  IFS=: read -r name seed objective transform <<<"$row"
+  IFS=: read -r name seed objective transform config <<<"$row"
   dir="$out/$name"
   if [ ! -f "$dir/summary.json" ]; then
     resume=()
     [ -f "$dir/last.jsm" ] && resume=(--resume)
     echo "== $(date -u +%FT%TZ) train $name (seed $seed, $objective, $transform) ${resume[*]}"
-    js train --preset cpu-classify --data-dir "$data" --seed "$seed" --objective "$objective" --transform "$transform" --out "$dir" "${resume[@]}"
+    extra=()
+    [ -n "${config:-}" ] && extra=(--config "$config")
+    js train --preset cpu-classify "${extra[@]}" --data-dir "$data" --seed "$seed" --objective "$objective" --transform "$transform" --out "$dir" "${resume[@]}"
   fi
   if [ ! -f "$dir/test/results.json" ]; then
     case "$objective" in

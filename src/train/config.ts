@@ -230,6 +230,35 @@ export const TRAIN_PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
     logEvery: 5,
   },
   /**
+   * Whole-class pretraining for few-shot: `cpu-classify` on the 64 base (train-split) classes of
+   * tiny-imagenet-fs only (500 train / 50 held-out images per class); evaluate the model on the
+   * few-shot test manifests with any head (`jointshot eval --head ridge --transform rotation`), or
+   * meta-train from it (`jointshot train --preset cpu-real --init runs/pre/best.jsm`).
+   */
+  'cpu-pretrain': {
+    task: 'classify',
+    dataset: 'tiny-imagenet-fs',
+    classSplits: ['train'],
+    imageSize: 32,
+    backbone: 'conv4',
+    objective: 'baseline',
+    batchSize: 128,
+    batchesPerEpoch: 125,
+    epochs: 8,
+    lrSchedule: [
+      { epoch: 1, lr: 0.1 },
+      { epoch: 5, lr: 0.01 },
+      { epoch: 7, lr: 0.001 },
+    ],
+    momentum: 0.9,
+    nesterov: false,
+    weightDecay: 1e-4,
+    augmentation: SLA_CIFAR_AUGMENTATION,
+    validation: { episodes: 0, ways: 5, shots: 5, queries: 15 },
+    checkpointEvery: 125,
+    logEvery: 5,
+  },
+  /**
    * The SLA reference recipe for CIFAR-100 (`--dataset cifar-10` for CIFAR-10): CIFAR ResNet-32,
    * batch 128, SGD momentum 0.9 (no Nesterov), weight decay 1e-4, 80,000 iterations (80 epochs of
    * 1,000), lr 0.1 with x0.1 at 1/2 and 3/4, crop 32 pad 4 + flip, normalisation (0.5, 0.5, 0.5),
