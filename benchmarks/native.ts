@@ -10,6 +10,11 @@
  * --profile: after each native measurement, one more step with the wall and CPU time of every kernel.
  * --bn-layer: only times one batch-norm layer, forward + backward, on native: the backbones'
  * batchNormTrain (tfjs ops) against the fused nativeBatchNormTrain.
+ * --pipeline: only times the whole-class input pipeline for one batch of `--batch` 32x32 images
+ * (uint8 views as the packed cache hands them, seeded random crop + flip, normalisation, the
+ * tensor, the 4 rotation copies: src/transforms as src/train/classify-step.ts uses them) against
+ * one training step of `--models` (first) on the 4x batch, native.
+ * Other models: conv4, resnet12, resnet20/32/56, resnet18 (PyTorch's in torch_reference.py).
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -19,6 +24,8 @@ import { NATIVE_BACKEND, nativeBatchNormTrain, nativeKernelCounts, registerNativ
 import { assertWasmHeapHealthy } from '../src/backend/wasm/index.js';
 import { batchNormTrain, createBackbone, type Backbone } from '../src/backbones/index.js';
 import { tf } from '../src/tf.js';
+import { getLabelTransform, prepareImages, recipeAugmentation } from '../src/transforms/index.js';
+import { createRng } from '../src/util/rng.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +42,7 @@ const { values } = parseArgs({
     python: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'bn-layer': { type: 'string' },
+    pipeline: { type: 'boolean', default: false },
   },
 });
 
@@ -216,7 +224,39 @@ function measureTorch(model: string, size: number): void {
   console.log(`torch: not available from ${candidates.join(', ')} (column skipped)`);
 }
 
+/** Input pipeline of one whole-class batch vs one training step on its 4 copies (native). */
+async function benchmarkPipeline(model: string, batch: number): Promise<void> {
+  if (!(await activate(NATIVE_BACKEND))) return;
+  const side = 32;
+  const rng = createRng(7);
+  const cache = new Uint8Array(batch * 8 * side * side * 3).map(() => Math.floor(rng() * 256));
+  const rotation = getLabelTransform('rotation');
+  const normalization = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
+  const augmentation = recipeAugmentation(side);
+  let offset = 0;
+  const prepare = () => tf.tidy(() => {
+    const images = Array.from({ length: batch }, (_, i) => cache.subarray(((offset + i) % (batch * 8)) * side * side * 3, ((offset + i) % (batch * 8) + 1) * side * side * 3));
+    offset += batch;
+    const pixels = prepareImages(images, { shape: { height: side, width: side, channels: 3 }, normalization, augmentation, rng });
+    return rotation.apply(tf.tensor4d(pixels, [batch, side, side, 3]));
+  });
+  const input = time(() => prepare().dispose());
+  const backbone = createBackbone({ name: model, seed: 1 });
+  const x = prepare();
+  const optimizer = tf.train.momentum(0.01, 0.9, true);
+  const step = time(() => trainStep(backbone, x, optimizer));
+  console.log(`input pipeline, ${batch} images x ${rotation.count} copies (${x.shape.join('x')}): ${input.ms.toFixed(1)} ms wall (CPU ${input.cpuMs.toFixed(1)} ms)`);
+  console.log(`${model} training step on it: ${step.ms.toFixed(0)} ms wall (CPU ${step.cpuMs.toFixed(0)} ms): pipeline / step = ${(input.cpuMs / step.cpuMs).toFixed(4)} by CPU, ${(input.ms / step.ms).toFixed(4)} by wall (load ${load()})`);
+  tf.dispose([x]);
+  optimizer.dispose();
+  backbone.dispose();
+}
+
 console.log(`load average at start: ${load()} (${os.availableParallelism()} cores)`);
+if (values.pipeline) {
+  await benchmarkPipeline(list(values.models!)[0]!, Number(values.batch));
+  process.exit(0);
+}
 if (values['bn-layer']) {
   await benchmarkBatchNorm(list(values['bn-layer']).map(Number) as [number, number, number, number]);
   process.exit(0);

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """PyTorch CPU reference throughput for jointshot's backbones (the same architectures as
 src/backbones: bias-free 3x3 convs, BatchNorm2d, ReLU / LeakyReLU 0.1, 2x2 max pooling,
-ResNet-12 with 1x1 shortcut, dropout 0.1 in blocks 1-2 and DropBlock in blocks 3-4).
+ResNet-12 with 1x1 shortcut, dropout 0.1 in blocks 1-2 and DropBlock in blocks 3-4; the CIFAR
+ResNets resnet20/32/56 with option-A shortcuts and ResNet-18 with the ImageNet stem and
+projection shortcuts, both global-average-pooled).
 
 Training step = forward in train mode, loss mean(embedding^2), backward, SGD Nesterov 0.9 step;
 inference = forward in eval mode under no_grad. Prints one JSON object per line:
 {"model", "size", "mode", "batch", "ms", "cpu_ms", "images_per_s", "threads", "torch"}; when torch is not
 importable it prints one line {"torch": null, "reason": ...} and exits 0.
 
-Usage: python3 benchmarks/torch_reference.py [--models conv4,resnet12] [--sizes 32,84]
+Usage: python3 benchmarks/torch_reference.py [--models conv4,resnet12,resnet20,resnet32,resnet56,resnet18] [--sizes 32,84]
     [--modes train,infer] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1] [--threads 2]
 (Debian's python3-torch lives in /usr/bin/python3.)
 """
@@ -85,6 +87,59 @@ class ResNet12(nn.Module):
         return self.blocks(x).flatten(1)
 
 
+class BasicBlock(nn.Module):
+    """conv3x3(stride)-BN-ReLU-conv3x3-BN + shortcut, ReLU (option A: subsample, zero channels)."""
+
+    def __init__(self, in_c, out_c, stride, projection):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.Conv2d(in_c, out_c, 3, stride, 1, bias=False), nn.BatchNorm2d(out_c))
+        self.conv2 = conv_bn(out_c, out_c)
+        self.projection = (nn.Sequential(nn.Conv2d(in_c, out_c, 1, stride, bias=False), nn.BatchNorm2d(out_c))
+                           if projection and (stride != 1 or in_c != out_c) else None)
+        self.stride, self.pad_c = stride, out_c - in_c
+
+    def forward(self, x):
+        out = self.conv2(F.relu(self.conv1(x)))
+        if self.projection is not None:
+            skip = self.projection(x)
+        else:
+            skip = x[:, :, ::self.stride, ::self.stride] if self.stride > 1 else x
+            if self.pad_c:
+                skip = F.pad(skip, [0, 0, 0, 0, 0, self.pad_c])
+        return F.relu(out + skip)
+
+
+class ResNet(nn.Module):
+    """CIFAR ResNet (depth 6n + 2, 16-32-64, option A) or ResNet-18 (ImageNet stem, projection)."""
+
+    def __init__(self, name):
+        super().__init__()
+        if name == "resnet18":
+            widths, blocks, projection = (64, 128, 256, 512), 2, True
+            self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                                      nn.MaxPool2d(3, 2, 1))
+        else:
+            widths, blocks, projection = (16, 32, 64), (int(name[len("resnet"):]) - 2) // 6, False
+            self.stem = nn.Sequential(conv_bn(3, 16), nn.ReLU())
+        layers, in_c = [], widths[0]
+        for i, w in enumerate(widths):
+            for j in range(blocks):
+                layers.append(BasicBlock(in_c, w, 2 if i > 0 and j == 0 else 1, projection))
+                in_c = w
+        self.blocks = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.blocks(self.stem(x)).mean((2, 3))
+
+
+def build(name, size):
+    if name == "conv4":
+        return Conv4()
+    if name == "resnet12":
+        return ResNet12(size)
+    return ResNet(name)
+
+
 def timed(body, warmup, steps):
     """Wall and process CPU (all threads) milliseconds per step."""
     for _ in range(warmup):
@@ -111,7 +166,7 @@ def main():
     for model_name in args.models.split(","):
         for size in [int(s) for s in args.sizes.split(",")]:
             batch = args.batch_resnet84 if model_name == "resnet12" and size >= 84 else args.batch
-            model = Conv4() if model_name == "conv4" else ResNet12(size)
+            model = build(model_name, size)
             x = torch.rand(batch, 3, size, size) * 2 - 1
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
 
