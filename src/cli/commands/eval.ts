@@ -9,6 +9,7 @@ import { UsageError } from '../../errors.js';
 import { datasetFor, emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { checkOutputFolder } from '../out-path.js';
+import { createPhaseProgress } from '../../util/status-line.js';
 
 interface EvalArgs extends GlobalArgs {
   checkpoint?: string;
@@ -69,31 +70,6 @@ export function checkEvalFlags(argv: EvalArgs): void {
   if (argv.batchSize !== undefined && (!Number.isSafeInteger(argv.batchSize) || argv.batchSize < 1)) {
     throw new UsageError(`--batch-size must be a positive integer, found ${argv.batchSize}`);
   }
-}
-
-/** A progress reporter on stderr: an updating line on a terminal, a line every 10% otherwise. */
-function progressLine(): (phase: string, done: number, total: number) => void {
-  const tty = process.stderr.isTTY === true;
-  const started = performance.now();
-  let lastDecile = -1;
-  let lastPhase = '';
-  return (phase, done, total) => {
-    if (phase !== lastPhase) {
-      lastPhase = phase;
-      lastDecile = -1;
-    }
-    const elapsed = (performance.now() - started) / 1000;
-    const line = `${phase} ${done}/${total} (${Math.floor((100 * done) / total)}%, ${elapsed.toFixed(1)} s)`;
-    if (tty) {
-      process.stderr.write(`\r${line}${done === total ? '\n' : ''}`);
-      return;
-    }
-    const decile = Math.floor((10 * done) / total);
-    if (decile !== lastDecile) {
-      lastDecile = decile;
-      process.stderr.write(`${line}\n`);
-    }
-  };
 }
 
 const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
@@ -176,7 +152,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         ...(argv.batchSize !== undefined ? { batchSize: argv.batchSize } : {}),
         backend: { name: backend.name, threads: backend.threads },
         workers: argv.workers ?? evaluation.defaultWorkers(headName, manifest.count),
-        onProgress: progressLine(),
+        onProgress: createPhaseProgress(process.stderr),
       }));
       const files = await evaluation.writeEvalOutputs(argv.out, slice ? slices.stampSlice(results, slice.info) : results, slice?.info.start ?? 0);
       if (slice) await slices.writeSliceInfo(argv.out, slice.info);
