@@ -32,8 +32,10 @@ export interface TorchStorage extends PickleObject {
   readonly itemBytes: number;
   /** Elements, when the persistent id says (zip format; legacy files say it in front of the data). */
   readonly numel: number | null;
-  /** Legacy view of a larger storage: element offset and count inside `key`'s storage. */
+  /** Legacy view of a larger storage: element offset and count inside `root`'s elements. */
   readonly view: { offset: number; numel: number } | null;
+  /** The storage a view looks into (its bytes arrive after the pickle is read). */
+  readonly root?: TorchStorage;
   bytes: Uint8Array | null;
 }
 
@@ -135,7 +137,7 @@ export function torchPickleExtension(source: string, storages: Map<string, Torch
       };
       storages.set(rootKey, root);
       if (!viewOf) return root;
-      return { ...root, view: viewOf };
+      return { ...root, view: viewOf, root };
     },
     // An OrderedDict's attributes (a state dict's `_metadata`): not part of the data.
     build: (target) => target,
@@ -175,9 +177,13 @@ const scratch = new DataView(new ArrayBuffer(4));
 /** The tensor's elements in C order as float32 (strides and storage offset applied). */
 export function tensorValues(tensor: TorchTensor, source: string): Float32Array {
   const { storage, shape, stride } = tensor;
-  if (!storage.bytes) throw new DataError(`${source}: storage '${storage.key}' has no data in the file`);
+  const bytes = (storage.root ?? storage).bytes;
+  if (!bytes) throw new DataError(`${source}: storage '${storage.key}' has no data in the file`);
   const base = (storage.view?.offset ?? 0) + tensor.offset;
-  const available = storage.view?.numel ?? storage.bytes.length / storage.itemBytes;
+  const available = storage.view?.numel ?? bytes.length / storage.itemBytes;
+  if (storage.view && (storage.view.offset + storage.view.numel) * storage.itemBytes > bytes.length) {
+    throw new DataError(`${source}: a view of storage '${storage.key}' ends past its ${bytes.length / storage.itemBytes} elements`);
+  }
   const size = shape.reduce((p, d) => p * d, 1);
   const out = new Float32Array(size);
   if (size === 0) return out;
@@ -185,7 +191,7 @@ export function tensorValues(tensor: TorchTensor, source: string): Float32Array 
   if (last >= (storage.view ? storage.view.offset + available : available)) {
     throw new DataError(`${source}: a tensor of shape [${shape.join(', ')}] reads past the end of storage '${storage.key}' (${available} elements)`);
   }
-  const read = elementReader(storage, new DataView(storage.bytes.buffer, storage.bytes.byteOffset, storage.bytes.byteLength));
+  const read = elementReader(storage, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const index = new Array<number>(shape.length).fill(0);
   let at = base;
   for (let k = 0; k < size; k++) {

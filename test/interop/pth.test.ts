@@ -5,7 +5,7 @@ import { DataError } from '../../src/errors.js';
 import { readPickle } from '../../src/data/pickle.js';
 import { readPth } from '../../src/interop/pth.js';
 import { findStateDict } from '../../src/interop/state-dict.js';
-import { isTorchTensor, tensorValues, type TorchTensor } from '../../src/interop/torch-pickle.js';
+import { isTorchTensor, tensorValues, torchPickleExtension, type TorchTensor } from '../../src/interop/torch-pickle.js';
 import { fixture, PTH_VARIANTS } from './helpers.js';
 
 const read = (name: string) => readPth(readFileSync(fixture(name)), name);
@@ -102,4 +102,27 @@ test("hankook/SLA's training checkpoint: argparse options (NEWOBJ), optimizer st
   t.true(isTorchTensor(momentum));
   // Without the torch extension NEWOBJ stays refused (dataset pickles never need it).
   t.throws(() => readPickle(Buffer.from('\x80\x02cargparse\nNamespace\n)\x81.', 'latin1'), 'ns.pickle'), { instanceOf: DataError, message: /refused: the pickle asks for 'argparse\.Namespace'/ });
+});
+
+test('storage types convert to float32; legacy storage views offset into their root storage', (t) => {
+  const storages = new Map();
+  const extension = torchPickleExtension('t.pth', storages);
+  const type = (name: string) => ({ kind: 'object', type: 'global', name }) as const;
+  const tensorOf = (storageName: string, bytes: number[], shape: number[], view?: [string, number, number]) => {
+    const storage = extension.persistentLoad!(['storage', type(`torch.${storageName}`), `k${storages.size}`, 'cpu', null, view ?? null]) as TorchTensor['storage'];
+    storages.get(storage.key)!.bytes = Uint8Array.from(bytes);
+    const rebuild = extension.globals.get('torch._utils._rebuild_tensor_v2')!;
+    return rebuild([storage, 0, shape, shape.map((_, i) => shape.slice(i + 1).reduce((p, d) => p * d, 1)), false, new Map()]) as TorchTensor;
+  };
+  // float16 1.0, -2.0, 65504 (max), 2^-24 (smallest subnormal); bfloat16 1.0, -0.5; int64 -3; bool.
+  t.deepEqual(Array.from(tensorValues(tensorOf('HalfStorage', [0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b, 0x01, 0x00], [4]), 't')), [1, -2, 65504, 2 ** -24]);
+  t.deepEqual(Array.from(tensorValues(tensorOf('BFloat16Storage', [0x80, 0x3f, 0x00, 0xbf], [2]), 't')), [1, -0.5]);
+  t.deepEqual(Array.from(tensorValues(tensorOf('LongStorage', [0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], []), 't')), [-3]);
+  t.deepEqual(Array.from(tensorValues(tensorOf('BoolStorage', [1, 0, 1], [3]), 't')), [1, 0, 1]);
+  // A view of elements 2..5 of an 8-element root storage: the tensor's element 0 is the root's element 2.
+  const root = Array.from(new Uint8Array(Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7]).buffer));
+  t.deepEqual(Array.from(tensorValues(tensorOf('FloatStorage', root, [2, 2], ['v', 2, 4]), 't')), [2, 3, 4, 5]);
+  t.throws(() => tensorValues(tensorOf('FloatStorage', root, [2], ['w', 7, 2]), 't'), { instanceOf: DataError, message: /a view of storage 'k\d+' ends past its 8 elements/ });
+  t.throws(() => extension.persistentLoad!(['storage', type('torch.QInt8Storage'), 'q', 'cpu', 1]), { instanceOf: DataError, message: /unsupported storage type/ });
+  t.throws(() => extension.persistentLoad!(['module', 'x']), { instanceOf: DataError, message: /persistent id "module" is not a storage/ });
 });
