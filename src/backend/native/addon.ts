@@ -87,6 +87,10 @@ export function loadNativeAddon(path = process.env.JOINTSHOT_NATIVE_ADDON || NAT
     loaded = { reason: `addon not built (${path} missing: install oneDNN, e.g. apt-get install libdnnl-dev, then run 'node native/install.mjs')` };
     return loaded;
   }
+  // OpenMP threads that finish early sleep instead of spinning (libgomp reads this when the addon
+  // loads it): on a shared machine a spinning thread burns the CPU its preempted partner needs
+  // (docs/performance.md, Threads). The user's own OMP_WAIT_POLICY / GOMP_SPINCOUNT win.
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     loaded = { addon, path };
