@@ -5,7 +5,10 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import type { TrainConfig } from '../../train/config.js';
-import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import type { ClassificationData, FewShotSplit } from '../../data/index.js';
+import { datasetFor, emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import { interruptible } from '../interrupt.js';
+import { checkLongRun, checkResumable } from '../train-guard.js';
 
 interface TrainArgs extends Omit<GlobalArgs, 'seed'> {
   init?: string;
@@ -39,6 +42,7 @@ interface TrainArgs extends Omit<GlobalArgs, 'seed'> {
   config?: string;
   out: string;
   resume: boolean;
+  yes?: boolean;
 }
 
 /** The flag layer: only flags given on the command line (undefined ones do not override). */
@@ -130,7 +134,8 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       .option('micro-batch', { type: 'number', describe: 'images (with copies) per forward/backward pass; default from the heap budget' })
       .option('checkpoint-every', { type: 'number', describe: 'steps between resumable checkpoints' })
       .option('out', { type: 'string', demandOption: true, describe: 'folder for config.json, train-log.jsonl, last.jsm, best.jsm' })
-      .option('resume', { type: 'boolean', default: false, describe: 'continue the run saved in --out exactly where it stopped' }) as unknown as Argv<TrainArgs>,
+      .option('resume', { type: 'boolean', default: false, describe: 'continue the run saved in --out exactly where it stopped' })
+      .option('yes', { type: 'boolean', describe: 'start a run estimated at over an hour on a CPU without --preset or --config (e.g. the default 480,000-episode recipe)' }) as unknown as Argv<TrainArgs>,
   handler: async (argv) => {
     const { checkTrainSetup, createProgress, presetConfig, readConfigFile, resolveTrainConfig, trainRun } = await import('../../train/index.js');
     const layers: Partial<TrainConfig>[] = [];
@@ -140,30 +145,28 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
     const config = resolveTrainConfig(...layers);
     const { checkHeadWays } = await import('../../eval/model.js');
     if (config.task === 'episodic') checkHeadWays(config.head, config.ways);
+    if (argv.resume) await checkResumable(argv.out, (await import('../../train/trainer.js')).TRAIN_FILES.last);
+    else checkLongRun(config, (await import('../../transforms/index.js')).getLabelTransform(config.transform).count, argv);
     const backend = await startBackend(argv);
-    const { getDataset, loadClassificationData, registerPreparedDatasets } = await import('../../data/index.js');
+    const { loadClassificationData, registerPreparedDatasets } = await import('../../data/index.js');
     const dataDir = resolveDataDir(argv);
     await registerPreparedDatasets(dataDir);
-    let train, val, data;
+    let train: FewShotSplit | undefined;
+    let val: FewShotSplit | undefined;
+    let data: ClassificationData | undefined;
     if (config.task === 'classify') {
       const { classificationOptionsOf } = await import('../../train/index.js');
       data = await loadClassificationData(config.dataset, classificationOptionsOf(config, dataDir));
       process.stderr.write(`data: ${data.description}\n`);
     } else {
-      const definition = getDataset(config.dataset);
+      const definition = await datasetFor(argv, config.dataset);
       train = await definition.load('train', { dataDir });
       val = config.validation.episodes > 0 ? await definition.load('val', { dataDir }) : undefined;
     }
     checkTrainSetup(config, train, val, data);
     process.stderr.write(`${describeRun(config)}\n`);
-    const controller = new AbortController();
-    const onSigint = () => {
-      if (controller.signal.aborted) process.exit(130);
-      process.stderr.write('\ninterrupt: saving a checkpoint after this step (press Ctrl-C again to quit now)\n');
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
-    try {
+    const notes = { stopping: 'saving a checkpoint after this step', stopped: `stopped after saving a checkpoint; continue with --resume --out ${argv.out}` };
+    await interruptible(notes, async (signal) => {
       const summary = await trainRun({
         config,
         ...(train ? { train } : {}),
@@ -171,7 +174,7 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
         ...(data ? { data } : {}),
         outDir: argv.out,
         resume: argv.resume,
-        signal: controller.signal,
+        signal,
         progress: createProgress(process.stderr, Math.max(1, Math.round(config.batchesPerEpoch / 10))),
         backend: { name: backend.name, threads: backend.threads },
       });
@@ -183,9 +186,7 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
           `(${summary.trainSeconds.toFixed(1)} s training, ${summary.imagesPerSecond.toFixed(1)} img/s, micro-batch ${summary.microBatch}); ` +
           `${best}; model ${summary.files.best}`,
       );
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    });
   },
 };
 
