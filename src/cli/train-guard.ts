@@ -34,7 +34,7 @@ export function checkLongRun(config: TrainConfig, copies: number, given: { prese
   if (seconds <= LONG_RUN_SECONDS) return;
   throw new UsageError(
     `train without --preset is the full recipe: ${episodes.toLocaleString('en-US')} episodes (${config.epochs} epochs x ${config.batchesPerEpoch} batches x ${config.episodesPerBatch}), ` +
-      `about ${formatDuration(seconds)} at ${CPU_TRAIN_IMAGES_PER_SECOND} img/s (Conv-4 32x32 on two CPU cores; more for ResNet-12): ` +
+      `about ${seconds > 2 * 86400 ? `${(seconds / 86400).toFixed(1)} days` : formatDuration(seconds)} at ${CPU_TRAIN_IMAGES_PER_SECOND} img/s (Conv-4 32x32 on two CPU cores; more for ResNet-12): ` +
       `choose --preset quick or cpu-real (or paper-cifar on a GPU), or pass --yes to start it`,
   );
 }
