@@ -4,7 +4,7 @@
  * are archives that decompress to more than a size limit (decompression bombs).
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { DataError } from '../errors.js';
 
@@ -66,8 +66,12 @@ export async function readTarEntries(
   wanted: (name: string) => boolean,
   limits: TarLimits = DEFAULT_TAR_LIMITS,
 ): Promise<Map<string, Buffer>> {
+  if ((await stat(path)).size === 0) throw new DataError(`${path}: empty file (0 bytes), not an archive (an interrupted download leaves one): get it again`);
+  const gzip = await isGzip(path);
+  // A file that is not an archive at all is named as such, not as a truncated or corrupt one.
+  const notAnArchive = (why: string) => new DataError(`${path}: not a ${gzip ? 'tar.gz' : 'tar or tar.gz'} archive (${why}); expected e.g. cifar-100-python.tar.gz`);
   const raw = createReadStream(path);
-  const stream = (await isGzip(path)) ? raw.pipe(createGunzip()) : raw;
+  const stream = gzip ? raw.pipe(createGunzip()) : raw;
   raw.on('error', (e) => stream.destroy(e));
   const found = new Map<string, Buffer>();
   const header = Buffer.alloc(BLOCK);
@@ -75,6 +79,7 @@ export async function readTarEntries(
   let total = 0;
   let ended = false;
   let zeroBlocks = 0;
+  let headers = 0;
   // Current entry: bytes still to consume (data + padding), and where its data goes.
   let remaining = 0;
   let padding = 0;
@@ -93,7 +98,10 @@ export async function readTarEntries(
     zeroBlocks = 0;
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : header[i]!;
-    if (sum !== octal(header, 148, 8, path)) throw new DataError(`${path}: corrupt tar header (bad checksum); is it a tar archive?`);
+    const checksum = /^[0-7 \0]*$/.test(header.toString('latin1', 148, 156)) ? octal(header, 148, 8, path) : Number.NaN;
+    if (sum !== checksum && headers === 0) throw notAnArchive(`${gzip ? 'its content after gunzip' : 'it'} does not start with a tar header`);
+    if (sum !== checksum) throw new DataError(`${path}: corrupt tar header (bad checksum); is it a tar archive?`);
+    headers++;
     const type = String.fromCharCode(header[156]! || 0x30);
     const prefix = field(header, 345, 155);
     let name = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
@@ -167,10 +175,12 @@ export async function readTarEntries(
     }
   } catch (e) {
     if (e instanceof DataError) throw e;
+    if (gzip && total === 0) throw notAnArchive(`its gzip data cannot be read: ${(e as Error).message}`);
     throw new DataError(`${path}: cannot read the archive (${(e as Error).message}); it is truncated or corrupt: get it again`);
   } finally {
     raw.destroy();
   }
+  if (headers === 0 && zeroBlocks === 0) throw notAnArchive(`${total} bytes${gzip ? ' after gunzip' : ''}, shorter than one tar header`);
   if (!ended && (remaining + padding > 0 || headerFill > 0 || zeroBlocks === 0)) {
     throw new DataError(`${path}: truncated archive (ends inside an entry); get it again`);
   }

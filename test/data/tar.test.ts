@@ -66,3 +66,18 @@ test('a truncated archive (gzip or tar) gives one line', async (t) => {
   await writeFile(join(dir, 'cut.tar'), tar.subarray(0, 2048));
   await t.throwsAsync(readTarEntries(join(dir, 'cut.tar'), () => true), { instanceOf: DataError, message: /truncated archive/ });
 });
+
+test('an empty file, or a file that is not an archive at all, is named as such (not "truncated")', async (t) => {
+  const dir = await tempDir(t);
+  const cases: [string, Buffer, RegExp][] = [
+    ['empty.tar.gz', Buffer.alloc(0), /empty\.tar\.gz: empty file \(0 bytes\), not an archive/],
+    ['page.tar.gz', Buffer.from('<html>404 not found</html>\n'), /page\.tar\.gz: not a tar or tar\.gz archive \(27 bytes, shorter than one tar header\)/],
+    ['notes.tar', Buffer.from('x'.repeat(2000)), /notes\.tar: not a tar or tar\.gz archive \(it does not start with a tar header\)/],
+    ['text.gz', gzipSync(Buffer.from('y'.repeat(2000))), /text\.gz: not a tar\.gz archive \(its content after gunzip does not start with a tar header\)/],
+  ];
+  for (const [name, bytes, message] of cases) {
+    await writeFile(join(dir, name), bytes);
+    const error = await t.throwsAsync(readTarEntries(join(dir, name), () => true), { instanceOf: DataError, message });
+    t.false(/truncated/.test(error!.message), name);
+  }
+});
