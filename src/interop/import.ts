@@ -87,16 +87,16 @@ export async function readTorchModel(file: string, options: ImportOptions): Prom
   const side = imageSide(options, dataset);
   const transform = getLabelTransform(options.transform ?? IMPORT_DEFAULTS.transform);
   const headName = options.head ?? IMPORT_DEFAULTS.head;
-  const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-    throw new DataError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : (error.code ?? error.message)}`);
-  });
-  const state = readStateDict(bytes, file);
-  const naming = torchNaming(options.backbone, state.tensors.keys());
-  const skipped = [...state.tensors.keys()].filter((k) => naming.skip?.test(k));
-  const backbone: Backbone = backboneFromStateDict(naming, state.tensors, file, options.pooling ? { pooling: options.pooling } : {});
-  let head: Head | undefined;
+  const head = createHead(headName);
+  let backbone: Backbone | undefined;
   try {
-    head = createHead(headName);
+    const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+      throw new DataError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : (error.code ?? error.message)}`);
+    });
+    const state = readStateDict(bytes, file);
+    const naming = torchNaming(options.backbone, state.tensors.keys());
+    const skipped = [...state.tensors.keys()].filter((k) => naming.skip?.test(k));
+    backbone = backboneFromStateDict(naming, state.tensors, file, options.pooling ? { pooling: options.pooling } : {});
     const useScale = options.headScale !== false && state.headScale !== undefined;
     if (useScale) assignHeadScale(head, state.headScale!, file);
     const channels = backbone.config.inChannels as number;
@@ -131,8 +131,8 @@ export async function readTorchModel(file: string, options: ImportOptions): Prom
       ...(useScale ? { headScale: state.headScale! } : {}),
     };
   } catch (error) {
-    backbone.dispose();
-    head?.dispose();
+    backbone?.dispose();
+    head.dispose();
     throw error;
   }
 }

@@ -103,7 +103,12 @@ test.serial('bad options are UsageErrors before the file is read', async (t) => 
   await t.throwsAsync(readTorchModel(file, { backbone: 'conv4', dataset: 'synthetic' }), { instanceOf: UsageError, message: "no native image size known for dataset 'synthetic': give --image-size N" });
   await t.throwsAsync(readTorchModel(file, { backbone: 'conv4', transform: 'flip' }), { instanceOf: UsageError });
   await t.throwsAsync(readTorchModel(fixture('nope.pth'), { backbone: 'conv4' }), { instanceOf: DataError, message: /^cannot read .*nope\.pth: no such file$/ });
-  await t.throwsAsync(readTorchModel(file, { backbone: 'conv4', normalization: { mean: [1], std: [2] } }), { instanceOf: UsageError, message: "the normalisation has 1 channels but the backbone's first conv takes 3" });
+  await t.throwsAsync(readTorchModel(file, { backbone: 'conv4', head: 'knn' }), { instanceOf: UsageError, message: /knn/ });
+  // Refused after the backbone and head exist: both are freed.
+  await withNoLeaks(t, () =>
+    t.throwsAsync(readTorchModel(file, { backbone: 'conv4', normalization: { mean: [1], std: [2] } }), { instanceOf: UsageError, message: "the normalisation has 1 channels but the backbone's first conv takes 3" }),
+  );
+  await withNoLeaks(t, () => t.throwsAsync(readTorchModel(fixture('resnet12-zip.pth'), { backbone: 'conv4' }), { instanceOf: DataError }));
 });
 
 test.serial('the written model keeps head, scale, transformation, normalisation, image size and provenance', async (t) => {
