@@ -9,6 +9,7 @@ import type { JsonValue } from '../backbones/checkpoint.js';
 import type { AugmentationOptions } from '../transforms/augment.js';
 import { BN_GROUPINGS, type BnGrouping } from './step.js';
 import type { ClassificationOptions } from '../data/classification-types.js';
+import { checkLongTailSettings, type LongTailLoss } from '../objectives/long-tail/schedule.js';
 
 /** From `epoch` (1-based) on, the learning rate is `lr` (until the next entry). */
 export interface LrStage {
@@ -95,6 +96,24 @@ export interface TrainConfig {
   init: string;
   /** Input normalisation: `dataset` (its known constants, else measured on the training images) or explicit per-channel { mean, std } in pixel units (0..255). */
   normalization: 'dataset' | { mean: number[]; std: number[] };
+  /** classify: long-tailed training set with this ratio n_max/n_min (0 = as the data is; docs/long-tail.md). */
+  imbalance: number;
+  /** classify: `exp` (n_i = n_max * ratio^(-i/(C-1))) or `step` (half the classes at n_max/ratio). */
+  imbalanceProfile: 'exp' | 'step';
+  /** classify: n_max of the long-tailed set (0: the smallest class of the balanced training set). */
+  maxPerClass: number;
+  /** classify: class loss `ce`, `cb` (class-balanced weights, CB-RW) or `ldam` (margins, cosine classifier). */
+  loss: LongTailLoss;
+  /** classify: deferred re-weighting: the class-balanced weights only from `drwEpoch` on. */
+  drw: boolean;
+  /** classify: beta of the class-balanced weights. */
+  cbBeta: number;
+  /** classify: the largest LDAM margin. */
+  ldamMaxMargin: number;
+  /** classify: logit scale s of LDAM's cosine classifier. */
+  ldamScale: number;
+  /** classify: 1-based epoch where DRW switches to the class-balanced weights (0: the first lr decay). */
+  drwEpoch: number;
 }
 
 /** MetaOptNet's recipe (CIFAR-FS flavour: 5-shot training, no label smoothing). */
@@ -142,10 +161,43 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   holdOutVal: false,
   normalization: 'dataset',
   init: '',
+  imbalance: 0,
+  imbalanceProfile: 'exp',
+  maxPerClass: 0,
+  loss: 'ce',
+  drw: false,
+  cbBeta: 0.9999,
+  ldamMaxMargin: 0.5,
+  ldamScale: 30,
+  drwEpoch: 0,
 };
 
 /** The SLA reference code's CIFAR augmentation: random crop 32 with padding 4 and horizontal flip, no colour jitter. */
 const SLA_CIFAR_AUGMENTATION: AugmentationOptions = { cropPadding: 4, horizontalFlip: true };
+
+/** The preset `cpu-classify` (documented at its entry in TRAIN_PRESETS). */
+const CPU_CLASSIFY: Partial<TrainConfig> = {
+  task: 'classify',
+  dataset: 'tiny-imagenet-fs',
+  imageSize: 32,
+  backbone: 'conv4',
+  objective: 'baseline',
+  batchSize: 128,
+  batchesPerEpoch: 125,
+  epochs: 8,
+  lrSchedule: [
+    { epoch: 1, lr: 0.1 },
+    { epoch: 5, lr: 0.01 },
+    { epoch: 7, lr: 0.001 },
+  ],
+  momentum: 0.9,
+  nesterov: false,
+  weightDecay: 1e-4,
+  augmentation: SLA_CIFAR_AUGMENTATION,
+  validation: { episodes: 0, ways: 5, shots: 5, queries: 15 },
+  checkpointEvery: 125,
+  logEvery: 5,
+};
 
 /** The recipe's schedule shape (drops at 1/3, 2/3 and 5/6 of the run) for a run of `epochs` epochs. */
 export function scaledSchedule(epochs: number): LrStage[] {
@@ -207,57 +259,14 @@ export const TRAIN_PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
    * set), lr 0.1 / 0.01 / 0.001 at 1/2 and 3/4 as the reference recipe; the budget of the runs in
    * docs/results.md ## Whole-class SLA. Add `--objective sla --transform rotation` for SDA.
    */
-  'cpu-classify': {
-    task: 'classify',
-    dataset: 'tiny-imagenet-fs',
-    imageSize: 32,
-    backbone: 'conv4',
-    objective: 'baseline',
-    batchSize: 128,
-    batchesPerEpoch: 125,
-    epochs: 8,
-    lrSchedule: [
-      { epoch: 1, lr: 0.1 },
-      { epoch: 5, lr: 0.01 },
-      { epoch: 7, lr: 0.001 },
-    ],
-    momentum: 0.9,
-    nesterov: false,
-    weightDecay: 1e-4,
-    augmentation: SLA_CIFAR_AUGMENTATION,
-    validation: { episodes: 0, ways: 5, shots: 5, queries: 15 },
-    checkpointEvery: 125,
-    logEvery: 5,
-  },
+  'cpu-classify': CPU_CLASSIFY,
   /**
    * Whole-class pretraining for few-shot: `cpu-classify` on the 64 base (train-split) classes of
    * tiny-imagenet-fs only (500 train / 50 held-out images per class); evaluate the model on the
    * few-shot test manifests with any head (`jointshot eval --head ridge --transform rotation`), or
    * meta-train from it (`jointshot train --preset cpu-real --init runs/pre/best.jsm`).
    */
-  'cpu-pretrain': {
-    task: 'classify',
-    dataset: 'tiny-imagenet-fs',
-    classSplits: ['train'],
-    imageSize: 32,
-    backbone: 'conv4',
-    objective: 'baseline',
-    batchSize: 128,
-    batchesPerEpoch: 125,
-    epochs: 8,
-    lrSchedule: [
-      { epoch: 1, lr: 0.1 },
-      { epoch: 5, lr: 0.01 },
-      { epoch: 7, lr: 0.001 },
-    ],
-    momentum: 0.9,
-    nesterov: false,
-    weightDecay: 1e-4,
-    augmentation: SLA_CIFAR_AUGMENTATION,
-    validation: { episodes: 0, ways: 5, shots: 5, queries: 15 },
-    checkpointEvery: 125,
-    logEvery: 5,
-  },
+  'cpu-pretrain': { ...CPU_CLASSIFY, classSplits: ['train'] },
   /**
    * The SLA reference recipe for CIFAR-100 (`--dataset cifar-10` for CIFAR-10): CIFAR ResNet-32,
    * batch 128, SGD momentum 0.9 (no Nesterov), weight decay 1e-4, 80,000 iterations (80 epochs of
@@ -389,6 +398,10 @@ export function validateTrainConfig(config: TrainConfig): TrainConfig {
   }
   integer('perClass', config.perClass, 0);
   checkNormalization(config.normalization);
+  if (config.imbalance !== 0) real('imbalance', config.imbalance, 1);
+  if (config.imbalanceProfile !== 'exp' && config.imbalanceProfile !== 'step') throw new UsageError(`imbalanceProfile must be exp or step, found ${JSON.stringify(config.imbalanceProfile)}`);
+  integer('maxPerClass', config.maxPerClass, 0);
+  checkLongTailSettings(config);
   if (typeof config.init !== 'string') throw new UsageError(`init must be a model file path (or "" for none), found ${JSON.stringify(config.init)}`);
   for (const key of ['dataset', 'backbone', 'head', 'transform'] as const) {
     if (typeof config[key] !== 'string' || config[key] === '') throw new UsageError(`${key} must be a non-empty name, found ${JSON.stringify(config[key])}`);
@@ -452,6 +465,9 @@ export function classificationOptionsOf(config: TrainConfig, dataDir: string): C
     ...(config.testPerClass > 0 ? { testPerClass: config.testPerClass } : {}),
     ...(config.perClass > 0 ? { perClass: config.perClass } : {}),
     ...(config.holdOutVal ? { holdOutVal: true } : {}),
+    ...(config.imbalance > 0
+      ? { imbalance: { profile: config.imbalanceProfile, ratio: config.imbalance, ...(config.maxPerClass > 0 ? { maxPerClass: config.maxPerClass } : {}) } }
+      : {}),
   };
 }
 

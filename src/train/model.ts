@@ -97,7 +97,7 @@ function modelEntries(model: TrainedModel): StateRecord {
   });
   if (model.wholeClass) {
     const { objective, classes, classifiers } = model.wholeClass;
-    entries[`${PREFIX}wholeClass`] = { objective, classes, sizes: { ...classifiers.sizes } };
+    entries[`${PREFIX}wholeClass`] = { objective, classes, sizes: { ...classifiers.sizes }, ...(classifiers.cosineScale !== null ? { cosineScale: classifiers.cosineScale } : {}) };
     for (const [name, variable] of Object.entries(classifiers.variables)) entries[`${CLASSIFIER_VARIABLE}${name}`] = variable;
   }
   return entries;
@@ -173,12 +173,13 @@ function restoreHeadVariables(head: Head, extra: StateRecord, stored: number, pa
 function restoreWholeClass(extra: StateRecord, dim: number, path: string): WholeClassModel | undefined {
   const entry = extra[`${PREFIX}wholeClass`];
   if (entry === undefined || entry === null) return undefined;
-  const v = entry as { objective?: unknown; classes?: unknown; sizes?: unknown };
+  const v = entry as { objective?: unknown; classes?: unknown; sizes?: unknown; cosineScale?: unknown };
   if (typeof v.objective !== 'string' || !Array.isArray(v.classes) || !v.sizes || typeof v.sizes !== 'object') {
     throw new DataError(`${path}: whole-class entry should be { objective, classes, sizes }, found ${JSON.stringify(entry)}`);
   }
   getObjective(v.objective);
-  const classifiers = createClassifiers(v.sizes as Record<string, number>, dim, null);
+  if (v.cosineScale !== undefined && !(typeof v.cosineScale === 'number' && v.cosineScale > 0)) throw new DataError(`${path}: whole-class cosineScale should be a positive number, found ${JSON.stringify(v.cosineScale)}`);
+  const classifiers = createClassifiers(v.sizes as Record<string, number>, dim, null, (v.cosineScale as number | undefined) ?? null);
   try {
     for (const [name, variable] of Object.entries(classifiers.variables)) {
       const value = extra[`${CLASSIFIER_VARIABLE}${name}`];

@@ -25,7 +25,8 @@ import { summarizeAccuracies } from '../eval/report.js';
 import { createHead } from '../heads/registry.js';
 import type { Head } from '../heads/types.js';
 import { createClassifiers } from '../objectives/classifier.js';
-import { plainCrossEntropy } from '../objectives/losses.js';
+import { classCounts } from '../data/class-pool.js';
+import { classLossSchedule, cosineScaleOf, drwStartStep } from '../objectives/long-tail/schedule.js';
 import { getObjective } from '../objectives/registry.js';
 import { liftHead } from '../sla/lift.js';
 import { tf } from '../tf.js';
@@ -190,6 +191,8 @@ function checkClassifySetup(config: TrainConfig, data?: ClassificationData): voi
     throw new UsageError(`batchSize ${config.batchSize} is larger than the training set (${train.labels.length} images); lower --batch-size`);
   }
   createHead(config.head, config.headOptions).dispose();
+  if (config.drw) drwStartStep(config, config.lrSchedule, config.batchesPerEpoch, config.epochs);
+  classLossSchedule(config, classCounts(train, data.classes.length), 0);
 }
 
 /** Creates `dir` if needed and checks that files can be written there. */
@@ -287,7 +290,7 @@ async function freshModel(config: TrainConfig, options: TrainRunOptions): Promis
     const { classes, train } = options.data!;
     const objective = getObjective(config.objective);
     const sizes = objective.classifiers(classes.length, transform.count);
-    const classifiers = createClassifiers(sizes, backbone.outputDim(train.height, train.width), createRng(`${config.seed}:classifiers`));
+    const classifiers = createClassifiers(sizes, backbone.outputDim(train.height, train.width), createRng(`${config.seed}:classifiers`), cosineScaleOf(config));
     model.wholeClass = { objective: objective.name, classes: [...classes], classifiers };
   }
   return model;
@@ -424,6 +427,8 @@ function classifyTask(options: TrainRunOptions, model: RunModel, state: RunState
   const augmentation = augmentationOf(config, train.height);
   const params = namedParams(model);
   const schedule = createBatchSchedule(train.labels.length, config.batchSize, config.seed);
+  const drwStep = config.drw ? drwStartStep(config, config.lrSchedule, config.batchesPerEpoch, config.epochs) : 0;
+  const classLossAt = classLossSchedule(config, classCounts(train, data.classes.length), drwStep);
   const ctx: ClassifyStepContext = {
     images: train,
     backbone: model.backbone,
@@ -434,7 +439,7 @@ function classifyTask(options: TrainRunOptions, model: RunModel, state: RunState
       classes: data.classes.length,
       largeLoss: config.largeLoss,
       temperature: config.temperature,
-      classLoss: plainCrossEntropy,
+      classLoss: classLossAt(0),
     },
     transform: model.transform,
     normalization: model.normalization,
@@ -448,7 +453,10 @@ function classifyTask(options: TrainRunOptions, model: RunModel, state: RunState
     params,
     microBatch: ctx.microBatch,
     imageSize: { height: train.height, width: train.width, channels: train.channels },
-    step: (step) => classifyStepGradients(ctx, schedule(step)),
+    step: (step) => {
+      ctx.options.classLoss = classLossAt(step);
+      return classifyStepGradients(ctx, schedule(step));
+    },
     async validate() {
       if (!data.val) return null;
       const started = performance.now();
