@@ -19,6 +19,13 @@ interface TrainArgs extends Omit<GlobalArgs, 'seed'> {
   largeLoss?: boolean;
   temperature?: number;
   perClass?: number;
+  imbalance?: number;
+  imbalanceProfile?: 'exp' | 'step';
+  maxPerClass?: number;
+  loss?: 'ce' | 'cb' | 'ldam';
+  drw?: boolean;
+  cbBeta?: number;
+  drwEpoch?: number;
   testPerClass?: number;
   holdOutVal?: boolean;
   /** Re-declared without a default, so that a preset's or config file's seed is kept unless given. */
@@ -56,6 +63,13 @@ export function flagLayer(argv: TrainArgs): Partial<TrainConfig> {
     largeLoss: argv.largeLoss,
     temperature: argv.temperature,
     perClass: argv.perClass,
+    imbalance: argv.imbalance,
+    imbalanceProfile: argv.imbalanceProfile,
+    maxPerClass: argv.maxPerClass,
+    loss: argv.loss,
+    drw: argv.drw,
+    cbBeta: argv.cbBeta,
+    drwEpoch: argv.drwEpoch,
     testPerClass: argv.testPerClass,
     holdOutVal: argv.holdOutVal,
     dataset: argv.dataset,
@@ -104,7 +118,7 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
         coerce: (seed: number | undefined) => seed,
         describe: 'seed of the run: episodes, augmentation, validation set, weights (default 0, or the preset/config file value)',
       })
-      .option('preset', { type: 'string', describe: 'start from a preset: quick (synthetic smoke run), cpu-real (tiny-imagenet-fs 32x32 episodes), cpu-classify (tiny-imagenet-fs 32x32 whole-class), paper-cifar (the SLA reference recipe, GPU)' })
+      .option('preset', { type: 'string', describe: 'start from a preset: quick (synthetic smoke run), cpu-real (tiny-imagenet-fs 32x32 episodes), cpu-classify (tiny-imagenet-fs 32x32 whole-class), cpu-imbalanced (its long-tailed runs), paper-cifar (the SLA reference recipe, GPU), paper-imbalanced (LDAM-DRW's CIFAR-LT recipe, GPU)' })
       .option('config', { type: 'string', describe: 'JSON file of training options (see docs/training.md); overrides the preset' })
       .option('task', { type: 'string', choices: ['episodic', 'classify'] as const, describe: 'episodic few-shot training (default) or whole-class classification' })
       .option('init', { type: 'string', describe: 'start from the backbone of this model file (e.g. a whole-class pretrained best.jsm): pretrain, then meta-train' })
@@ -116,6 +130,13 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       .option('large-loss', { type: 'boolean', describe: "classify: joint cross-entropy times M (the reference's --with-large-loss)" })
       .option('temperature', { type: 'number', describe: 'classify: self-distillation temperature of sla+sd (default 1)' })
       .option('per-class', { type: 'number', describe: 'classify: keep K seeded training images per class (default all)' })
+      .option('imbalance', { type: 'number', describe: 'classify: long-tailed training set with ratio n_max/n_min, e.g. 100 or 10 (default 0: as the data is)' })
+      .option('imbalance-profile', { type: 'string', choices: ['exp', 'step'] as const, describe: 'classify: exp (n_max * ratio^(-i/(C-1))) or step (half the classes at n_max/ratio); default exp' })
+      .option('max-per-class', { type: 'number', describe: 'classify: n_max of the long-tailed set (default the smallest balanced class)' })
+      .option('loss', { type: 'string', choices: ['ce', 'cb', 'ldam'] as const, describe: 'classify: class loss: ce, cb (class-balanced weights, CB-RW) or ldam (margins on a cosine classifier); default ce' })
+      .option('drw', { type: 'boolean', describe: 'classify: deferred re-weighting: the class-balanced weights only from the first lr decay (or drwEpoch)' })
+      .option('cb-beta', { type: 'number', describe: 'classify: beta of the class-balanced weights (default 0.9999)' })
+      .option('drw-epoch', { type: 'number', describe: 'classify: 1-based epoch where --drw switches to the weights (default 0: the first lr decay)' })
       .option('test-per-class', { type: 'number', describe: 'classify, few-shot datasets read whole-class: test images per class (default 50)' })
       .option('hold-out-val', { type: 'boolean', describe: "classify: hold out the dataset's validation set (CIFAR: the SLA reference's 5,000) to pick the best epoch" })
       .option('dataset', { type: 'string', describe: 'dataset name (default synthetic)' })
