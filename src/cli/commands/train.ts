@@ -118,7 +118,7 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
         coerce: (seed: number | undefined) => seed,
         describe: 'seed of the run: episodes, augmentation, validation set, weights (default 0, or the preset/config file value)',
       })
-      .option('preset', { type: 'string', describe: 'start from a preset: quick (synthetic smoke run), cpu-real (tiny-imagenet-fs 32x32 episodes), cpu-classify (tiny-imagenet-fs 32x32 whole-class), cpu-imbalanced (its long-tailed runs), paper-cifar (the SLA reference recipe, GPU), paper-imbalanced (LDAM-DRW's CIFAR-LT recipe, GPU)' })
+      .option('preset', { type: 'string', describe: 'start from a preset: quick (synthetic smoke run), cpu-real (tiny-imagenet-fs 32x32 episodes), cpu-classify (tiny-imagenet-fs 32x32 whole-class), cpu-imbalanced (its long-tailed runs), paper-cifar (the SLA reference recipe, GPU), paper-imbalanced (the LDAM-DRW CIFAR-LT recipe, GPU)' })
       .option('config', { type: 'string', describe: 'JSON file of training options (see docs/training.md); overrides the preset' })
       .option('task', { type: 'string', choices: ['episodic', 'classify'] as const, describe: 'episodic few-shot training (default) or whole-class classification' })
       .option('init', { type: 'string', describe: 'start from the backbone of this model file (e.g. a whole-class pretrained best.jsm): pretrain, then meta-train' })
