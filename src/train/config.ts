@@ -199,6 +199,13 @@ const CPU_CLASSIFY: Partial<TrainConfig> = {
   logEvery: 5,
 };
 
+/** LDAM-DRW's CIFAR schedule (200 epochs): lr 0.1 * e/5 in epochs e = 1..5, 0.1, x0.01 from 161, x0.0001 from 181. */
+const LDAM_DRW_SCHEDULE: LrStage[] = [
+  ...[1, 2, 3, 4, 5].map((epoch) => ({ epoch, lr: (0.1 * epoch) / 5 })),
+  { epoch: 161, lr: 0.001 },
+  { epoch: 181, lr: 0.00001 },
+];
+
 /** The recipe's schedule shape (drops at 1/3, 2/3 and 5/6 of the run) for a run of `epochs` epochs. */
 export function scaledSchedule(epochs: number): LrStage[] {
   const stages: LrStage[] = [{ epoch: 1, lr: 0.1 }];
@@ -297,8 +304,63 @@ export const TRAIN_PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
     checkpointEvery: 1000,
     logEvery: 50,
   },
+  /**
+   * LDAM-DRW's CIFAR-LT recipe (kaidic/LDAM-DRW `cifar_train.py`) for CIFAR-10-LT with ratio 100
+   * (`--dataset cifar-100`, `--imbalance 10` for the other columns): ResNet-32, 200 epochs of batch
+   * 128, SGD momentum 0.9, weight decay 2e-4, lr 0.1 with a linear warm-up over epochs 1-5, x0.01
+   * from epoch 161 and x0.0001 from epoch 181, crop 32 pad 4 + flip, the reference's CIFAR
+   * mean/std. An epoch is floor(n/128) batches of the long-tailed set: 96 here; CIFAR-10-LT ratio 10:
+   * 159, CIFAR-100-LT 100: 84, ratio 10: 152 (`--batches-per-epoch`). Add `--loss cb` or
+   * `--loss ldam --drw` for the Table 6 rows. GPU work.
+   */
+  'paper-imbalanced': {
+    task: 'classify',
+    dataset: 'cifar-10',
+    imageSize: 32,
+    backbone: 'resnet32',
+    objective: 'baseline',
+    imbalance: 100,
+    imbalanceProfile: 'exp',
+    batchSize: 128,
+    batchesPerEpoch: 96,
+    epochs: 200,
+    lrSchedule: LDAM_DRW_SCHEDULE,
+    momentum: 0.9,
+    nesterov: false,
+    weightDecay: 2e-4,
+    augmentation: SLA_CIFAR_AUGMENTATION,
+    normalization: { mean: [125.307, 122.961, 113.8575], std: [51.5865, 50.847, 51.255] },
+    validation: { episodes: 0, ways: 5, shots: 5, queries: 15 },
+    checkpointEvery: 1000,
+    logEvery: 50,
+  },
+  /**
+   * Long-tailed tiny-imagenet-fs at 32x32 (100 classes, n_max 500, ratio 100; `--imbalance 10`),
+   * Conv-4, batch 128, 1,000 steps: LDAM-DRW's 200-epoch schedule with 5-step epochs (warm-up over
+   * steps 1-25, x0.01 from step 801, x0.0001 from step 901; DRW from step 801), weight decay 2e-4,
+   * crop pad 4 + flip. The budget of benchmarks/long-tail-study.sh.
+   */
+  'cpu-imbalanced': {
+    task: 'classify',
+    dataset: 'tiny-imagenet-fs',
+    imageSize: 32,
+    backbone: 'conv4',
+    objective: 'baseline',
+    imbalance: 100,
+    imbalanceProfile: 'exp',
+    batchSize: 128,
+    batchesPerEpoch: 5,
+    epochs: 200,
+    lrSchedule: LDAM_DRW_SCHEDULE,
+    momentum: 0.9,
+    nesterov: false,
+    weightDecay: 2e-4,
+    augmentation: SLA_CIFAR_AUGMENTATION,
+    validation: { episodes: 0, ways: 5, shots: 5, queries: 15 },
+    checkpointEvery: 125,
+    logEvery: 5,
+  },
 };
-
 
 /** Names of the presets, for help texts and errors. */
 export function presetNames(): string[] {
