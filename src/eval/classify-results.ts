@@ -40,8 +40,20 @@ export interface ClassificationResults {
   /** Per-member accuracies (percent) of an ensemble, in `models` order. */
   members?: Record<string, number>[];
   inferences: Record<string, InferenceRecord>;
+  /** Per-class accuracy by training-set frequency group (results written before it lack it). */
+  frequency?: FrequencyRecord;
   backend: { name: string; threads: number } | null;
   seconds: number;
+}
+
+/** Accuracy (percent, mean over the group's classes) by frequency group: many > `thresholds.many`, few < `thresholds.few` training images. */
+export interface FrequencyRecord {
+  thresholds: { many: number; few: number };
+  /** Training images per class (the set the model was trained on). */
+  trainCounts: number[];
+  /** Classes in each group. */
+  classes: { many: number; medium: number; few: number };
+  accuracy: Record<string, Record<'many' | 'medium' | 'few', number | null>>;
 }
 
 /** The JSON record of scored inferences. */
@@ -66,6 +78,18 @@ export function renderClassificationReport(results: ClassificationResults): stri
     '|---|---|---|',
     ...Object.entries(results.inferences).map(([name, r]) => `| ${name} | ${pct(r.accuracy)} | ${pct(r.low)}-${pct(r.high)} |`),
   ];
+  const f = results.frequency;
+  if (f && Math.min(...f.trainCounts) !== Math.max(...f.trainCounts)) {
+    const cell = (v: number | null) => (v === null ? '-' : v.toFixed(2));
+    lines.push(
+      '',
+      `Training set: ${Math.max(...f.trainCounts)} down to ${Math.min(...f.trainCounts)} images per class. Per-class accuracy by frequency group (mean over the group's classes): many-shot > ${f.thresholds.many} training images (${f.classes.many} classes), medium ${f.thresholds.few}-${f.thresholds.many} (${f.classes.medium}), few-shot < ${f.thresholds.few} (${f.classes.few}).`,
+      '',
+      '| inference | many (%) | medium (%) | few (%) |',
+      '|---|---|---|---|',
+      ...Object.entries(f.accuracy).map(([name, g]) => `| ${name} | ${cell(g.many)} | ${cell(g.medium)} | ${cell(g.few)} |`),
+    );
+  }
   if (results.tenCropPadding !== undefined) lines.push('', `ten-crop: four corner crops and the centre crop of the image zero-padded by ${results.tenCropPadding} pixels, at the original size, and their mirrors; logits averaged.`);
   return `${lines.join('\n')}\n`;
 }

@@ -8,8 +8,9 @@ import type { ClassificationData } from '../data/classification-types.js';
 import { DataError, UsageError } from '../errors.js';
 import { classificationOptionsOf, resolveTrainConfig, type TrainConfig } from '../train/config.js';
 import { disposeLoadedModel, loadModel, type LoadedModel } from '../train/model.js';
-import { checkInferences, classifierLogits, ensembleLogits, scoreInferences, type ClassifierLogits } from './classify.js';
-import { CLASSIFICATION_RESULTS_FORMAT, CLASSIFICATION_RESULTS_VERSION, inferenceRecords, type ClassificationResults } from './classify-results.js';
+import { classCounts } from '../data/class-pool.js';
+import { checkInferences, classifierLogits, ensembleLogits, frequencyGroups, groupAccuracies, scoreInferences, type ClassifierLogits } from './classify.js';
+import { CLASSIFICATION_RESULTS_FORMAT, CLASSIFICATION_RESULTS_VERSION, inferenceRecords, type ClassificationResults, type FrequencyRecord } from './classify-results.js';
 
 /** Options of `evaluateWholeClass`. */
 export interface WholeClassEvalOptions {
@@ -31,6 +32,17 @@ function trainConfigOf(model: LoadedModel, path: string): TrainConfig {
   const saved = (model.info as { trainConfig?: Partial<TrainConfig> } | null)?.trainConfig;
   if (!saved || saved.task !== 'classify') throw new UsageError(`${path} was not trained with --task classify: evaluate it on episodes with jointshot eval`);
   return resolveTrainConfig(saved);
+}
+
+/** Per-class accuracy by training-set frequency group (many / medium / few shot) of every inference. */
+function frequencyRecord(train: ClassificationData['train'], classes: number, scored: ReturnType<typeof scoreInferences>, labels: Int32Array): FrequencyRecord {
+  const groups = frequencyGroups(classCounts(train, classes));
+  return {
+    thresholds: { many: groups.many, few: groups.few },
+    trainCounts: groups.trainCounts,
+    classes: { many: groups.classes.many.length, medium: groups.classes.medium.length, few: groups.classes.few.length },
+    accuracy: Object.fromEntries(Object.entries(scored).map(([name, r]) => [name, groupAccuracies(r.correct, labels, groups)])),
+  };
 }
 
 /** Evaluates one model, or the ensemble of several, on their shared test set. */
@@ -79,6 +91,7 @@ export async function evaluateWholeClass(paths: readonly string[], options: Whol
       ? { members: perModel.map((m) => Object.fromEntries(Object.entries(scoreInferences(m.logits, m.labels, m.classes)).map(([n, r]) => [n, r.accuracy]))) }
       : {}),
     inferences: inferenceRecords(scored),
+    frequency: frequencyRecord(data!.train, first.classes, scored, first.labels),
     backend: options.backend ?? null,
     seconds: (performance.now() - started) / 1000,
   };

@@ -167,3 +167,43 @@ export function scoreInferences(scores: Record<string, Float32Array>, labels: In
     }),
   );
 }
+
+/** Frequency groups of long-tail papers: many-shot > 100, medium 20-100, few-shot < 20 training images (at n_max >= 500). */
+export const FREQUENCY_THRESHOLDS = { many: 100, few: 20, atMax: 500 } as const;
+
+/** The classes of each frequency group, with the thresholds used. */
+export interface FrequencyGroups {
+  /** A class is many-shot with more than `many` training images, few-shot with fewer than `few`. */
+  many: number;
+  few: number;
+  trainCounts: number[];
+  classes: { many: number[]; medium: number[]; few: number[] };
+}
+
+/**
+ * Groups classes by training-set size. The thresholds 100 / 20 are for n_max >= 500 (CIFAR-100-LT,
+ * tiny-imagenet-fs); smaller sets scale both by n_max / 500, so the groups keep their share.
+ */
+export function frequencyGroups(trainCounts: readonly number[]): FrequencyGroups {
+  const factor = Math.min(1, Math.max(...trainCounts) / FREQUENCY_THRESHOLDS.atMax);
+  const many = FREQUENCY_THRESHOLDS.many * factor;
+  const few = FREQUENCY_THRESHOLDS.few * factor;
+  const classes: FrequencyGroups['classes'] = { many: [], medium: [], few: [] };
+  trainCounts.forEach((n, c) => classes[n > many ? 'many' : n < few ? 'few' : 'medium'].push(c));
+  return { many, few, trainCounts: [...trainCounts], classes };
+}
+
+/** Accuracy (percent) of each frequency group: the mean of its classes' test accuracies (null for an empty group). */
+export function groupAccuracies(correct: Uint8Array, labels: Int32Array, groups: FrequencyGroups): Record<'many' | 'medium' | 'few', number | null> {
+  const hits = new Array<number>(groups.trainCounts.length).fill(0);
+  const seen = new Array<number>(groups.trainCounts.length).fill(0);
+  labels.forEach((y, i) => {
+    seen[y]!++;
+    hits[y]! += correct[i]!;
+  });
+  const mean = (cs: number[]) => {
+    const tested = cs.filter((c) => seen[c]! > 0);
+    return tested.length === 0 ? null : (100 * tested.reduce((s, c) => s + hits[c]! / seen[c]!, 0)) / tested.length;
+  };
+  return { many: mean(groups.classes.many), medium: mean(groups.classes.medium), few: mean(groups.classes.few) };
+}
