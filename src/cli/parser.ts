@@ -35,7 +35,7 @@ export function createParser(args: string[], commandList: CommandModule<any, any
       describe: 'ES module registering heads, backbones, datasets or transformation sets (repeatable; see docs/extending.md)',
       global: true,
     })
-    .group(['backend', 'data-dir', 'seed', 'plugin', 'verbose', 'json', 'help', 'version'], 'Global options:')
+    // No top-level group: each command's builder puts the global options after its own (src/cli/help.ts).
     // yargs passes itself as the second argument; its types only declare the first.
     .middleware((async (argv: Record<string, unknown>, y: { getOptions(): OptionLists }) => {
       checkParsedArgs(argv, y.getOptions(), args);

@@ -105,3 +105,31 @@ test('two bench runs into one --out: the second is refused naming the first; SIG
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('train: SIGINT saves a checkpoint and exits 130; eval on worker processes: SIGTERM exits 143 writing nothing', async (t) => {
+  t.timeout(900_000, 'CLI processes on a loaded machine');
+  const dir = await mkdtemp(join(tmpdir(), 'jointshot-signals-'));
+  try {
+    const config = join(dir, 'train.json');
+    await writeFile(config, JSON.stringify({ ...BENCH_CONFIG.train, batchesPerEpoch: 200, checkpointEvery: 1000 }));
+    const out = join(dir, 'run');
+    const trainArgs = ['train', '--backend', 'cpu', '--preset', 'quick', '--config', config, '--out', out];
+    const train = start(trainArgs);
+    await train.waitFor(/step 20\/200/);
+    train.child.kill('SIGINT');
+    const stopped = await train.exit;
+    t.is(stopped.code, 130, train.stderr());
+    t.regex(train.stderr(), /SIGINT: stopped after saving a checkpoint; continue with --resume/);
+    await access(join(out, 'last.jsm'));
+
+    const evaluation = start(['eval', '--backend', 'cpu', '--model', join(out, 'last.jsm'), '--dataset', 'synthetic', '--episodes', '2000', '--workers', '2', '--out', join(dir, 'eval')]);
+    await evaluation.waitFor(/embed \d+\/\d+/);
+    evaluation.child.kill('SIGTERM');
+    const ended = await evaluation.exit;
+    t.is(ended.code, 143, evaluation.stderr());
+    t.regex(evaluation.stderr(), /interrupted: evaluation stopped, nothing written/);
+    await t.throwsAsync(access(join(dir, 'eval', 'results.json')));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

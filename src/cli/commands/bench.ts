@@ -10,6 +10,7 @@ import type { TrainConfig } from '../../train/config.js';
 import type { FewShotSplit, SplitName } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
 import { datasetFor, emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import { withHelp } from '../help.js';
 import { interruptible } from '../interrupt.js';
 import { checkSeed } from '../middleware.js';
 import { lockOutputFolder } from '../out-lock.js';
@@ -72,7 +73,10 @@ const list = (describe: string) => ({ type: 'string' as const, array: true, desc
 const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
   command: 'bench',
   describe: 'train and evaluate a matrix of heads x {plain, SLA} x datasets; print the Table-5 layout (default: the quick synthetic preset)',
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([
+    ['$0 bench', 'the quick preset: synthetic glyphs, ProtoNet/ridge/SVM x {plain, SLA}, minutes on a CPU'],
+    ['$0 bench --preset cpu-real --data-dir ~/data --out runs/bench-real', 'the same table on tiny-imagenet-fs (hours on a CPU)'],
+  ], (y: Argv<GlobalArgs>) =>
     y
       .usage(
         '$0 bench [options]\n\nWithout options: the quick preset (synthetic glyphs, small Conv-4, ProtoNet/ridge/SVM x {plain, SLA-rotation}, ' +
@@ -103,7 +107,7 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
         describe: 'S1,S2,...: train and evaluate every cell once per seed (in <cell>/seed-<s>/); the table shows the mean over seeds with the across-seed t interval beside the pooled-episode interval',
       })
       .option('out', { type: 'string', describe: 'output folder (default jointshot-bench/<preset>)' })
-      .option('shard', { type: 'string', describe: 'i/n, 1-based: run only contiguous block i of n of the cells (x seeds), as eval --shard does with episodes; machines may share --out; then jointshot report <out>' }) as unknown as Argv<BenchArgs>,
+      .option('shard', { type: 'string', describe: 'i/n, 1-based: run only contiguous block i of n of the cells (x seeds), as eval --shard does with episodes; machines may share --out; then jointshot report <out>' }) as unknown as Argv<BenchArgs>),
   handler: async (argv) => {
     const bench = await import('../../bench/index.js');
     const { parseShard } = await import('../../report/slice.js');

@@ -8,6 +8,7 @@ import type { EpisodeShape } from '../../episodes/index.js';
 import { UsageError } from '../../errors.js';
 import { checkOutputFile } from '../out-path.js';
 import { datasetFor, emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import { withHelp } from '../help.js';
 
 interface MakeArgs extends GlobalArgs, EpisodeShape {
   dataset: string;
@@ -59,7 +60,7 @@ async function noteSkippedClasses(description: SplitDescription, shape: EpisodeS
 const make: CommandModule<GlobalArgs, MakeArgs> = {
   command: 'make',
   describe: 'sample seeded episodes of a dataset split and write them as a manifest',
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([['$0 episodes make --dataset cifar-fs --shots 5 --count 600 --seed 1 --out cifar-fs-5shot.json', '600 seeded 5-way 5-shot test episodes of CIFAR-FS']], (y: Argv<GlobalArgs>) =>
     y
       .option('dataset', { type: 'string', default: 'synthetic', describe: 'dataset name (see the registry)' })
       .option('split', { type: 'string', choices: ['train', 'val', 'test'] as const, default: 'test' as SplitName, describe: 'split to sample from' })
@@ -67,7 +68,7 @@ const make: CommandModule<GlobalArgs, MakeArgs> = {
       .option('shots', { type: 'number', default: 1, describe: 'support images per class' })
       .option('queries', { type: 'number', default: 15, describe: 'query images per class' })
       .option('count', { type: 'number', default: 1000, describe: 'number of episodes' })
-      .option('out', { type: 'string', demandOption: true, describe: 'manifest file to write (atomically)' }) as unknown as Argv<MakeArgs>,
+      .option('out', { type: 'string', demandOption: true, describe: 'manifest file to write (atomically)' }) as unknown as Argv<MakeArgs>),
   handler: async (argv) => {
     for (const key of ['ways', 'shots', 'queries', 'count'] as const) {
       if (!Number.isSafeInteger(argv[key]) || argv[key] < 1) throw new UsageError(`--${key} must be a positive integer, found ${argv[key]}`);
@@ -93,7 +94,7 @@ const fileArgument = (y: Argv<GlobalArgs>) => y.positional('file', { type: 'stri
 const show: CommandModule<GlobalArgs, FileArgs> = {
   command: 'show <file>',
   describe: 'summarise a manifest: dataset, split, shape, count, hash, class usage',
-  builder: (y: Argv<GlobalArgs>) => fileArgument(y) as unknown as Argv<FileArgs>,
+  builder: withHelp([['$0 episodes show episodes/cifar-fs/test-5way-1shot.json', 'shape, count, hash and class usage of a canonical manifest']], (y: Argv<GlobalArgs>) => fileArgument(y) as unknown as Argv<FileArgs>),
   handler: async (argv) => {
     const { formatManifestSummary, readManifest, summarizeManifest } = await import('../../episodes/index.js');
     const summary = summarizeManifest(await readManifest(argv.file));
@@ -104,11 +105,11 @@ const show: CommandModule<GlobalArgs, FileArgs> = {
 const verify: CommandModule<GlobalArgs, FileArgs> = {
   command: 'verify <file>',
   describe: 'check a manifest (format, episodes, sha256) and, with --dataset, that it matches the dataset',
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([['$0 episodes verify episodes/cifar-fs/test-5way-1shot.json --dataset cifar-fs', 'the file is intact and fits the prepared CIFAR-FS']], (y: Argv<GlobalArgs>) =>
     fileArgument(y).option('dataset', {
       type: 'string',
       describe: "also check the manifest's classes and image counts against this dataset",
-    }) as unknown as Argv<FileArgs>,
+    }) as unknown as Argv<FileArgs>),
   handler: async (argv) => {
     const { readManifest } = await import('../../episodes/index.js');
     // Read once without a description to learn the split, then check against the dataset.
@@ -128,10 +129,10 @@ const verify: CommandModule<GlobalArgs, FileArgs> = {
 const canonical: CommandModule<GlobalArgs, CanonicalArgs> = {
   command: 'canonical',
   describe: "write a dataset's canonical test manifests (5-way, 1 and 5 shots, 15 queries, 1000 episodes, seed 0)",
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([['$0 episodes canonical --dataset my-set --dir episodes', 'the 1- and 5-shot test manifests of a folder dataset prepared as my-set']], (y: Argv<GlobalArgs>) =>
     y
       .option('dataset', { type: 'string', default: 'synthetic', describe: 'dataset name' })
-      .option('dir', { type: 'string', describe: "root folder (default: the package's episodes/)" }) as unknown as Argv<CanonicalArgs>,
+      .option('dir', { type: 'string', describe: "root folder (default: the package's episodes/)" }) as unknown as Argv<CanonicalArgs>),
   handler: async (argv) => {
     const { CANONICAL_SETTINGS, CANONICAL_SHOTS, canonicalManifest, canonicalManifestPath, writeManifest } = await import(
       '../../episodes/index.js'
@@ -152,13 +153,13 @@ const canonical: CommandModule<GlobalArgs, CanonicalArgs> = {
 const grid: CommandModule<GlobalArgs, GridArgs> = {
   command: 'grid <file>',
   describe: "save a PNG of one episode's images and their transformed copies (one row per image, t_0 = identity first), to check a transform by eye",
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([['$0 episodes grid episodes/synthetic/test-5way-1shot.json --transform rotation --out grid.png', 'the 5 support images of episode 0 and their 4 rotations']], (y: Argv<GlobalArgs>) =>
     fileArgument(y)
       .option('episode', { type: 'number', default: 0, describe: 'episode index in the manifest' })
       .option('transform', { type: 'string', default: 'rotation', describe: 'label transformation set (none, rotation, colorperm, ...)' })
       .option('set', { type: 'string', choices: ['support', 'query'] as const, default: 'support' as const, describe: 'which images of the episode' })
       .option('scale', { type: 'number', default: 2, describe: 'integer pixel magnification' })
-      .option('out', { type: 'string', demandOption: true, describe: 'PNG file to write (atomically)' }) as unknown as Argv<GridArgs>,
+      .option('out', { type: 'string', demandOption: true, describe: 'PNG file to write (atomically)' }) as unknown as Argv<GridArgs>),
   handler: async (argv) => {
     const { readManifest } = await import('../../episodes/index.js');
     const { getLabelTransform, saveTransformGrid } = await import('../../transforms/index.js');
