@@ -6,6 +6,7 @@ import type { CacheIndex } from '../../data/cache.js';
 import { PREPARABLE, SOURCE_FORMS } from '../../data/sources.js';
 import { SPLIT_NAMES, type SplitName } from '../../data/types.js';
 import { emit, resolveDataDir, type GlobalArgs } from '../context.js';
+import { withHelp } from '../help.js';
 
 /** The data module, loaded when a data command runs (it loads sharp, a native library). */
 const dataModule = () => import('../../data/index.js');
@@ -101,7 +102,10 @@ function summary(index: CacheIndex): string {
 const prepare: CommandModule<GlobalArgs, PrepareArgs> = {
   command: 'prepare <dataset>',
   describe: 'read a dataset from the files you have and write its packed cache under --data-dir',
-  builder: (y) =>
+  builder: withHelp([
+    ['$0 data prepare cifar-fs --from cifar-100-python.tar.gz', 'CIFAR-FS from the CIFAR-100 archive'],
+    ['$0 data prepare folder --from photos/ --name my-set', 'class folders of images, registered for every command as my-set'],
+  ], (y: Argv<GlobalArgs>) =>
     (y as Argv<GlobalArgs>)
       .positional('dataset', { type: 'string', choices: Object.keys(PREPARABLE), demandOption: true })
       .option('from', { type: 'string', demandOption: true, normalize: true, describe: 'source archive or folder (see the epilog)' })
@@ -110,7 +114,7 @@ const prepare: CommandModule<GlobalArgs, PrepareArgs> = {
       .option('name', { type: 'string', describe: 'folder: the dataset name to register (default folder)' })
       .option('split-file', { type: 'string', normalize: true, describe: 'folder: JSON {"train":[...],"val":[...],"test":[...]} of class folder names' })
       .option('split-counts', { type: 'string', describe: 'folder: classes for train,val,test drawn with --seed (default 64%,16%,rest)' })
-      .epilog(`Sources (--from):\n${Object.entries(SOURCE_FORMS).map(([d, f]) => `  ${d}: ${f}`).join('\n')}`) as unknown as Argv<PrepareArgs>,
+      .epilog(`Sources (--from):\n${Object.entries(SOURCE_FORMS).map(([d, f]) => `  ${d}: ${f}`).join('\n')}`) as unknown as Argv<PrepareArgs>),
   handler: async (argv) => {
     const { prepareDataset } = await dataModule();
     const indexes = await prepareDataset({
@@ -132,11 +136,11 @@ const prepare: CommandModule<GlobalArgs, PrepareArgs> = {
 const download: CommandModule<GlobalArgs, DownloadArgs> = {
   command: 'download <dataset>',
   describe: 'download CIFAR-10 or CIFAR-100 (verified, resumable) and prepare cifar-10, or cifar-fs, fc100 and cifar-100; or show how to get mini-imagenet',
-  builder: (y) =>
+  builder: withHelp([['$0 data download cifar-100', 'download CIFAR-100 (md5-checked, resumable), then prepare cifar-fs and fc100']], (y: Argv<GlobalArgs>) =>
     (y as Argv<GlobalArgs>)
       .positional('dataset', { type: 'string', choices: ['cifar-10', 'cifar-100', 'mini-imagenet'], demandOption: true })
       .option('url', { type: 'string', describe: 'a mirror of the official archive (same md5 unless --md5)' })
-      .option('md5', { type: 'string', describe: 'expected md5 of the archive at --url' }) as unknown as Argv<DownloadArgs>,
+      .option('md5', { type: 'string', describe: 'expected md5 of the archive at --url' }) as unknown as Argv<DownloadArgs>),
   handler: async (argv) => {
     const dataDir = resolveDataDir(argv);
     if (argv.dataset === 'mini-imagenet') {
@@ -153,6 +157,7 @@ const download: CommandModule<GlobalArgs, DownloadArgs> = {
 const list: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'list',
   describe: 'list the known datasets and what is prepared under --data-dir',
+  builder: withHelp([['$0 data list --data-dir ~/data', 'the known datasets and what is prepared under ~/data']], (y: Argv<GlobalArgs>) => y),
   handler: async (argv) => {
     const { listDatasets, listPackedSplits, registerPreparedDatasets } = await dataModule();
     const dataDir = resolveDataDir(argv);
@@ -173,11 +178,11 @@ const list: CommandModule<GlobalArgs, GlobalArgs> = {
 const info: CommandModule<GlobalArgs, InfoArgs> = {
   command: 'info <dataset>',
   describe: 'show a prepared dataset: classes, images, size on disk, checksums',
-  builder: (y) =>
+  builder: withHelp([['$0 data info cifar-fs --verify', 'classes, images and checksums of the prepared CIFAR-FS, re-verified']], (y: Argv<GlobalArgs>) =>
     withClassificationFlags(y as Argv<GlobalArgs>)
       .positional('dataset', { type: 'string', demandOption: true })
       .option('verify', { type: 'boolean', default: false, describe: 'recompute each pixel file sha256 and compare' })
-      .option('classify', { type: 'boolean', default: false, describe: 'show the whole-class classification view: per-class train/test (val) counts, shaped by the flags below' }) as unknown as Argv<InfoArgs>,
+      .option('classify', { type: 'boolean', default: false, describe: 'show the whole-class classification view: per-class train/test (val) counts, shaped by the flags below' }) as unknown as Argv<InfoArgs>),
   handler: async (argv) => {
     if (argv.classify) return classificationInfo(argv);
     const { getDataset, readCacheIndex, registerPreparedDatasets, sha256File } = await dataModule();

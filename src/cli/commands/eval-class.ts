@@ -6,6 +6,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import { withHelp } from '../help.js';
 
 interface EvalClassArgs extends GlobalArgs {
   models: string[];
@@ -19,7 +20,7 @@ interface EvalClassArgs extends GlobalArgs {
 const evalClassCommand: CommandModule<GlobalArgs, EvalClassArgs> = {
   command: 'eval-class <models..>',
   describe: 'whole-class test accuracy of a classify model (or an ensemble): single, aggregated, sd, ten-crop',
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([], (y: Argv<GlobalArgs>) =>
     y
       .positional('models', { type: 'string', array: true, describe: 'model file(s) written by jointshot train --task classify (best.jsm)' })
       .option('inference', { type: 'string', describe: "comma-separated: single, aggregated (sla, sla+sd), sd (sla+sd), ten-crop (default: the objective's read-outs)" })
@@ -28,7 +29,7 @@ const evalClassCommand: CommandModule<GlobalArgs, EvalClassArgs> = {
       .option('ten-crop-padding', { type: 'number', describe: 'zero padding of the ten-crop views (default: the training crop padding, 4 on 32x32)' })
       .option('out', { type: 'string', demandOption: true, describe: 'folder for results.json, per-image.csv and report.md' })
       .example('$0 eval-class runs/sla/best.jsm --inference single,aggregated --out runs/sla/test', 'SDA+SI and SDA+AG of one model')
-      .example('$0 eval-class runs/base-s0/best.jsm runs/base-s1/best.jsm --ensemble --out runs/ens', 'ensemble of two baselines') as unknown as Argv<EvalClassArgs>,
+      .example('$0 eval-class runs/base-s0/best.jsm runs/base-s1/best.jsm --ensemble --out runs/ens', 'ensemble of two baselines') as unknown as Argv<EvalClassArgs>),
   handler: async (argv) => {
     const inferences = argv.inference?.split(',').map((s) => s.trim()).filter((s) => s !== '');
     if (argv.batchSize !== undefined && (!Number.isSafeInteger(argv.batchSize) || argv.batchSize < 1)) {

@@ -7,6 +7,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { SplitName } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
 import { datasetFor, emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import { withHelp } from '../help.js';
 import { interruptible } from '../interrupt.js';
 import { checkOutputFolder } from '../out-path.js';
 import { createPhaseProgress } from '../../util/status-line.js';
@@ -75,7 +76,12 @@ export function checkEvalFlags(argv: EvalArgs): void {
 const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
   command: 'eval',
   describe: 'evaluate a trained model on test episodes: per-episode accuracy, mean ± 95% CI, single and aggregated',
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([
+    [
+      '$0 eval --model runs/sla/best.jsm --dataset tiny-imagenet-fs --manifest episodes/tiny-imagenet-fs/test-5way-1shot.json --data-dir ~/data --out runs/sla/eval-1shot',
+      'the 1000 canonical 5-way 1-shot test episodes: single and aggregated accuracy, mean ± 95% CI',
+    ],
+  ], (y: Argv<GlobalArgs>) =>
     y
       .option('checkpoint', {
         type: 'string',
@@ -102,7 +108,7 @@ const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         describe: 'worker processes for the embedding pass and the head solves (1 = all in this process; default: 2 over >= 100 episodes on >= 2 cores, else 1); results are identical for any count',
       })
       .option('shard', { type: 'string', describe: 'i/n, 1-based: evaluate only contiguous block i of n of the episodes (writes slice.json), as bench --shard does with cells; merge with jointshot report merge' })
-      .option('out', { type: 'string', demandOption: true, describe: 'folder for results.json, report.json and report.md' }) as unknown as Argv<EvalArgs>,
+      .option('out', { type: 'string', demandOption: true, describe: 'folder for results.json, report.json and report.md' }) as unknown as Argv<EvalArgs>),
   handler: async (argv) => {
     checkEvalFlags(argv);
     await checkOutputFolder(argv.out, ['results.json', 'report.json', 'report.md']);

@@ -4,6 +4,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { emit, startBackend, type GlobalArgs } from '../context.js';
+import { withHelp } from '../help.js';
 import { checkOutputFile } from '../out-path.js';
 
 interface ExportArgs extends GlobalArgs {
@@ -15,12 +16,12 @@ interface ExportArgs extends GlobalArgs {
 const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
   command: 'export <model>',
   describe: "write a model's backbone weights for PyTorch (safetensors, MetaOptNet's module names)",
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([], (y: Argv<GlobalArgs>) =>
     y
       .positional('model', { type: 'string', demandOption: true, describe: 'a trained model (.jsm) or backbone checkpoint' })
       .option('format', { type: 'string', choices: ['safetensors'] as const, default: 'safetensors' as const, describe: 'output format' })
       .option('out', { type: 'string', demandOption: true, describe: 'the file to write (e.g. model.safetensors)' })
-      .example('$0 export runs/conv4/best.jsm --out conv4.safetensors', 'then in PyTorch: ProtoNetEmbedding().load_state_dict(safetensors.torch.load_file(...))') as unknown as Argv<ExportArgs>,
+      .example('$0 export runs/conv4/best.jsm --out conv4.safetensors', 'then in PyTorch: ProtoNetEmbedding().load_state_dict(safetensors.torch.load_file(...))') as unknown as Argv<ExportArgs>),
   handler: async (argv) => {
     await checkOutputFile(argv.out);
     await startBackend(argv);

@@ -8,6 +8,7 @@ import { UsageError } from '../../errors.js';
 import { IMPORT_DEFAULTS as DEFAULTS } from '../../interop/defaults.js';
 import { torchNamingNames } from '../../interop/naming.js';
 import { emit, startBackend, type GlobalArgs } from '../context.js';
+import { withHelp } from '../help.js';
 import { checkOutputFile } from '../out-path.js';
 
 interface ImportArgs extends GlobalArgs {
@@ -36,7 +37,7 @@ export function channelList(flag: string, text: string): number[] {
 const importCommand: CommandModule<GlobalArgs, ImportArgs> = {
   command: 'import <file>',
   describe: 'turn a PyTorch checkpoint (.pth zip/legacy or .safetensors; MetaOptNet Conv-4/ResNet-12, SLA/torchvision ResNets) into a jointshot model',
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([], (y: Argv<GlobalArgs>) =>
     y
       .positional('file', { type: 'string', demandOption: true, describe: "the checkpoint: a state dict, DataParallel's, or MetaOptNet's {'embedding', 'head'}" })
       .option('backbone', { type: 'string', demandOption: true, choices: torchNamingNames(), describe: 'the architecture whose PyTorch names the file uses (widths are read from the file)' })
@@ -50,7 +51,7 @@ const importCommand: CommandModule<GlobalArgs, ImportArgs> = {
       .option('pooling', { type: 'string', choices: ['flatten', 'avg'] as const, describe: "embedding: flatten the last feature map or average it (default: the backbone's: flatten for conv4/resnet12 as MetaOptNet, avg for the ResNets)" })
       .option('head-scale', { type: 'boolean', default: true, describe: "use the head's learnt scale when the file has one (MetaOptNet's 'head'); --no-head-scale: 1" })
       .example('$0 import embedding.pth --backbone resnet12 --dataset mini-imagenet --out resnet12.jsm', "MetaOptNet's ResNet-12 for mini-ImageNet, ProtoNet head")
-      .example('$0 import conv4.pth --backbone conv4 --dataset cifar-fs --transform rotation --head ridge --out conv4-rr.jsm', 'lifted ridge head (SLA+AG at eval)') as unknown as Argv<ImportArgs>,
+      .example('$0 import conv4.pth --backbone conv4 --dataset cifar-fs --transform rotation --head ridge --out conv4-rr.jsm', 'lifted ridge head (SLA+AG at eval)') as unknown as Argv<ImportArgs>),
   handler: async (argv) => {
     if ((argv.mean === undefined) !== (argv.std === undefined)) throw new UsageError('give both --mean and --std, or neither (then the dataset\'s constants are used)');
     const normalization = argv.mean !== undefined ? { mean: channelList('mean', argv.mean), std: channelList('std', argv.std!) } : undefined;

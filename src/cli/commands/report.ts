@@ -7,6 +7,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { emit, type GlobalArgs } from '../context.js';
+import { withHelp } from '../help.js';
 
 const FORMATS = ['markdown', 'latex', 'csv', 'json', 'svg'] as const;
 
@@ -32,7 +33,7 @@ interface MergeArgs extends GlobalArgs {
 const render: CommandModule<GlobalArgs, RenderArgs> = {
   command: '$0 <dirs..>',
   describe: 'render the results found under the folders (shards of one evaluation are merged on the fly)',
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([['$0 report jointshot-bench/quick', 'the table of a bench folder again (Markdown, LaTeX, CSV, JSON, SVG)']], (y: Argv<GlobalArgs>) =>
     y
       .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'folders (or results.json files) to search for results' })
       // A default command's positional is not in yargs' array list by itself; the repeated-flag check reads that list.
@@ -45,7 +46,7 @@ const render: CommandModule<GlobalArgs, RenderArgs> = {
         default: 'paired-t' as const,
         describe: 'paired-t: bold every cell not significantly below the best of its column (two-sided paired t-test over the shared episodes); none: no bold',
       })
-      .option('alpha', { type: 'number', default: 0.05, describe: 'level of the bold test' }) as unknown as Argv<RenderArgs>,
+      .option('alpha', { type: 'number', default: 0.05, describe: 'level of the bold test' }) as unknown as Argv<RenderArgs>),
   handler: async (argv) => {
     const { buildTable, collectCurves, collectResults, renderPlot, renderTable, tableDocument, writeReports } = await import('../../report/index.js');
     const table = buildTable(await collectResults(argv.dirs), { bold: argv.bold, alpha: argv.alpha });
@@ -63,10 +64,10 @@ const render: CommandModule<GlobalArgs, RenderArgs> = {
 const merge: CommandModule<GlobalArgs, MergeArgs> = {
   command: 'merge <dirs..>',
   describe: 'merge the per-episode results of eval/bench shards (--shard i/n) into one results.json with one CI',
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([['$0 report merge runs/eval-1 runs/eval-2 --out runs/eval', 'one results.json from the shards 1/2 and 2/2 of an evaluation']], (y: Argv<GlobalArgs>) =>
     y
       .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'the shard folders (or a folder holding them)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'folder for the merged results.json, report.json and report.md' }) as unknown as Argv<MergeArgs>,
+      .option('out', { type: 'string', demandOption: true, describe: 'folder for the merged results.json, report.json and report.md' }) as unknown as Argv<MergeArgs>),
   handler: async (argv) => {
     const { findResults, mergeSlices, coversWholeManifest, stampSlice, writeSliceInfo } = await import('../../report/index.js');
     const { writeEvalOutputs, renderReport } = await import('../../eval/index.js');
@@ -88,7 +89,7 @@ const merge: CommandModule<GlobalArgs, MergeArgs> = {
 const compare: CommandModule<GlobalArgs, CompareArgs> = {
   command: 'compare <runs..>',
   describe: 'paired comparison of runs on the same episodes (t-test, Wilcoxon) or test images (McNemar) against the first; Holm over several',
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([['$0 report compare runs/plain/eval runs/sla/eval', 'the SLA run against the plain one on the same episodes']], (y: Argv<GlobalArgs>) =>
     y
       .positional('runs', {
         type: 'string',
@@ -97,7 +98,7 @@ const compare: CommandModule<GlobalArgs, CompareArgs> = {
         describe: 'results.json files or their folders, the baseline first; PATH:single or PATH:aggregated picks the inference of SLA episode results (default aggregated), PATH:NAME the inference of a classification results file',
       })
       .option('format', { type: 'string', choices: ['markdown', 'json'] as const, default: 'markdown' as const, describe: 'what to print on stdout' })
-      .option('level', { type: 'number', default: 0.95, describe: 'coverage of the interval of the mean difference' }) as unknown as Argv<CompareArgs>,
+      .option('level', { type: 'number', default: 0.95, describe: 'coverage of the interval of the mean difference' }) as unknown as Argv<CompareArgs>),
   handler: async (argv) => {
     const { compareRuns, readCompareRun, renderComparison } = await import('../../report/compare.js');
     const runs = [];

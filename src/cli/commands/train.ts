@@ -7,6 +7,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { TrainConfig } from '../../train/config.js';
 import type { ClassificationData, FewShotSplit } from '../../data/index.js';
 import { datasetFor, emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
+import { withHelp } from '../help.js';
 import { interruptible } from '../interrupt.js';
 import { checkLongRun, checkResumable } from '../train-guard.js';
 
@@ -110,7 +111,10 @@ function describeRun(config: TrainConfig): string {
 const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
   command: 'train',
   describe: 'train a backbone + head episodically (SGD Nesterov, step schedule, optional SLA label transformation)',
-  builder: (y: Argv<GlobalArgs>) =>
+  builder: withHelp([
+    ['$0 train --preset quick --out runs/quick', 'a smoke run on synthetic glyphs (minutes on a CPU)'],
+    ['$0 train --preset cpu-real --transform rotation --data-dir ~/data --out runs/sla', 'Conv-4 with SLA (rotation) on tiny-imagenet-fs at 32x32 (hours on a CPU)'],
+  ], (y: Argv<GlobalArgs>) =>
     y
       .option('seed', {
         type: 'number',
@@ -156,7 +160,7 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       .option('checkpoint-every', { type: 'number', describe: 'steps between resumable checkpoints' })
       .option('out', { type: 'string', demandOption: true, describe: 'folder for config.json, train-log.jsonl, last.jsm, best.jsm' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run saved in --out exactly where it stopped' })
-      .option('yes', { type: 'boolean', describe: 'start a run estimated at over an hour on a CPU without --preset or --config (e.g. the default 480,000-episode recipe)' }) as unknown as Argv<TrainArgs>,
+      .option('yes', { type: 'boolean', describe: 'start a run estimated at over an hour on a CPU without --preset or --config (e.g. the default 480,000-episode recipe)' }) as unknown as Argv<TrainArgs>),
   handler: async (argv) => {
     const { checkTrainSetup, createProgress, presetConfig, readConfigFile, resolveTrainConfig, trainRun } = await import('../../train/index.js');
     const layers: Partial<TrainConfig>[] = [];
