@@ -81,6 +81,7 @@ test('the published files hold every export target and the install script', (t) 
 });
 
 test('the light subpaths (source) load neither tfjs, wasm, sharp, undici nor the native addon; the root does', async (t) => {
+  t.timeout(600_000); // one child loads all of tfjs through tsx: minutes on a loaded machine
   const tsx = ['--import', 'tsx'];
   for (const [subpath, name] of Object.entries(LIGHT)) {
     const target = PKG.exports[subpath] as { import: string };
@@ -93,6 +94,7 @@ test('the light subpaths (source) load neither tfjs, wasm, sharp, undici nor the
 });
 
 test('installed as a package, `jointshot/stats` (and the other light subpaths) resolve through the exports map to dist and work alone', async (t) => {
+  t.timeout(600_000);
   const dir = await mkdtemp(join(tmpdir(), 'jointshot-exports-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const pkgDir = join(dir, 'node_modules', PKG.name);
