@@ -90,3 +90,18 @@ test.serial('bad --out, --queries 0, --seed abc, repeated flags and --data-dir /
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test.serial('data prepare/info take the dataset as a positional or as --dataset, like every other command', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'jointshot-dataset-flag-'));
+  try {
+    const positional = await jointshot(['data', 'info', 'cifar-fs', '--data-dir', dir]);
+    const flag = await jointshot(['data', 'info', '--dataset', 'cifar-fs', '--data-dir', dir]);
+    t.is(flag.code, 0, flag.stderr);
+    t.is(flag.stdout, positional.stdout);
+    const missing = await jointshot(['data', 'info', '--data-dir', dir]);
+    t.is(missing.code, 2);
+    oneLine(t, missing.stderr, /^jointshot: missing dataset: jointshot data info <dataset> \(or --dataset NAME\)$/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

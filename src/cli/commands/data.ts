@@ -70,6 +70,11 @@ export function classificationOptions(argv: ClassificationArgs & Pick<GlobalArgs
   };
 }
 
+/** `data prepare|download|info` take the dataset as `<dataset>` or, like every other command, `--dataset NAME`. */
+function requireDataset(dataset: string | undefined, command: string): asserts dataset is string {
+  if (!dataset) throw new UsageError(`missing dataset: jointshot data ${command} <dataset> (or --dataset NAME)`);
+}
+
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
@@ -100,14 +105,14 @@ function summary(index: CacheIndex): string {
 }
 
 const prepare: CommandModule<GlobalArgs, PrepareArgs> = {
-  command: 'prepare <dataset>',
+  command: 'prepare [dataset]',
   describe: 'read a dataset from the files you have and write its packed cache under --data-dir',
   builder: withHelp([
     ['$0 data prepare cifar-fs --from cifar-100-python.tar.gz', 'CIFAR-FS from the CIFAR-100 archive'],
     ['$0 data prepare folder --from photos/ --name my-set', 'class folders of images, registered for every command as my-set'],
   ], (y: Argv<GlobalArgs>) =>
     (y as Argv<GlobalArgs>)
-      .positional('dataset', { type: 'string', choices: Object.keys(PREPARABLE), demandOption: true })
+      .positional('dataset', { type: 'string', choices: Object.keys(PREPARABLE), describe: 'dataset name (or --dataset NAME, as in every other command)' })
       .option('from', { type: 'string', demandOption: true, normalize: true, describe: 'source archive or folder (see the epilog)' })
       .option('splits', { type: 'string', array: true, describe: 'only these splits (train,val,test)' })
       .option('size', { type: 'number', describe: 'square image size to store (larger images are resized down); default the native size' })
@@ -116,6 +121,7 @@ const prepare: CommandModule<GlobalArgs, PrepareArgs> = {
       .option('split-counts', { type: 'string', describe: 'folder: classes for train,val,test drawn with --seed (default 64%,16%,rest)' })
       .epilog(`Sources (--from):\n${Object.entries(SOURCE_FORMS).map(([d, f]) => `  ${d}: ${f}`).join('\n')}`) as unknown as Argv<PrepareArgs>),
   handler: async (argv) => {
+    requireDataset(argv.dataset, 'prepare');
     const { prepareDataset } = await dataModule();
     const indexes = await prepareDataset({
       dataset: argv.dataset,
@@ -134,14 +140,15 @@ const prepare: CommandModule<GlobalArgs, PrepareArgs> = {
 };
 
 const download: CommandModule<GlobalArgs, DownloadArgs> = {
-  command: 'download <dataset>',
+  command: 'download [dataset]',
   describe: 'download CIFAR-10 or CIFAR-100 (verified, resumable) and prepare cifar-10, or cifar-fs, fc100 and cifar-100; or show how to get mini-imagenet',
   builder: withHelp([['$0 data download cifar-100', 'download CIFAR-100 (md5-checked, resumable), then prepare cifar-fs and fc100']], (y: Argv<GlobalArgs>) =>
     (y as Argv<GlobalArgs>)
-      .positional('dataset', { type: 'string', choices: ['cifar-10', 'cifar-100', 'mini-imagenet'], demandOption: true })
+      .positional('dataset', { type: 'string', choices: ['cifar-10', 'cifar-100', 'mini-imagenet'], describe: 'dataset name (or --dataset NAME)' })
       .option('url', { type: 'string', describe: 'a mirror of the official archive (same md5 unless --md5)' })
       .option('md5', { type: 'string', describe: 'expected md5 of the archive at --url' }) as unknown as Argv<DownloadArgs>),
   handler: async (argv) => {
+    requireDataset(argv.dataset, 'download');
     const dataDir = resolveDataDir(argv);
     if (argv.dataset === 'mini-imagenet') {
       const { miniImagenetInstructions } = await dataModule();
@@ -176,14 +183,15 @@ const list: CommandModule<GlobalArgs, GlobalArgs> = {
 };
 
 const info: CommandModule<GlobalArgs, InfoArgs> = {
-  command: 'info <dataset>',
+  command: 'info [dataset]',
   describe: 'show a prepared dataset: classes, images, size on disk, checksums',
   builder: withHelp([['$0 data info cifar-fs --verify', 'classes, images and checksums of the prepared CIFAR-FS, re-verified']], (y: Argv<GlobalArgs>) =>
     withClassificationFlags(y as Argv<GlobalArgs>)
-      .positional('dataset', { type: 'string', demandOption: true })
+      .positional('dataset', { type: 'string', describe: 'dataset name (or --dataset NAME)' })
       .option('verify', { type: 'boolean', default: false, describe: 'recompute each pixel file sha256 and compare' })
       .option('classify', { type: 'boolean', default: false, describe: 'show the whole-class classification view: per-class train/test (val) counts, shaped by the flags below' }) as unknown as Argv<InfoArgs>),
   handler: async (argv) => {
+    requireDataset(argv.dataset, 'info');
     if (argv.classify) return classificationInfo(argv);
     const { getDataset, readCacheIndex, registerPreparedDatasets, sha256File } = await dataModule();
     const dataDir = resolveDataDir(argv);
