@@ -1,6 +1,6 @@
 /**
- * Published 5-way accuracies (ResNet-12, mean over 1000 test episodes; DESIGN.md, from the
- * MetaOptNet and SLA papers), shown beside our cells so a reproduction can be read at a glance.
+ * Published 5-way accuracies (ResNet-12, mean over 1000 test episodes; from the MetaOptNet paper,
+ * Lee et al., CVPR 2019, and the SLA paper, Lee, Hwang & Shin, ICML 2020), shown beside our cells so a reproduction can be read at a glance.
  */
 
 /** Published means in percent by `dataset/method/shots` (method: head name, `+sla` for SLA+AG). */

@@ -349,7 +349,7 @@ export function tableNoteParts(table: ResultsTable): TableNote[] {
         : `Episodes per cell and seed: ${[...new Set(table.cells.map(perSeed))].join(', ')}.`,
   });
   if (table.cells.some((c) => c.published !== null)) {
-    notes.push({ text: '(paper x): the published ResNet-12 number (DESIGN.md) for that cell.', latex: 'Small numbers in parentheses after a cell: the published ResNet-12 result for that cell.' });
+    notes.push({ text: '(paper x): the published ResNet-12 number for that cell (MetaOptNet, Lee et al., CVPR 2019; SLA, Lee, Hwang & Shin, ICML 2020).', latex: 'Small numbers in parentheses after a cell: the published ResNet-12 result for that cell.' });
   }
   const bold = boldNote(table, labels);
   if (bold) notes.push(bold);

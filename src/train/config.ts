@@ -1,5 +1,5 @@
 /**
- * The training recipe as a typed config. Defaults are MetaOptNet's recipe (DESIGN.md); presets
+ * The training recipe as a typed config. Defaults are MetaOptNet's recipe (Lee et al., CVPR 2019); presets
  * scale it down for a 2-core CPU. Layers merge in the order defaults < preset < config file <
  * flags, and the result is checked once, with one-line UsageErrors.
  */
