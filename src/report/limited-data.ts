@@ -1,0 +1,88 @@
+/**
+ * The limited-data curve of the SLA paper's data-scarcity experiment: for K training images per
+ * class, the baseline's and SDA+AG's top-1 accuracy and the relative gain of SDA+AG, as a
+ * Markdown table and a hand-written SVG line plot of the gain against K.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { rowSummary, type ClassificationRow } from './classification-table.js';
+import { readClassificationResults } from './long-tail-table.js';
+import { escapeXml } from './svg.js';
+
+/** One K: the baseline and the SDA+AG results (accuracies per seed). */
+export interface LimitedDataPoint {
+  perClass: number;
+  baseline: ClassificationRow;
+  sda: ClassificationRow;
+}
+
+/** Relative gain (percent) of SDA+AG over the baseline at one K (means over seeds). */
+export function relativeGainOf(point: LimitedDataPoint): number {
+  const base = rowSummary(point.baseline).mean;
+  return (100 * (rowSummary(point.sda).mean - base)) / base;
+}
+
+/** Markdown table: K, baseline and SDA+AG with 95% intervals, relative gain; rows by ascending K. */
+export function renderLimitedDataTable(points: readonly LimitedDataPoint[]): string {
+  const cell = (row: ClassificationRow) => {
+    const s = rowSummary(row);
+    return `${s.mean.toFixed(2)} [${s.low.toFixed(2)}, ${s.high.toFixed(2)}]`;
+  };
+  const lines = ['| K (train images per class) | Baseline (%) | SDA+AG (%) | relative gain |', '|---|---|---|---|'];
+  for (const p of [...points].sort((a, b) => a.perClass - b.perClass)) {
+    const gain = relativeGainOf(p);
+    lines.push(`| ${p.perClass} | ${cell(p.baseline)} | ${cell(p.sda)} | ${gain >= 0 ? '+' : '−'}${Math.abs(gain).toFixed(1)}% |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** SVG line plot of the relative gain (percent) against K (log-spaced x axis). */
+export function renderGainPlot(points: readonly LimitedDataPoint[], title = 'Relative gain of SDA+AG over the baseline'): string {
+  const sorted = [...points].sort((a, b) => a.perClass - b.perClass);
+  const width = 520;
+  const height = 320;
+  const m = { left: 60, right: 20, top: 40, bottom: 50 };
+  const gains = sorted.map(relativeGainOf);
+  const lo = Math.min(0, Math.floor(Math.min(...gains)));
+  const hi = Math.max(lo + 1, Math.ceil(Math.max(...gains)));
+  const logs = sorted.map((p) => Math.log(p.perClass));
+  const [x0, x1] = [Math.min(...logs), Math.max(...logs)];
+  const x = (v: number) => m.left + (x1 === x0 ? 0.5 : (v - x0) / (x1 - x0)) * (width - m.left - m.right);
+  const y = (g: number) => height - m.bottom - ((g - lo) / (hi - lo)) * (height - m.top - m.bottom);
+  const r = (v: number) => Math.round(v * 100) / 100;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
+    `<line x1="${m.left}" y1="${r(y(0))}" x2="${width - m.right}" y2="${r(y(0))}" stroke="#999" stroke-dasharray="4 3"/>`,
+    `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${height - m.bottom}" stroke="#000"/>`,
+    `<text x="${m.left - 8}" y="${r(y(hi)) + 4}" text-anchor="end">${hi}%</text>`,
+    `<text x="${m.left - 8}" y="${r(y(lo)) + 4}" text-anchor="end">${lo}%</text>`,
+    `<text x="${width / 2}" y="${height - 10}" text-anchor="middle">K, training images per class (log scale)</text>`,
+    `<polyline fill="none" stroke="#0072B2" stroke-width="2" points="${sorted.map((_, i) => `${r(x(logs[i]!))},${r(y(gains[i]!))}`).join(' ')}"/>`,
+    ...sorted.map((p, i) => `<circle cx="${r(x(logs[i]!))}" cy="${r(y(gains[i]!))}" r="4" fill="#0072B2"/><text x="${r(x(logs[i]!))}" y="${height - m.bottom + 18}" text-anchor="middle">${p.perClass}</text>`),
+    '</svg>',
+  ];
+  return `${parts.join('\n')}\n`;
+}
+
+/**
+ * Reads `DIR/k<K>/{base,sla}-s<seed>/test/results.json` (benchmarks/limited-data-study.sh): the
+ * baseline's `single` and SDA's `aggregated` read-outs; a K missing either side is left out.
+ */
+export async function collectLimitedData(dir: string): Promise<LimitedDataPoint[]> {
+  const points: LimitedDataPoint[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && /^k\d+$/.test(e.name))) {
+    const perClass = Number(entry.name.slice(1));
+    const rows: Record<string, ClassificationRow> = {};
+    for (const run of await readdir(join(dir, entry.name))) {
+      const match = /^(base|sla)-s\d+$/.exec(run);
+      if (!match) continue;
+      const parsed = await readClassificationResults(join(dir, entry.name, run, 'test', 'results.json')).catch(() => undefined);
+      const record = parsed?.inferences[match[1] === 'base' ? 'single' : 'aggregated'];
+      if (!parsed || !record) continue;
+      (rows[match[1]!] ??= { label: match[1] === 'base' ? 'Baseline' : 'SDA+AG', accuracies: [], images: parsed.images }).accuracies.push(100 * record.accuracy);
+    }
+    if (rows.base && rows.sla) points.push({ perClass, baseline: rows.base, sda: rows.sla });
+  }
+  return points.sort((a, b) => a.perClass - b.perClass);
+}
