@@ -464,6 +464,9 @@ export function validateTrainConfig(config: TrainConfig): TrainConfig {
   if (config.imbalanceProfile !== 'exp' && config.imbalanceProfile !== 'step') throw new UsageError(`imbalanceProfile must be exp or step, found ${JSON.stringify(config.imbalanceProfile)}`);
   integer('maxPerClass', config.maxPerClass, 0);
   checkLongTailSettings(config);
+  if (config.task === 'episodic' && (config.loss !== 'ce' || config.imbalance > 0)) {
+    throw new UsageError('--loss and --imbalance apply to whole-class training: add --task classify (or a classify preset such as cpu-imbalanced)');
+  }
   if (typeof config.init !== 'string') throw new UsageError(`init must be a model file path (or "" for none), found ${JSON.stringify(config.init)}`);
   for (const key of ['dataset', 'backbone', 'head', 'transform'] as const) {
     if (typeof config[key] !== 'string' || config[key] === '') throw new UsageError(`${key} must be a non-empty name, found ${JSON.stringify(config[key])}`);

@@ -102,3 +102,8 @@ test('bad long-tail settings are refused with one line before any work', async (
     t.throws(() => config({ imbalance: 0.5 }), { message: /imbalance must be a number >= 1/ });
   });
 });
+
+test('long-tail keys are refused on episodic runs', (t) => {
+  t.throws(() => tinyConfig({ loss: 'cb' }), { message: /--loss and --imbalance apply to whole-class training/ });
+  t.throws(() => tinyConfig({ imbalance: 100 }), { message: /add --task classify/ });
+});
