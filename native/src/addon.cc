@@ -12,6 +12,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -68,9 +69,45 @@ struct ConvShape {
   }
 };
 
+// Where the output map is small (under 64 positions, e.g. ResNet-12's last block: 4x4 on 32x32
+// inputs, 5x5 on 84x84) and the filter is not 1x1, oneDNN 2.6's NHWC kernel (brgconv) is slow:
+// 124-149 ms CPU for an 80x4x4x640 3x3 convolution on one thread here, against 53 ms for its
+// blocked-layout kernel (jit:avx512_core) including the reorders of input and output. Those
+// convolutions run blocked: src/dst `any`, reordered from and to the caller's NHWC.
+// JOINTSHOT_NATIVE_BLOCKED_CONV=0 turns this off (for comparisons).
+bool preferBlocked(const ConvShape& s) {
+  static const bool enabled = [] {
+    const char* v = std::getenv("JOINTSHOT_NATIVE_BLOCKED_CONV");
+    return !(v && std::string(v) == "0");
+  }();
+  return enabled && s.kh * s.kw > 1 && s.oh * s.ow < 64;
+}
+
+// A convolution forward's activations in the primitive's own layout: reorders from/to NHWC and
+// the scratch buffers (made once per shape), used when the primitive is not NHWC.
+struct BlockedIo {
+  bool active = false;
+  memory::desc srcMd, dstMd;
+  dnnl::reorder toSrc, fromDst, toDst;
+  memory srcBuf, dstBuf;
+
+  void init(const ConvShape& s, const memory::desc& src, const memory::desc& dst) {
+    active = src != s.src() || dst != s.dst();
+    if (!active) return;
+    srcMd = src;
+    dstMd = dst;
+    toSrc = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), s.src(), engine(), srcMd));
+    fromDst = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), dstMd, engine(), s.dst()));
+    toDst = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), s.dst(), engine(), dstMd));
+    srcBuf = memory(srcMd, engine());
+    dstBuf = memory(dstMd, engine());
+  }
+};
+
 struct ConvPrimitives {
   dnnl::convolution_forward::primitive_desc fwdPd;
   dnnl::convolution_forward fwd;
+  BlockedIo fwdIo;
   dnnl::convolution_backward_data::primitive_desc bwdDataPd;
   dnnl::convolution_backward_data bwdData;
   dnnl::convolution_backward_weights::primitive_desc bwdWeightsPd;
@@ -94,10 +131,13 @@ ConvPrimitives& convPrimitives(const int32_t* p, bool backward) {
   if (found == convCache.end()) {
     auto owned = std::make_unique<ConvPrimitives>();
     prims = owned.get();
-    dnnl::convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, s.src(),
-                                      s.weightsAny(), s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
+    const bool blocked = preferBlocked(s);
+    const memory::desc anySrc({s.n, s.ic, s.h, s.w}, dt::f32, tag::any), anyDst({s.n, s.oc, s.oh, s.ow}, dt::f32, tag::any);
+    dnnl::convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, blocked ? anySrc : s.src(),
+                                      s.weightsAny(), blocked ? anyDst : s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
     prims->fwdPd = dnnl::convolution_forward::primitive_desc(d, engine());
     prims->fwd = dnnl::convolution_forward(prims->fwdPd);
+    prims->fwdIo.init(s, prims->fwdPd.src_desc(), prims->fwdPd.dst_desc());
     prims->fwdWeightsMd = prims->fwdPd.weights_desc();
     prims->fwdReorder = prims->fwdWeightsMd != s.weightsUser();
     if (prims->fwdReorder)
@@ -161,7 +201,13 @@ napi_value Conv2dForward(napi_env env, napi_callback_info info) {
     ConvPrimitives& c = convPrimitives(p, false);
     memory wm = weightsFor(s, w, c.fwdReorder, c.fwdWeightsMd, c.toFwdWeights, c.fwdWeightsBuf);
     memory xm(s.src(), engine(), x), ym(s.dst(), engine(), y);
-    c.fwd.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
+    if (c.fwdIo.active) {
+      c.fwdIo.toSrc.execute(stream(), xm, c.fwdIo.srcBuf);
+      c.fwd.execute(stream(), {{DNNL_ARG_SRC, c.fwdIo.srcBuf}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, c.fwdIo.dstBuf}});
+      c.fwdIo.fromDst.execute(stream(), c.fwdIo.dstBuf, ym);
+    } else {
+      c.fwd.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
+    }
     stream().wait();
   })
   return nothing(env);
@@ -217,6 +263,7 @@ napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
 struct FusedConv {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward prim;
+  BlockedIo io;
   dnnl::reorder toWeights;
   bool weightsReorder = false;
   memory::desc weightsMd;
@@ -239,8 +286,15 @@ FusedConv& fusedConv(const int32_t* p, bool scaled, bool shifted, bool residual,
   const ConvShape s(p);
   auto owned = std::make_unique<FusedConv>();
   const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);
-  dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, s.src(), s.weightsAny(),
-                                    s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
+  // Blocked: forward_training, for which oneDNN 2.6 picks its blocked jit kernel (for
+  // forward_inference it picks brgconv in any layout, as slow on these shapes). Not with a
+  // residual: that jit kernel cannot take a `sum` after binary post-ops (oneDNN falls back to its
+  // reference kernel); brgconv can.
+  const bool blocked = preferBlocked(s) && !residual;
+  const memory::desc anySrc({s.n, s.ic, s.h, s.w}, dt::f32, tag::any), anyDst({s.n, s.oc, s.oh, s.ow}, dt::f32, tag::any);
+  dnnl::convolution_forward::desc d(blocked ? prop_kind::forward_training : prop_kind::forward_inference,
+                                    algorithm::convolution_direct, blocked ? anySrc : s.src(), s.weightsAny(),
+                                    blocked ? anyDst : s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
   dnnl::post_ops ops;
   if (scaled) ops.append_binary(algorithm::binary_mul, perChannel);
   if (shifted) ops.append_binary(algorithm::binary_add, perChannel);
@@ -250,6 +304,7 @@ FusedConv& fusedConv(const int32_t* p, bool scaled, bool shifted, bool residual,
   attr.set_post_ops(ops);
   owned->pd = dnnl::convolution_forward::primitive_desc(d, attr, engine());
   owned->prim = dnnl::convolution_forward(owned->pd);
+  owned->io.init(s, owned->pd.src_desc(), owned->pd.dst_desc());
   owned->weightsMd = owned->pd.weights_desc();
   owned->weightsReorder = owned->weightsMd != s.weightsUser();
   if (owned->weightsReorder)
@@ -311,13 +366,21 @@ napi_value Conv2dForwardFused(napi_env env, napi_callback_info info) {
       if (c.weightsReorder) c.weightsId = weightsId;
     }
     memory xm(s.src(), engine(), x), ym(s.dst(), engine(), y);
-    std::unordered_map<int, memory> execArgs{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}};
+    const bool blocked = c.io.active;
+    if (blocked) c.io.toSrc.execute(stream(), xm, c.io.srcBuf);
+    std::unordered_map<int, memory> execArgs{
+        {DNNL_ARG_SRC, blocked ? c.io.srcBuf : xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, blocked ? c.io.dstBuf : ym}};
     const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);
     int postOp = 0;
     if (scale) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), scale));
     if (shift) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), shift));
-    if (residual) parallelCopy(residual, y, static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
+    if (residual && blocked) {
+      memory residualMem(s.dst(), engine(), residual);
+      c.io.toDst.execute(stream(), residualMem, c.io.dstBuf);
+    }
+    if (residual && !blocked) parallelCopy(residual, y, static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
     c.prim.execute(stream(), execArgs);
+    if (blocked) c.io.fromDst.execute(stream(), c.io.dstBuf, ym);
     stream().wait();
   })
   return nothing(env);
