@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClassificationData, LabelledImages } from '../../../src/data/classification-types.js';
 import { classifierLogits, scoreInferences } from '../../../src/eval/classify.js';
+import { evaluateWholeClass } from '../../../src/eval/classify-run.js';
+import { renderClassificationReport } from '../../../src/eval/classify-results.js';
 import { tf } from '../../../src/tf.js';
 import { TRAIN_FILES, disposeLoadedModel, loadModel, trainRun, type TrainConfig } from '../../../src/train/index.js';
 import { createRng } from '../../../src/util/rng.js';
@@ -106,4 +108,24 @@ test('bad long-tail settings are refused with one line before any work', async (
 test('long-tail keys are refused on episodic runs', (t) => {
   t.throws(() => tinyConfig({ loss: 'cb' }), { message: /--loss and --imbalance apply to whole-class training/ });
   t.throws(() => tinyConfig({ imbalance: 100 }), { message: /add --task classify/ });
+});
+
+test.serial('eval-class results carry per-class accuracy by frequency group of the training set the model saw', async (t) => {
+  await withTempDir(async (dir) => {
+    await trainRun({ config: config({ loss: 'ldam', drw: true, epochs: 2, batchesPerEpoch: 1 }), data, outDir: dir });
+    const { results } = await withNoLeaks(t, () => evaluateWholeClass([join(dir, TRAIN_FILES.best)], { dataDir: '', data }));
+    const f = results.frequency!;
+    t.deepEqual(f.trainCounts, [16, 8, 4, 2]);
+    // n_max 16 < 500: thresholds scaled by 16/500 -> many > 3.2, few < 0.64
+    t.deepEqual(f.classes, { many: 3, medium: 1, few: 0 });
+    const single = results.inferences.single!;
+    const perClass = [0, 1, 2, 3].map((c) => {
+      const rows = Array.from(data.test.labels.keys()).filter((i) => data.test.labels[i] === c);
+      return (100 * rows.reduce((s, i) => s + single.correct[i]!, 0)) / rows.length;
+    });
+    t.true(Math.abs(f.accuracy.single!.many! - (perClass[0]! + perClass[1]! + perClass[2]!) / 3) < 1e-9);
+    t.is(f.accuracy.single!.medium, perClass[3]!);
+    t.is(f.accuracy.single!.few, null);
+    t.regex(renderClassificationReport(results), /\| single \| [\d.]+ \| [\d.]+ \| - \|/);
+  });
 });
