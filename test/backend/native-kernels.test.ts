@@ -72,8 +72,8 @@ nativeTest('nativeConvBnAct = act(conv * scale + shift + residual) of unfused cp
   await tf.setBackend('native');
   const x = t4([2, 9, 9, 16], 21);
   const filters = [t4([3, 3, 16, 32], 22), t4([3, 3, 16, 32], 23)];
-  const scale = tn([32], 24);
-  const shift = tn([32], 25);
+  const scale = tn([32], 24) as tf.Tensor1D;
+  const shift = tn([32], 25) as tf.Tensor1D;
   const residual = t4([2, 9, 9, 32], 26);
   const before = tf.memory().numTensors;
   for (const [i, [f, leak, res]] of ([[0, 0.1, true], [1, 0.1, true], [0, 0.1, true], [0, 0.1, true], [0, null, false], [1, 0, false]] as const).entries()) {
