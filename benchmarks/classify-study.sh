@@ -22,7 +22,7 @@ js() { npx tsx src/cli/main.ts "$@"; }
 for row in "${rows[@]}"; do
   IFS=: read -r name seed objective transform config <<<"$row"
   dir="$out/$name"
-  if [ ! -f "$dir/summary.json" ]; then
+  if ! grep -q '"stopped": false' "$dir/summary.json" 2>/dev/null; then
     resume=()
     [ -f "$dir/last.jsm" ] && resume=(--resume)
     echo "== $(date -u +%FT%TZ) train $name (seed $seed, $objective, $transform) ${resume[*]}"

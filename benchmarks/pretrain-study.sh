@@ -17,7 +17,7 @@ js() { npx tsx src/cli/main.ts "$@"; }
 for spec in "${models[@]}"; do
   IFS=: read -r name objective transform <<<"$spec"
   dir="$out/$name"
-  if [ ! -f "$dir/summary.json" ]; then
+  if ! grep -q '"stopped": false' "$dir/summary.json" 2>/dev/null; then
     resume=()
     [ -f "$dir/last.jsm" ] && resume=(--resume)
     echo "== $(date -u +%FT%TZ) pretrain $name ($objective, $transform) ${resume[*]}"
