@@ -10,7 +10,8 @@ import { initBackend } from '../src/backend/select.js';
 import { loadClassificationData } from '../src/data/classification.js';
 import { classifierLogits, scoreInferences } from '../src/eval/classify.js';
 import { tf } from '../src/tf.js';
-import { classificationOptionsOf, resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
+import { trainConfigOf } from '../src/eval/classify-run.js';
+import { classificationOptionsOf } from '../src/train/config.js';
 import { disposeLoadedModel, loadModel } from '../src/train/model.js';
 import { prepareImages } from '../src/transforms/pipeline.js';
 import type { LabelledImages } from '../src/data/classification-types.js';
@@ -19,7 +20,7 @@ const { values } = parseArgs({ options: { model: { type: 'string' }, 'data-dir':
 if (!values.model || !values['data-dir']) throw new Error('usage: --model FILE --data-dir DIR');
 await initBackend(values.backend);
 const model = await loadModel(values.model);
-const config = resolveTrainConfig((model.info as unknown as { trainConfig: Partial<TrainConfig> }).trainConfig);
+const config = trainConfigOf(model, values.model);
 const data = await loadClassificationData(config.dataset, classificationOptionsOf(config, values['data-dir']));
 const limit = Number(values.images);
 

@@ -28,7 +28,7 @@ export interface WholeClassEvalOptions {
 }
 
 /** The training config saved in a model (its `info.trainConfig`), with defaults filled in. */
-function trainConfigOf(model: LoadedModel, path: string): TrainConfig {
+export function trainConfigOf(model: LoadedModel, path: string): TrainConfig {
   const saved = (model.info as { trainConfig?: Partial<TrainConfig> } | null)?.trainConfig;
   if (!saved || saved.task !== 'classify') throw new UsageError(`${path} was not trained with --task classify: evaluate it on episodes with jointshot eval`);
   return resolveTrainConfig(saved);
