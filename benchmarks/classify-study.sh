@@ -18,26 +18,20 @@ if [ ${#rows[@]} -eq 0 ]; then
         mt-s0:0:mt:rotation cp-s0:0:sla:colorperm)
 fi
 cd "$(dirname "$0")/.."
-js() { npx tsx src/cli/main.ts "$@"; }
+# shellcheck source=lib/study.sh
+. benchmarks/lib/study.sh
 for row in "${rows[@]}"; do
   IFS=: read -r name seed objective transform config <<<"$row"
   dir="$out/$name"
-  if ! grep -q '"stopped": false' "$dir/summary.json" 2>/dev/null; then
-    resume=()
-    [ -f "$dir/last.jsm" ] && resume=(--resume)
-    echo "== $(date -u +%FT%TZ) train $name (seed $seed, $objective, $transform) ${resume[*]}"
-    extra=()
-    [ -n "${config:-}" ] && extra=(--config "$config")
-    js train --preset cpu-classify "${extra[@]}" --data-dir "$data" --seed "$seed" --objective "$objective" --transform "$transform" --out "$dir" "${resume[@]}"
-  fi
-  if [ ! -f "$dir/test/results.json" ]; then
-    case "$objective" in
-      baseline) inf=single,ten-crop ;;
-      sla) inf=single,aggregated ;;
-      sla+sd) inf=single,aggregated,sd ;;
-      *) inf=single ;;
-    esac
-    echo "== $(date -u +%FT%TZ) eval $name ($inf)"
-    js eval-class "$dir/best.jsm" --data-dir "$data" --inference "$inf" --out "$dir/test"
-  fi
+  extra=()
+  [ -n "${config:-}" ] && extra=(--config "$config")
+  train_once "$dir" "$name (seed $seed, $objective, $transform)" --preset cpu-classify "${extra[@]}" \
+    --data-dir "$data" --seed "$seed" --objective "$objective" --transform "$transform"
+  case "$objective" in
+    baseline) inf=single,ten-crop ;;
+    sla) inf=single,aggregated ;;
+    sla+sd) inf=single,aggregated,sd ;;
+    *) inf=single ;;
+  esac
+  eval_class_once "$dir" "$data" "$inf" "$name"
 done

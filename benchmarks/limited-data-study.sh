@@ -10,22 +10,16 @@ out=${2:?OUT_DIR}
 ks=${3:-25 50 100}
 seeds=${4:-0}
 cd "$(dirname "$0")/.."
-js() { npx tsx src/cli/main.ts "$@"; }
+# shellcheck source=lib/study.sh
+. benchmarks/lib/study.sh
 for seed in $seeds; do
   for k in $ks; do
     for row in base sla; do
       dir="$out/k$k/$row-s$seed"
       if [ "$row" = base ]; then train=(--objective baseline --transform none); inf=single; else train=(--objective sla --transform rotation); inf=single,aggregated; fi
-      if [ ! -f "$dir/summary.json" ]; then
-        resume=()
-        [ -f "$dir/last.jsm" ] && resume=(--resume)
-        echo "== $(date -u +%FT%TZ) train $row K=$k seed $seed ${resume[*]}"
-        js train --preset cpu-classify --data-dir "$data" --per-class "$k" --seed "$seed" "${train[@]}" --out "$dir" "${resume[@]}"
-      fi
-      if [ ! -f "$dir/test/results.json" ]; then
-        echo "== $(date -u +%FT%TZ) eval $row K=$k seed $seed ($inf)"
-        js eval-class "$dir/best.jsm" --data-dir "$data" --inference "$inf" --out "$dir/test"
-      fi
+      train_once "$dir" "$row K=$k seed $seed" --preset cpu-classify --data-dir "$data" --per-class "$k" \
+        --seed "$seed" "${train[@]}"
+      eval_class_once "$dir" "$data" "$inf" "$row K=$k seed $seed"
     done
   done
 done

@@ -11,7 +11,8 @@ out=${2:?OUT_DIR}
 seeds=${3:-0}
 ratios=${4:-100 10}
 cd "$(dirname "$0")/.."
-js() { npx tsx src/cli/main.ts "$@"; }
+# shellcheck source=lib/study.sh
+. benchmarks/lib/study.sh
 # row name -> training flags
 declare -A flags=(
   [base]="--loss ce"
@@ -25,18 +26,11 @@ for seed in $seeds; do
   for ratio in $ratios; do
     for row in base base-sd cb cb-sd ldam ldam-sd; do
       dir="$out/tiny-imagenet-fs rho=$ratio/$row-s$seed"
-      if [ ! -f "$dir/summary.json" ]; then
-        resume=()
-        [ -f "$dir/last.jsm" ] && resume=(--resume)
-        echo "== $(date -u +%FT%TZ) train $row rho=$ratio seed $seed ${resume[*]}"
-        # shellcheck disable=SC2086
-        js train --preset cpu-imbalanced --data-dir "$data" --imbalance "$ratio" --seed "$seed" ${flags[$row]} --out "$dir" "${resume[@]}"
-      fi
-      if [ ! -f "$dir/test/results.json" ]; then
-        case "$row" in *-sd) inf=single,aggregated,sd ;; *) inf=single ;; esac
-        echo "== $(date -u +%FT%TZ) eval $row rho=$ratio seed $seed ($inf)"
-        js eval-class "$dir/best.jsm" --data-dir "$data" --inference "$inf" --out "$dir/test"
-      fi
+      # shellcheck disable=SC2086
+      train_once "$dir" "$row rho=$ratio seed $seed" --preset cpu-imbalanced --data-dir "$data" \
+        --imbalance "$ratio" --seed "$seed" ${flags[$row]}
+      case "$row" in *-sd) inf=single,aggregated,sd ;; *) inf=single ;; esac
+      eval_class_once "$dir" "$data" "$inf" "$row rho=$ratio seed $seed"
     done
   done
 done

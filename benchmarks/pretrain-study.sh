@@ -13,16 +13,13 @@ shift 2
 models=("$@")
 [ ${#models[@]} -eq 0 ] && models=(pre-base:baseline:none pre-sla:sla:rotation)
 cd "$(dirname "$0")/.."
-js() { npx tsx src/cli/main.ts "$@"; }
+# shellcheck source=lib/study.sh
+. benchmarks/lib/study.sh
 for spec in "${models[@]}"; do
   IFS=: read -r name objective transform <<<"$spec"
   dir="$out/$name"
-  if ! grep -q '"stopped": false' "$dir/summary.json" 2>/dev/null; then
-    resume=()
-    [ -f "$dir/last.jsm" ] && resume=(--resume)
-    echo "== $(date -u +%FT%TZ) pretrain $name ($objective, $transform) ${resume[*]}"
-    js train --preset cpu-pretrain --data-dir "$data" --objective "$objective" --transform "$transform" --out "$dir" "${resume[@]}"
-  fi
+  train_once "$dir" "pretrain $name ($objective, $transform)" --preset cpu-pretrain --data-dir "$data" \
+    --objective "$objective" --transform "$transform"
   for shots in 1 5; do
     for head in protonet ridge svm; do
       for lift in none rotation; do
