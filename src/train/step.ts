@@ -37,6 +37,26 @@ export type BnGrouping = 'support-query' | 'episode' | 'pass';
 /** The batch-norm groupings, the recipe's first. */
 export const BN_GROUPINGS: readonly BnGrouping[] = ['support-query', 'episode', 'pass'];
 
+/** The episode shape of a step (every episode of a sampler has it). */
+export interface StepShape {
+  ways: number;
+  shots: number;
+  queries: number;
+  episodesPerBatch: number;
+}
+
+/**
+ * Images (copies included) of the largest batch-norm group of a step of this shape: the smallest
+ * `microBatch` the grouping accepts (0 for `pass`, which cuts what does not fit).
+ */
+export function largestBnGroup(grouping: BnGrouping, shape: StepShape, copies: number): number {
+  const support = shape.ways * shape.shots;
+  const query = shape.ways * shape.queries;
+  if (grouping === 'episode') return (support + query) * copies;
+  if (grouping === 'support-query') return shape.episodesPerBatch * Math.max(support, query) * copies;
+  return 0;
+}
+
 /** Everything a step needs besides the episodes. */
 export interface StepContext {
   split: FewShotSplit;

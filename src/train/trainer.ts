@@ -36,14 +36,14 @@ import { DATASET_NORMALIZATION, measureChannelStats, type ChannelStats } from '.
 import { getLabelTransform } from '../transforms/registry.js';
 import { createRng, type Rng } from '../util/rng.js';
 import { createBatchSchedule } from './batches.js';
-import { microBatchForBudget } from './budget.js';
+import { episodicMicroBatch, microBatchForBudget } from './budget.js';
 import { classifyStepGradients, type ClassifyStepContext } from './classify-step.js';
 import { learningRateAt, resumeConflicts, type TrainConfig } from './config.js';
 import { TrainLog } from './log.js';
 import { disposeLoadedModel, disposeRecord, loadModel, saveModel, type ModelImageSize, type TrainedModel, type WholeClassModel } from './model.js';
 import { SILENT_PROGRESS, type TrainProgress } from './progress.js';
 import { Sgd } from './sgd.js';
-import { stepGradients, type StepContext, type StepGradients } from './step.js';
+import { largestBnGroup, stepGradients, type StepContext, type StepGradients } from './step.js';
 
 /** The files a run writes into its output folder. */
 export const TRAIN_FILES = {
@@ -150,7 +150,15 @@ export function checkTrainSetup(config: TrainConfig, train?: FewShotSplit, val?:
   }
   createHead(config.head, config.headOptions).dispose();
   checkHeadWays(config.head, config.ways);
-  getLabelTransform(config.transform).check([1, train.height, train.width, train.channels]);
+  const transform = getLabelTransform(config.transform);
+  transform.check([1, train.height, train.width, train.channels]);
+  const group = largestBnGroup(config.bnGrouping, config, transform.count);
+  if (config.microBatch > 0 && config.microBatch < group) {
+    throw new UsageError(
+      `microBatch ${config.microBatch} is smaller than the largest batch-norm group of bnGrouping '${config.bnGrouping}', ${group} images (copies included), which is never split: ` +
+        `set --micro-batch >= ${group} (or leave it out: the default is raised to the group), or lower episodesPerBatch, or use bnGrouping 'episode'`,
+    );
+  }
   const shape = { ways: config.ways, shots: config.shots, queries: config.queries };
   createEpisodeSampler(train.classes.map((c) => c.count), shape, train.classes.map((c) => c.name));
   if (config.validation.episodes > 0) {
@@ -296,6 +304,16 @@ async function freshModel(config: TrainConfig, options: TrainRunOptions): Promis
   return model;
 }
 
+/**
+ * The saved config with the batch-norm grouping its steps used: an episodic checkpoint written
+ * before the trainer passed `bnGrouping` to the step (no `train/bnGrouping` record) was grouped as
+ * `pass`, whatever its config says, so resuming it exactly needs `bnGrouping: "pass"`.
+ */
+function groupingAsTrained(saved: TrainConfig, extra: Record<string, unknown>): TrainConfig {
+  if ((saved.task ?? 'episodic') !== 'episodic' || 'train/bnGrouping' in extra) return saved;
+  return { ...saved, bnGrouping: 'pass' };
+}
+
 /** Loads the run saved in `path`; the saved config must match `config` except harmless keys. */
 async function resumeFrom(path: string, config: TrainConfig, sgdFor: (model: RunModel) => Sgd): Promise<{ model: RunModel; sgd: Sgd; state: RunState }> {
   if (!(await exists(path))) throw new UsageError(`--resume: no checkpoint ${path}; start the run without --resume`);
@@ -306,9 +324,12 @@ async function resumeFrom(path: string, config: TrainConfig, sgdFor: (model: Run
   try {
     const saved = loaded.extra['train/config'] as unknown as TrainConfig | undefined;
     if (!saved) throw new UsageError(`--resume: ${path} holds no training state (it is a finished model, not a run checkpoint)`);
-    const differences = resumeConflicts(saved, config);
+    const asTrained = groupingAsTrained(saved, loaded.extra);
+    const differences = resumeConflicts(asTrained, config);
     if (differences.length > 0) {
-      throw new UsageError(`--resume: the run in ${path} was started with different ${differences.join(', ')}; use the same settings or another --out`);
+      const old = differences.includes('bnGrouping') && asTrained.bnGrouping !== saved.bnGrouping;
+      const hint = old ? ` (its steps grouped batch norm as 'pass', before the trainer applied bnGrouping: put "bnGrouping": "pass" in --config to continue it)` : '';
+      throw new UsageError(`--resume: the run in ${path} was started with different ${differences.join(', ')}${hint}; use the same settings or another --out`);
     }
     sgd = sgdFor(model);
     sgd.restore(loaded.optimizer);
@@ -369,7 +390,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainSummary> 
 function episodicTask(options: TrainRunOptions, model: RunModel, state: RunState): TrainTask {
   const { config } = options;
   const train = options.train!;
-  const microBatch = config.microBatch || microBatchForBudget(model.backbone.config, train.height, train.width, config.heapBudgetMiB);
+  const group = largestBnGroup(config.bnGrouping, config, model.transform.count);
+  const microBatch = config.microBatch || episodicMicroBatch(model.backbone.config, train.height, train.width, config.heapBudgetMiB, group, tf.getBackend() === 'wasm');
   const augmentation = augmentationOf(config, train.height);
   const sampler: EpisodeSampler = createEpisodeSampler(train.classes.map((c) => c.count), config);
   const manifest = config.validation.episodes > 0 ? validationManifest(config, options.val!) : undefined;
@@ -384,6 +406,7 @@ function episodicTask(options: TrainRunOptions, model: RunModel, state: RunState
     augmentRng: state.augmentRng,
     labelSmoothing: config.labelSmoothing,
     microBatch,
+    bnGrouping: config.bnGrouping,
     params,
   };
   return {
@@ -502,6 +525,7 @@ async function runLoop(
         'train/episodeRng': state.episodeRng.state() as JsonValue,
         'train/augmentRng': state.augmentRng.state() as JsonValue,
         'train/best': state.best as JsonValue,
+        ...(config.task === 'episodic' ? { 'train/bnGrouping': config.bnGrouping } : {}),
       },
     });
   };
