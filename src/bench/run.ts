@@ -21,7 +21,8 @@ import { defaultWorkers } from '../eval/parallel.js';
 import { listHeads } from '../heads/registry.js';
 import { coversWholeManifest } from '../report/merge.js';
 import { SLICE_FILE, shardLabel, shardRange, sliceManifest, stampSlice, writeSliceInfo, type Shard } from '../report/slice.js';
-import { resumeConflicts, type TrainConfig } from '../train/config.js';
+import type { TrainConfig } from '../train/config.js';
+import { runState, type RunState } from '../train/run-state.js';
 import { getLabelTransform } from '../transforms/registry.js';
 import { TRAIN_FILES, trainRun } from '../train/trainer.js';
 import type { BenchConfig } from './config.js';
@@ -131,8 +132,8 @@ export const BENCH_CONFIG_FILE = 'bench-config.json';
 /** The file each evaluation folder gets: what was evaluated (model hash, manifest, episode range). */
 export const EVAL_CONFIG_FILE = 'eval-config.json';
 
-/** Changing these does not change a trained model (the trainer's resume allows them too). */
-async function readJson<T>(path: string): Promise<T | undefined> {
+/** A JSON file's contents, or undefined when it is missing or unreadable. */
+export async function readJson<T>(path: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as T;
   } catch {
@@ -140,25 +141,16 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+/** Whether `path` exists. */
+export const exists = (path: string) => access(path).then(() => true, () => false);
 
 /** Where a cell's training stands: finished, interrupted (a checkpoint to resume), or not started. */
-export async function trainingState(cell: BenchCell): Promise<'done' | 'partial' | 'new'> {
-  const dir = join(cell.dir, 'train');
-  const saved = await readJson<TrainConfig>(join(dir, TRAIN_FILES.config));
-  if (saved) {
-    const differences = resumeConflicts(saved, cell.train);
-    if (differences.length > 0) {
-      throw new UsageError(`${dir} holds a run trained with different ${differences.join(', ')}; choose another --out or delete that folder`);
-    }
-  }
-  const summary = await readJson<{ steps: number; totalSteps: number; stopped: boolean }>(join(dir, TRAIN_FILES.summary));
-  if (saved && summary && !summary.stopped && summary.steps === summary.totalSteps && (await exists(join(dir, TRAIN_FILES.best)))) return 'done';
-  return (await exists(join(dir, TRAIN_FILES.last))) ? 'partial' : 'new';
+export async function trainingState(cell: Pick<BenchCell, 'dir' | 'train'>): Promise<RunState> {
+  return runState(join(cell.dir, 'train'), cell.train);
 }
 
 /** SHA-256 of a file's bytes (identifies the model an evaluation used). */
-async function sha256File(path: string): Promise<string> {
+export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -176,6 +168,7 @@ async function canonicalTestManifest(dataset: string, shots: number, test: FewSh
 /** Runs (or continues) the bench; see BenchCell for the folder layout. */
 export async function runBench(options: BenchRunOptions): Promise<BenchSummary> {
   const { config, outDir } = options;
+  if (config.task === 'classify') throw new UsageError('a classify bench runs with runClassifyBench (src/bench/classify-run.ts)');
   const progress = options.progress ?? SILENT_BENCH;
   await mkdir(outDir, { recursive: true });
   await writeFileAtomic(join(outDir, BENCH_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);

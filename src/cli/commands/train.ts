@@ -5,11 +5,13 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import type { TrainConfig } from '../../train/config.js';
-import type { ClassificationData, FewShotSplit } from '../../data/index.js';
+import type { SeedData } from '../../train/seeds.js';
+import { UsageError } from '../../errors.js';
 import { datasetFor, emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
 import { withHelp } from '../help.js';
 import { interruptible } from '../interrupt.js';
 import { checkLongRun, checkResumable } from '../train-guard.js';
+import { parseSeeds } from './bench.js';
 
 interface TrainArgs extends Omit<GlobalArgs, 'seed'> {
   init?: string;
@@ -31,6 +33,7 @@ interface TrainArgs extends Omit<GlobalArgs, 'seed'> {
   holdOutVal?: boolean;
   /** Re-declared without a default, so that a preset's or config file's seed is kept unless given. */
   seed?: number;
+  seeds?: string;
   dataset?: string;
   backbone?: string;
   head?: string;
@@ -114,6 +117,7 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
   builder: withHelp([
     ['$0 train --preset quick --out runs/quick', 'a smoke run on synthetic glyphs (minutes on a CPU)'],
     ['$0 train --preset cpu-real --transform rotation --data-dir ~/data --out runs/sla', 'Conv-4 with SLA (rotation) on tiny-imagenet-fs at 32x32 (hours on a CPU)'],
+    ['$0 train --preset quick --seeds 0,1,2 --out runs/quick3', 'three seeds in runs/quick3/seed-0, seed-1, seed-2; evaluate them with eval --seeds'],
   ], (y: Argv<GlobalArgs>) =>
     y
       .option('seed', {
@@ -122,11 +126,13 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
         coerce: (seed: number | undefined) => seed,
         describe: 'seed of the run: episodes, augmentation, validation set, weights (default 0, or the preset/config file value)',
       })
+      .option('seeds', {
+        type: 'string',
+        describe: 'S1,S2,...: one run per seed, each in OUT/seed-<s>/ (as bench --seeds), then a summary over the seeds (OUT/seeds.json); --resume continues unfinished seeds and skips finished ones',
+      })
       .option('preset', { type: 'string', describe: 'start from a preset: quick (synthetic smoke run), cpu-real (tiny-imagenet-fs 32x32 episodes), cpu-classify (tiny-imagenet-fs 32x32 whole-class), cpu-imbalanced (its long-tailed runs), paper-cifar (the SLA reference recipe, GPU), paper-imbalanced (the LDAM-DRW CIFAR-LT recipe, GPU)' })
       .option('config', { type: 'string', describe: 'JSON file of training options (see docs/training.md); overrides the preset' })
       .option('task', { type: 'string', choices: ['episodic', 'classify'] as const, describe: 'episodic few-shot training (default) or whole-class classification' })
-      .option('init', { type: 'string', describe: 'start from the backbone of this model file (e.g. a whole-class pretrained best.jsm): pretrain, then meta-train' })
-      .option('class-splits', { type: 'string', describe: "classify, few-shot datasets: only these splits' classes, e.g. train (pretraining on the base classes)" })
       .option('init', { type: 'string', describe: 'start from the backbone of this model file (e.g. a whole-class pretrained best.jsm): pretrain, then meta-train' })
       .option('class-splits', { type: 'string', describe: "classify, few-shot datasets: only these splits' classes, e.g. train (pretraining on the base classes)" })
       .option('objective', { type: 'string', describe: 'classify: baseline, da, mt, sla or sla+sd (default baseline)' })
@@ -162,6 +168,8 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run saved in --out exactly where it stopped' })
       .option('yes', { type: 'boolean', describe: 'start a run estimated at over an hour on a CPU without --preset or --config (e.g. the default 480,000-episode recipe)' }) as unknown as Argv<TrainArgs>),
   handler: async (argv) => {
+    const seeds = argv.seeds === undefined ? undefined : parseSeeds(argv.seeds);
+    if (seeds && argv.seed !== undefined) throw new UsageError('give --seed S (one run in --out) or --seeds S1,S2,... (one run per seed in OUT/seed-<s>/), not both');
     const { checkTrainSetup, createProgress, presetConfig, readConfigFile, resolveTrainConfig, trainRun } = await import('../../train/index.js');
     const layers: Partial<TrainConfig>[] = [];
     if (argv.preset !== undefined) layers.push(presetConfig(argv.preset));
@@ -170,39 +178,42 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
     const config = resolveTrainConfig(...layers);
     const { checkHeadWays } = await import('../../eval/model.js');
     if (config.task === 'episodic') checkHeadWays(config.head, config.ways);
-    if (argv.resume) await checkResumable(argv.out, (await import('../../train/trainer.js')).TRAIN_FILES.last);
-    else checkLongRun(config, (await import('../../transforms/index.js')).getLabelTransform(config.transform).count, argv);
+    if (seeds) (await import('../../train/seeds.js')).checkSeedList(seeds);
+    if (argv.resume && !seeds) await checkResumable(argv.out, (await import('../../train/trainer.js')).TRAIN_FILES.last);
+    else if (!argv.resume) checkLongRun(config, (await import('../../transforms/index.js')).getLabelTransform(config.transform).count, argv);
     const backend = await startBackend(argv);
-    const { loadClassificationData, registerPreparedDatasets } = await import('../../data/index.js');
-    const dataDir = resolveDataDir(argv);
-    await registerPreparedDatasets(dataDir);
-    let train: FewShotSplit | undefined;
-    let val: FewShotSplit | undefined;
-    let data: ClassificationData | undefined;
-    if (config.task === 'classify') {
-      const { classificationOptionsOf } = await import('../../train/index.js');
-      data = await loadClassificationData(config.dataset, classificationOptionsOf(config, dataDir));
-      process.stderr.write(`data: ${data.description}\n`);
-    } else {
-      const definition = await datasetFor(argv, config.dataset);
-      train = await definition.load('train', { dataDir });
-      val = config.validation.episodes > 0 ? await definition.load('val', { dataDir }) : undefined;
+    const loadData = await dataLoader(argv);
+    const first = await loadData(seeds ? resolveTrainConfig(config, { seed: seeds[0]! }) : config);
+    checkTrainSetup(config, first.train, first.val, first.data);
+    const progress = (c: TrainConfig) => createProgress(process.stderr, Math.max(1, Math.round(c.batchesPerEpoch / 10)));
+    const backendInfo = { name: backend.name, threads: backend.threads };
+    if (seeds) {
+      const { renderSeedsSummary, trainSeeds } = await import('../../train/seeds.js');
+      const again = `--resume --out ${argv.out} --seeds ${seeds.join(',')}`;
+      const notes = { stopping: 'saving a checkpoint after this step', stopped: `stopped after saving a checkpoint; continue the unfinished seeds with ${again}` };
+      await interruptible(notes, async (signal) => {
+        const summary = await trainSeeds({
+          config,
+          seeds,
+          outDir: argv.out,
+          resume: argv.resume,
+          data: loadData,
+          signal,
+          progress,
+          backend: backendInfo,
+          onSeed: (seed, state, c) => {
+            const what = state === 'done' ? 'finished earlier, skipped' : state === 'partial' ? `resuming: ${describeRun(c)}` : describeRun(c);
+            process.stderr.write(`seed ${seed} (${seeds.indexOf(seed) + 1}/${seeds.length}): ${what}\n`);
+          },
+        });
+        emit(argv, summary, renderSeedsSummary(summary));
+      });
+      return;
     }
-    checkTrainSetup(config, train, val, data);
     process.stderr.write(`${describeRun(config)}\n`);
     const notes = { stopping: 'saving a checkpoint after this step', stopped: `stopped after saving a checkpoint; continue with --resume --out ${argv.out}` };
     await interruptible(notes, async (signal) => {
-      const summary = await trainRun({
-        config,
-        ...(train ? { train } : {}),
-        ...(val ? { val } : {}),
-        ...(data ? { data } : {}),
-        outDir: argv.out,
-        resume: argv.resume,
-        signal,
-        progress: createProgress(process.stderr, Math.max(1, Math.round(config.batchesPerEpoch / 10))),
-        backend: { name: backend.name, threads: backend.threads },
-      });
+      const summary = await trainRun({ config, ...first, outDir: argv.out, resume: argv.resume, signal, progress: progress(config), backend: backendInfo });
       const best = summary.best?.accuracy != null ? `best validation ${summary.best.accuracy.toFixed(2)}% after epoch ${summary.best.epoch}` : 'no validation';
       emit(
         argv,
@@ -214,5 +225,32 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
     });
   },
 };
+
+/**
+ * The data of a run's config: episodic splits are read once for every seed; whole-class data again
+ * when its options change (the seed draws its subsets), keeping only the latest in memory.
+ */
+async function dataLoader(argv: TrainArgs): Promise<(config: TrainConfig) => Promise<SeedData>> {
+  const { loadClassificationData, registerPreparedDatasets } = await import('../../data/index.js');
+  const { classificationOptionsOf } = await import('../../train/index.js');
+  const dataDir = resolveDataDir(argv);
+  await registerPreparedDatasets(dataDir);
+  let latest: { key: string; data: Promise<SeedData> } | undefined;
+  const load = async (config: TrainConfig): Promise<SeedData> => {
+    if (config.task === 'classify') {
+      const data = await loadClassificationData(config.dataset, classificationOptionsOf(config, dataDir));
+      process.stderr.write(`data: ${data.description}\n`);
+      return { data };
+    }
+    const definition = await datasetFor(argv, config.dataset);
+    const train = await definition.load('train', { dataDir });
+    return config.validation.episodes > 0 ? { train, val: await definition.load('val', { dataDir }) } : { train };
+  };
+  return (config) => {
+    const key = config.task === 'classify' ? JSON.stringify(classificationOptionsOf(config, dataDir)) : `${config.dataset}/${config.validation.episodes > 0}`;
+    if (latest?.key !== key) latest = { key, data: load(config) };
+    return latest.data;
+  };
+}
 
 export default trainCommand;
