@@ -2,7 +2,6 @@ import test from 'ava';
 import { tf } from '../../src/tf.js';
 import { createBackbone } from '../../src/backbones/index.js';
 import { createEpisodeSampler } from '../../src/episodes/index.js';
-import type { Episode } from '../../src/episodes/sampler.js';
 import { UsageError } from '../../src/errors.js';
 import { createHead } from '../../src/heads/index.js';
 import { jointCrossEntropy, liftHead } from '../../src/sla/index.js';
@@ -11,6 +10,7 @@ import { stepGradients, type StepContext } from '../../src/train/index.js';
 import { createRng } from '../../src/util/rng.js';
 import { useCpuBackend, withNoLeaks } from '../helpers/tf.js';
 import { tinySplits } from './fixtures.js';
+import { referenceLoss } from './step-reference.js';
 
 test.before(useCpuBackend);
 
@@ -68,11 +68,6 @@ for (const [transformName, microBatch, chunk] of [
   });
 }
 
-/** A batch's images by role, in the step's order (episode by episode, class-major). */
-function rolesOf(split: Awaited<ReturnType<typeof tinySplits>>['train'], episodes: Episode[], role: 'support' | 'query'): Uint8Array[] {
-  return episodes.flatMap((e) => e.classes.flatMap((c, y) => e[role][y]!.map((i) => split.image(c, i))));
-}
-
 /**
  * `support-query` and `episode` grouping against a direct computation: the supports of all
  * episodes embedded in one call and the queries in another (or each episode in its own call), the
@@ -105,29 +100,12 @@ for (const [grouping, transformName, microBatch, passes] of [
       const ctx: StepContext = { split: train, backbone: mine.backbone, head: mine.head, transform, normalization, augmentRng: createRng(0), labelSmoothing: 0.1, microBatch, bnGrouping: grouping, params: mine.params };
       const got = stepGradients(ctx, episodes);
       const names = Object.keys(mine.params);
-      const embed = (images: Uint8Array[]) =>
-        ref.backbone.embed(transform.apply(tf.tensor4d(prepareImages(images, { shape: { height: 16, width: 16, channels: 3 }, normalization }), [images.length, 16, 16, 3])), { training: true });
       const nS = 2 * M;
       const nQ = 4 * M;
-      const reference = tf.engine().gradients(() => {
-        const parts =
-          grouping === 'support-query'
-            ? (() => {
-                const s = embed(rolesOf(train, episodes, 'support'));
-                const q = embed(rolesOf(train, episodes, 'query'));
-                return episodes.map((_, k) => [s.slice(k * nS, nS), q.slice(k * nQ, nQ)] as const);
-              })()
-            : episodes.map((e) => {
-                const x = embed([...rolesOf(train, [e], 'support'), ...rolesOf(train, [e], 'query')]);
-                return [x.slice(0, nS), x.slice(nS)] as const;
-              });
-        let total = tf.scalar(0);
-        for (const [support, query] of parts) {
-          const joint = ref.head.jointLogits(support, tf.tensor1d([0, 1], 'int32'), query, 2);
-          total = total.add(jointCrossEntropy(joint, tf.tensor1d([0, 0, 1, 1], 'int32'), M, { labelSmoothing: 0.1 }).div(episodes.length));
-        }
-        return total;
-      }, names.map((n) => ref.params[n]!));
+      const reference = tf.engine().gradients(
+        () => referenceLoss({ split: train, backbone: ref.backbone, head: ref.head, transform, normalization, labelSmoothing: 0.1, episodes, grouping }),
+        names.map((n) => ref.params[n]!),
+      );
       const expectedGroups = grouping === 'support-query' ? [3 * nS, 3 * nQ] : [nS + nQ, nS + nQ, nS + nQ];
       t.deepEqual(got.bnGroups, expectedGroups);
       t.is(got.passes, passes);
