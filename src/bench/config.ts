@@ -1,14 +1,18 @@
 /**
  * The bench configuration: which datasets x heads x transformations to train, which shots to
- * evaluate, and the training recipe. Layers merge as defaults < preset < config file < flags.
+ * evaluate, and the training recipe (or, with `task: classify`, which whole-class runs:
+ * src/bench/classify-config.ts). Layers merge as defaults < preset < config file < flags.
  */
 import type { JsonValue } from '../backbones/checkpoint.js';
 import { UsageError } from '../errors.js';
 import { readJsonObject } from '../util/json-file.js';
 import { TRAIN_PRESETS, resolveTrainConfig, type TrainConfig } from '../train/config.js';
+import { CLASSIFY_BENCH_PRESETS, validateClassifyBench, type ClassifyEnsembleSpec, type ClassifyLayout, type ClassifyRunSpec } from './classify-config.js';
 
 /** Everything `jointshot bench` runs; written as `bench-config.json` into the output folder. */
 export interface BenchConfig {
+  /** `episodic` (heads x transforms on few-shot manifests, Table 5) or `classify` (whole-class `runs`, Tables 1-3 / Figure 3). */
+  task: 'episodic' | 'classify';
   /** Dataset names (each needs train, val when validating, and test splits). */
   datasets: string[];
   /** Head registry names, one trained model per head x transformation. */
@@ -27,6 +31,12 @@ export interface BenchConfig {
   headOptions: Record<string, Record<string, JsonValue>>;
   /** Training seeds: every cell trained and evaluated once per seed, in `seed-<s>/` (null: one run with train.seed). */
   seeds: number[] | null;
+  /** classify: the whole-class runs (objective x transformation x inferences, per seed). */
+  runs: ClassifyRunSpec[];
+  /** classify: ensembles over the seeds of a run. */
+  ensembles: ClassifyEnsembleSpec[];
+  /** classify: report layouts (`tables`, `figure3`). */
+  layouts: ClassifyLayout[];
 }
 
 /** A layer: any subset of the fields. */
@@ -34,6 +44,7 @@ export type BenchLayer = Partial<BenchConfig>;
 
 /** The base every preset starts from: all three heads, plain and SLA-rotation, 1 and 5 shots. */
 export const DEFAULT_BENCH_CONFIG: Readonly<BenchConfig> = {
+  task: 'episodic',
   datasets: ['synthetic'],
   heads: ['protonet', 'ridge', 'svm'],
   transforms: ['none', 'rotation'],
@@ -43,6 +54,9 @@ export const DEFAULT_BENCH_CONFIG: Readonly<BenchConfig> = {
   trainByDataset: {},
   headOptions: {},
   seeds: null,
+  runs: [],
+  ensembles: [],
+  layouts: ['tables'],
 };
 
 /** Bench presets; `quick` is what `jointshot bench` runs without arguments. */
@@ -102,6 +116,7 @@ export const BENCH_PRESETS: Readonly<Record<string, BenchLayer>> = {
     },
     headOptions: { ridge: { lambda: 50 }, svm: { C: 0.1 } },
   },
+  ...CLASSIFY_BENCH_PRESETS,
 };
 
 /** The default preset of `jointshot bench`. */
@@ -173,14 +188,16 @@ function nameList(key: string, value: unknown): void {
 
 /** Checks the matrix fields and resolves every cell's training config (so bad recipes fail before any work). */
 export function validateBenchConfig(config: BenchConfig): BenchConfig {
+  if (config.task !== 'episodic' && config.task !== 'classify') throw new UsageError(`task must be episodic or classify, found ${JSON.stringify(config.task)}`);
   nameList('datasets', config.datasets);
+  if (config.seeds !== null && (!Array.isArray(config.seeds) || config.seeds.length === 0 || config.seeds.some((s) => !Number.isSafeInteger(s)) || new Set(config.seeds).size !== config.seeds.length)) {
+    throw new UsageError(`seeds must be null or a non-empty list of distinct integers, found ${JSON.stringify(config.seeds)}`);
+  }
+  if (config.task === 'classify') return validateClassifyBench(config);
   nameList('heads', config.heads);
   nameList('transforms', config.transforms);
   if (!Array.isArray(config.shots) || config.shots.length === 0 || config.shots.some((s) => !Number.isSafeInteger(s) || s < 1)) {
     throw new UsageError(`shots must be a non-empty list of positive integers, found ${JSON.stringify(config.shots)}`);
-  }
-  if (config.seeds !== null && (!Array.isArray(config.seeds) || config.seeds.length === 0 || config.seeds.some((s) => !Number.isSafeInteger(s)) || new Set(config.seeds).size !== config.seeds.length)) {
-    throw new UsageError(`seeds must be null or a non-empty list of distinct integers, found ${JSON.stringify(config.seeds)}`);
   }
   if (config.evalEpisodes !== null && (!Number.isSafeInteger(config.evalEpisodes) || config.evalEpisodes < 1)) {
     throw new UsageError(`evalEpisodes must be a positive integer or null (all), found ${JSON.stringify(config.evalEpisodes)}`);

@@ -26,3 +26,6 @@ export {
 } from './run.js';
 export { createBenchProgress, SILENT_BENCH, type BenchProgress } from './progress.js';
 export { writeBenchReport } from './report.js';
+export { CLASSIFY_BENCH_PRESETS, CLASSIFY_LAYOUTS, FIGURE3_RUNS, classifyCellTrainConfig, runSeeds, type ClassifyEnsembleSpec, type ClassifyLayout, type ClassifyRunSpec } from './classify-config.js';
+export { TRAIN_TIME_FILE, checkClassifyCells, classifyCells, classifyRunDir, runClassifyBench, type ClassifyBenchOptions, type ClassifyBenchSummary, type ClassifyCell, type ClassifyCellReport, type EnsembleReport } from './classify-run.js';
+export { collectBenchStudy, figure3Specs, writeClassifyBenchReport } from './classify-report.js';

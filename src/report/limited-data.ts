@@ -7,7 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rowSummary, type ClassificationRow } from './classification-table.js';
 import { readClassificationResults } from './long-tail-table.js';
-import { escapeXml } from './svg.js';
+import { renderLinePlot } from './line-plot.js';
 
 /** One K: the baseline and the SDA+AG results (accuracies per seed). */
 export interface LimitedDataPoint {
@@ -38,31 +38,8 @@ export function renderLimitedDataTable(points: readonly LimitedDataPoint[]): str
 
 /** SVG line plot of the relative gain (percent) against K (log-spaced x axis). */
 export function renderGainPlot(points: readonly LimitedDataPoint[], title = 'Relative gain of SDA+AG over the baseline'): string {
-  const sorted = [...points].sort((a, b) => a.perClass - b.perClass);
-  const width = 520;
-  const height = 320;
-  const m = { left: 60, right: 20, top: 40, bottom: 50 };
-  const gains = sorted.map(relativeGainOf);
-  const lo = Math.min(0, Math.floor(Math.min(...gains)));
-  const hi = Math.max(lo + 1, Math.ceil(Math.max(...gains)));
-  const logs = sorted.map((p) => Math.log(p.perClass));
-  const [x0, x1] = [Math.min(...logs), Math.max(...logs)];
-  const x = (v: number) => m.left + (x1 === x0 ? 0.5 : (v - x0) / (x1 - x0)) * (width - m.left - m.right);
-  const y = (g: number) => height - m.bottom - ((g - lo) / (hi - lo)) * (height - m.top - m.bottom);
-  const r = (v: number) => Math.round(v * 100) / 100;
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
-    `<line x1="${m.left}" y1="${r(y(0))}" x2="${width - m.right}" y2="${r(y(0))}" stroke="#999" stroke-dasharray="4 3"/>`,
-    `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${height - m.bottom}" stroke="#000"/>`,
-    `<text x="${m.left - 8}" y="${r(y(hi)) + 4}" text-anchor="end">${hi}%</text>`,
-    `<text x="${m.left - 8}" y="${r(y(lo)) + 4}" text-anchor="end">${lo}%</text>`,
-    `<text x="${width / 2}" y="${height - 10}" text-anchor="middle">K, training images per class (log scale)</text>`,
-    `<polyline fill="none" stroke="#0072B2" stroke-width="2" points="${sorted.map((_, i) => `${r(x(logs[i]!))},${r(y(gains[i]!))}`).join(' ')}"/>`,
-    ...sorted.map((p, i) => `<circle cx="${r(x(logs[i]!))}" cy="${r(y(gains[i]!))}" r="4" fill="#0072B2"/><text x="${r(x(logs[i]!))}" y="${height - m.bottom + 18}" text-anchor="middle">${p.perClass}</text>`),
-    '</svg>',
-  ];
-  return `${parts.join('\n')}\n`;
+  const series = [{ label: 'SDA+AG', points: points.map((p) => ({ x: p.perClass, y: relativeGainOf(p) })) }];
+  return renderLinePlot(series, { title, xLabel: 'K, training images per class (log scale)', yLabel: 'relative gain', yUnit: '%', logX: true });
 }
 
 /**

@@ -83,7 +83,13 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
           '1 and 5 shots). Finished cells are skipped and interrupted ones resumed: run the same command again to continue. ' +
           'Config merge order: defaults < --preset < --config file < flags. See docs/bench.md.',
       )
-      .option('preset', { type: 'string', default: 'quick', describe: 'quick (synthetic, minutes on a CPU), cpu-real (tiny-imagenet-fs; needs --data-dir), paper-table5 (ResNet-12 recipe; for GPUs)' })
+      .option('preset', {
+        type: 'string',
+        default: 'quick',
+        describe:
+          'quick (synthetic, minutes on a CPU), cpu-real (tiny-imagenet-fs; needs --data-dir), paper-table5 (ResNet-12 recipe; for GPUs); ' +
+          'whole-class (Tables 1-3, Figure 3; docs/bench.md): classify-quick, figure3-quick (synthetic), cpu-classify, cpu-figure3 (tiny-imagenet-fs), paper-cifar (GPU)',
+      })
       .option('config', { type: 'string', describe: 'JSON file of bench options (datasets, heads, transforms, shots, evalEpisodes, train, trainByDataset, headOptions) over the preset' })
       .option('datasets', list('datasets to run (default from the preset)'))
       .option('heads', list('heads: protonet, ridge, svm or any registered head'))
@@ -117,6 +123,7 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
     layers.push(benchFlagLayer(argv));
     const config = bench.resolveBenchConfig(...layers);
     const outDir = argv.out ?? `jointshot-bench/${argv.preset}`;
+    if (config.task === 'classify') return classifyBench(argv, config, outDir);
     bench.checkBenchNames(config);
     // One run per folder (per shard: shards may share --out); released on exit, taken over when stale.
     const release = await lockOutputFolder(outDir, `jointshot bench --preset ${argv.preset}${shard ? ` --shard ${argv.shard}` : ''}`, shard ? `bench-shard-${shard.number}-of-${shard.count}` : 'bench');
@@ -166,5 +173,33 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
     }
   },
 };
+
+/** A classify bench (whole-class runs, Tables 1-3 / Figure 3): the same lock, interrupt and resume behaviour. */
+async function classifyBench(argv: BenchArgs, config: import('../../bench/config.js').BenchConfig, outDir: string): Promise<void> {
+  const episodicOnly = (['heads', 'transforms', 'shots', 'evalEpisodes', 'shard', 'valEpisodes', 'episodesPerBatch'] as const).find((k) => argv[k] !== undefined);
+  if (episodicOnly !== undefined) throw new UsageError(`--${episodicOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to episodic benches; a classify bench sets its runs in the config file (runs, ensembles, layouts: docs/bench.md)`);
+  const bench = await import('../../bench/index.js');
+  const { registerPreparedDatasets } = await import('../../data/index.js');
+  const release = await lockOutputFolder(outDir, `jointshot bench --preset ${argv.preset}`, 'bench');
+  try {
+    const backend = await startBackend(argv);
+    const dataDir = resolveDataDir(argv);
+    await registerPreparedDatasets(dataDir);
+    const cells = bench.classifyCells(config, outDir);
+    process.stderr.write(`bench '${argv.preset}': ${cells.length} whole-class model${cells.length === 1 ? '' : 's'} (${config.datasets.join(', ')} x ${config.runs.map((r) => r.name).join(', ')}), ${config.ensembles.length} ensemble${config.ensembles.length === 1 ? '' : 's'}; output ${outDir}\n`);
+    const notes = { stopping: 'saving a checkpoint after this step', stopped: 'stopped after saving the finished cells and a checkpoint; run the same command to continue' };
+    await interruptible(notes, async (signal) => {
+      const summary = await bench.runClassifyBench({ config, outDir, dataDir, backend: { name: backend.name, threads: backend.threads }, progress: bench.createBenchProgress(process.stderr), signal });
+      const { markdown, files, missing } = await bench.writeClassifyBenchReport(outDir, config);
+      if (missing.length > 0) process.stderr.write(`rows without results (left out): ${missing.join('; ')}\n`);
+      process.stderr.write(
+        `${summary.stopped ? 'stopped early (run the same command to continue)' : 'done'}: ${summary.cpuSeconds.toFixed(0)} s CPU (all threads), ${summary.wallSeconds.toFixed(0)} s wall; wrote ${files.join(', ')}\n`,
+      );
+      emit(argv, { summary, files }, markdown);
+    });
+  } finally {
+    await release();
+  }
+}
 
 export default benchCommand;
