@@ -239,7 +239,9 @@ export const TRAIN_PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
    * tiny-imagenet-fs prepared at 32x32, Conv-4: 2,560 episodes (16 epochs x 40 batches x 4), the
    * budget of each of the six comparison runs (protonet/ridge/svm x none/rotation) of
    * docs/results.md. At this budget half the run is at lr 0.1: the recipe's first third was too
-   * little for the joint (N*M-way) loss to move (docs/results.md, the 800-episode runs).
+   * little for the joint (N*M-way) loss to move (docs/results.md, the 800-episode runs). The heap
+   * budget is the whole wasm heap: with rotation the support-query grouping puts 480 images through
+   * batch norm together (estimated 3,840 MiB on wasm), more than the default budget holds.
    */
   'cpu-real': {
     dataset: 'tiny-imagenet-fs',
@@ -259,6 +261,7 @@ export const TRAIN_PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
     ],
     validation: { episodes: 30, ways: 5, shots: 5, queries: 10 },
     checkpointEvery: 40,
+    heapBudgetMiB: 4096,
   },
   /**
    * Whole-class classification on tiny-imagenet-fs read as 100 classes at 32x32 (500 train / 50 test
