@@ -1,9 +1,12 @@
 // Element-wise kernels of the tfjs `native` backend, parallel with OpenMP. In a training step of
 // the backbones, once convolutions run in oneDNN, the cpu backend's JS loops for batch norm,
 // activations and their gradients take most of the time; these replace them.
-// Broadcast modes of binary ops: 0 same size; 1 `b` repeats with period `period` along `a`
-// (trailing-dimension or scalar broadcast); 2 `a` repeats along `b`.
+// Broadcast modes of binary ops: 0 same size; 1 `b` repeats along `a` (a run of size-1 axes: see
+// broadcastLoop); 2 `a` repeats along `b`.
 #include <node_api.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "napi-util.h"
 
@@ -20,11 +23,24 @@ using namespace jointshot;
 // Below this many elements a loop stays on one thread (thread start-up costs more).
 constexpr size_t kParallelMin = 1 << 15;
 
-// out[i] = f(a[ia], b[ib]) over `n` outputs for the three broadcast modes. Each thread works on
-// its own copy of `f`: read through the shared closure, captured values (an alpha) would be
-// reloaded after every store (they might alias `out`) and the loop would not vectorise.
+// This thread's share [lo, hi) of n items (the whole range outside a parallel region or without OpenMP).
+inline void threadShare(size_t n, size_t* lo, size_t* hi) {
+#ifdef _OPENMP
+  const size_t t = static_cast<size_t>(omp_get_thread_num()), count = static_cast<size_t>(omp_get_num_threads());
+#else
+  const size_t t = 0, count = 1;
+#endif
+  *lo = n * t / count;
+  *hi = n * (t + 1) / count;
+}
+
+// out[i] = f(a[ia], b[ib]) over `n` outputs. Mode 0: same size. Mode 1: out and a are
+// [outer, group, period] and b is [outer, period], repeated along the middle (a trailing or scalar
+// broadcast when outer is 1); mode 2: the same with a and b swapped. Each thread works on its own
+// copy of `f`: read through the shared closure, captured values (an alpha) would be reloaded after
+// every store (they might alias `out`) and the loop would not vectorise.
 template <typename Out, typename F>
-void broadcastLoop(const float* a, const float* b, Out* out, size_t n, int mode, size_t period, F f) {
+void broadcastLoop(const float* a, const float* b, Out* out, size_t n, int mode, size_t period, size_t group, F f) {
   const long long count = static_cast<long long>(n);
   const long long rows = count / static_cast<long long>(period);
 #pragma omp parallel if (n >= kParallelMin)
@@ -34,37 +50,47 @@ void broadcastLoop(const float* a, const float* b, Out* out, size_t n, int mode,
 #pragma omp for schedule(static)
       for (long long i = 0; i < count; i++) out[i] = g(a[i], b[i]);
     } else if (period == 1) {
-      // A scalar operand: one flat loop (row by row would be one element per row, not vectorised).
-      const float s = mode == 1 ? b[0] : a[0];
-      if (mode == 1) {
-#pragma omp for schedule(static)
-        for (long long i = 0; i < count; i++) out[i] = g(a[i], s);
-      } else {
-#pragma omp for schedule(static)
-        for (long long i = 0; i < count; i++) out[i] = g(s, b[i]);
+      // One value of the small operand per run of `group` outputs (one run: a scalar): each
+      // thread walks its share run by run, a flat loop per run.
+      const float* small = mode == 1 ? b : a;
+      const float* big = mode == 1 ? a : b;
+      size_t lo, hi;
+      threadShare(n, &lo, &hi);
+      while (lo < hi) {
+        const size_t run = lo / group;
+        const size_t end = std::min(hi, (run + 1) * group);
+        const float s = small[run];
+        if (mode == 1) {
+          for (size_t i = lo; i < end; i++) out[i] = g(big[i], s);
+        } else {
+          for (size_t i = lo; i < end; i++) out[i] = g(s, big[i]);
+        }
+        lo = end;
       }
     } else if (mode == 1) {
 #pragma omp for schedule(static)
       for (long long r = 0; r < rows; r++) {
         const size_t base = r * period;
-        for (size_t j = 0; j < period; j++) out[base + j] = g(a[base + j], b[j]);
+        const float* br = b + (r / group) * period;
+        for (size_t j = 0; j < period; j++) out[base + j] = g(a[base + j], br[j]);
       }
     } else {
 #pragma omp for schedule(static)
       for (long long r = 0; r < rows; r++) {
         const size_t base = r * period;
-        for (size_t j = 0; j < period; j++) out[base + j] = g(a[j], b[base + j]);
+        const float* ar = a + (r / group) * period;
+        for (size_t j = 0; j < period; j++) out[base + j] = g(ar[j], b[base + j]);
       }
     }
   }
 }
 
-// Reads `op(a, b, out, mode, period)` and runs `apply(op, a, b, out, n, mode, period)`; Out is
-// float (arithmetic) or uint8_t (comparisons, a bool tensor's storage).
+// Reads `op(a, b, out, mode, period, group)` and runs `apply(op, a, b, out, n, mode, period, group)`;
+// Out is float (arithmetic) or uint8_t (comparisons, a bool tensor's storage).
 template <typename Out, typename Apply>
 napi_value broadcastCall(napi_env env, napi_callback_info info, Apply apply) {
   Args args;
-  if (!readArgs(env, info, args, 6)) return nullptr;
+  if (!readArgs(env, info, args, 7)) return nullptr;
   size_t na, nb, nout;
   const int op = int32(env, args.values[0]);
   float* a = f32(env, args.values[1], &na);
@@ -74,37 +100,42 @@ napi_value broadcastCall(napi_env env, napi_callback_info info, Apply apply) {
   if (!a || !b || !out) return nullptr;
   const int mode = int32(env, args.values[4]);
   const size_t period = static_cast<size_t>(int32(env, args.values[5]));
-  if (period == 0 || nout % period != 0) return rangeError(env, "jointshot native: bad broadcast period");
-  if (!apply(op, a, b, out, nout, mode, period)) return rangeError(env, "jointshot native: unknown operation");
+  const size_t group = static_cast<size_t>(int32(env, args.values[6]));
+  const size_t small = mode == 1 ? nb : na, big = mode == 1 ? na : nb;
+  const bool fits = mode == 0 ? na == nout && nb == nout
+                              : (mode == 1 || mode == 2) && period > 0 && group > 0 && big == nout &&
+                                    nout % (period * group) == 0 && small == nout / group;
+  if (!fits) return rangeError(env, "jointshot native: broadcast sizes do not fit");
+  if (!apply(op, a, b, out, nout, mode, period, group)) return rangeError(env, "jointshot native: unknown operation");
   return nothing(env);
 }
 
-// binary(op, a, b, out, mode, period): op 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 squared difference.
+// binary(op, a, b, out, mode, period, group): op 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 squared difference.
 napi_value Binary(napi_env env, napi_callback_info info) {
-  return broadcastCall<float>(env, info, [](int op, float* a, float* b, float* out, size_t n, int mode, size_t period) {
+  return broadcastCall<float>(env, info, [](int op, float* a, float* b, float* out, size_t n, int mode, size_t period, size_t group) {
     switch (op) {
-      case 0: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return x + y; }); return true;
-      case 1: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return x - y; }); return true;
-      case 2: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return x * y; }); return true;
-      case 3: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return x / y; }); return true;
-      case 4: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : (x > y ? x : y); }); return true;
-      case 5: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : (x < y ? x : y); }); return true;
-      case 6: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) { return (x - y) * (x - y); }); return true;
+      case 0: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x + y; }); return true;
+      case 1: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x - y; }); return true;
+      case 2: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x * y; }); return true;
+      case 3: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x / y; }); return true;
+      case 4: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : (x > y ? x : y); }); return true;
+      case 5: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : (x < y ? x : y); }); return true;
+      case 6: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return (x - y) * (x - y); }); return true;
       default: return false;
     }
   });
 }
 
-// compare(op, a, b, out (Uint8Array), mode, period): op 0 ==, 1 !=, 2 >, 3 >=, 4 <, 5 <=.
+// compare(op, a, b, out (Uint8Array), mode, period, group): op 0 ==, 1 !=, 2 >, 3 >=, 4 <, 5 <=.
 napi_value Compare(napi_env env, napi_callback_info info) {
-  return broadcastCall<uint8_t>(env, info, [](int op, float* a, float* b, uint8_t* out, size_t n, int mode, size_t period) {
+  return broadcastCall<uint8_t>(env, info, [](int op, float* a, float* b, uint8_t* out, size_t n, int mode, size_t period, size_t group) {
     switch (op) {
-      case 0: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x == y; }); return true;
-      case 1: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x != y; }); return true;
-      case 2: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x > y; }); return true;
-      case 3: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x >= y; }); return true;
-      case 4: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x < y; }); return true;
-      case 5: broadcastLoop(a, b, out, n, mode, period, [](float x, float y) -> uint8_t { return x <= y; }); return true;
+      case 0: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x == y; }); return true;
+      case 1: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x != y; }); return true;
+      case 2: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x > y; }); return true;
+      case 3: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x >= y; }); return true;
+      case 4: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x < y; }); return true;
+      case 5: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x <= y; }); return true;
       default: return false;
     }
   });
@@ -153,6 +184,78 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   return nothing(env);
 }
 
+// Columns summed together per task of reduceLoop (their float64 partial sums stay in L1).
+constexpr size_t kColumnBlock = 512;
+
+// out[o * inner + j] = scale * sum_r x[(o * reduced + r) * inner + j]. Many (outer, column block)
+// tasks: one thread each. Few (a sum over leading axes into a short row, or a whole sum): the
+// rows are split among the threads, each with its own partial sums, added up at the end.
+void reduceLoop(const float* x, float* out, size_t outer, size_t reduced, size_t inner, double scale) {
+  const size_t n = outer * reduced * inner;
+  if (outer * inner == 0) return;
+  const size_t blocks = (inner + kColumnBlock - 1) / kColumnBlock;
+  const long long tasks = static_cast<long long>(outer * blocks);
+#ifdef _OPENMP
+  const long long threads = omp_get_max_threads();
+#else
+  const long long threads = 1;
+#endif
+  if (tasks >= 4 * threads || n < kParallelMin) {
+#pragma omp parallel if (n >= kParallelMin)
+    {
+      std::vector<double> acc(std::min(inner, kColumnBlock));
+#pragma omp for schedule(static)
+      for (long long t = 0; t < tasks; t++) {
+        const size_t o = t / blocks, j0 = (t % blocks) * kColumnBlock, width = std::min(inner - j0, kColumnBlock);
+        const float* base = x + o * reduced * inner + j0;
+        float* target = out + o * inner + j0;
+        if (width == 1) {
+          double s = 0;
+#pragma omp simd reduction(+ : s)
+          for (size_t r = 0; r < reduced; r++) s += base[r * inner];
+          target[0] = static_cast<float>(s * scale);
+          continue;
+        }
+        std::fill(acc.begin(), acc.begin() + width, 0.0);
+        for (size_t r = 0; r < reduced; r++) {
+          const float* row = base + r * inner;
+          for (size_t j = 0; j < width; j++) acc[j] += row[j];
+        }
+        for (size_t j = 0; j < width; j++) target[j] = static_cast<float>(acc[j] * scale);
+      }
+    }
+    return;
+  }
+  if (inner == 1) {
+    // A few whole sums of `reduced` contiguous values: each split among the threads.
+    for (size_t o = 0; o < outer; o++) {
+      const float* base = x + o * reduced;
+      const long long count = static_cast<long long>(reduced);
+      double s = 0;
+#pragma omp parallel for simd reduction(+ : s) schedule(static)
+      for (long long r = 0; r < count; r++) s += base[r];
+      out[o] = static_cast<float>(s * scale);
+    }
+    return;
+  }
+  const size_t kept = outer * inner;
+  std::vector<double> total(kept, 0.0);
+  const long long rows = static_cast<long long>(outer * reduced);
+#pragma omp parallel
+  {
+    std::vector<double> part(kept, 0.0);
+#pragma omp for schedule(static)
+    for (long long q = 0; q < rows; q++) {
+      const float* row = x + q * inner;
+      double* acc = part.data() + (q / reduced) * inner;
+      for (size_t j = 0; j < inner; j++) acc[j] += row[j];
+    }
+#pragma omp critical
+    for (size_t k = 0; k < kept; k++) total[k] += part[k];
+  }
+  for (size_t k = 0; k < kept; k++) out[k] = static_cast<float>(total[k] * scale);
+}
+
 // select(condition (Uint8Array), a, b, out): out = condition ? a : b, all the same size.
 napi_value Select(napi_env env, napi_callback_info info) {
   Args args;
@@ -170,18 +273,65 @@ napi_value Select(napi_env env, napi_callback_info info) {
   return nothing(env);
 }
 
-// boolToFloat(x (Uint8Array), out): the float32 cast of a bool tensor.
-napi_value BoolToFloat(napi_env env, napi_callback_info info) {
+// out[i] = f(x[i]) for a cast between storage types.
+template <typename In, typename Out, typename F>
+void convertLoop(const In* x, Out* out, size_t n, F f) {
+  const long long count = static_cast<long long>(n);
+#pragma omp parallel for if (n >= kParallelMin) schedule(static)
+  for (long long i = 0; i < count; i++) out[i] = f(x[i]);
+}
+
+// convert(x (Uint8Array bool, Int32Array or Float32Array), out (Float32Array, or Uint8Array for
+// bool)): tfjs's Cast between different storage types; to bool is `x != 0` (NaN is true).
+napi_value Convert(napi_env env, napi_callback_info info) {
   Args args;
   if (!readArgs(env, info, args, 2)) return nullptr;
+  napi_typedarray_type inType, outType;
+  size_t nx, nout, offset;
+  void *x, *out;
+  napi_value buffer;
+  bool isTyped = false, outTyped = false;
+  napi_is_typedarray(env, args.values[0], &isTyped);
+  napi_is_typedarray(env, args.values[1], &outTyped);
+  if (!isTyped || !outTyped) {
+    napi_throw_type_error(env, nullptr, "jointshot native: convert expects typed arrays");
+    return nullptr;
+  }
+  napi_get_typedarray_info(env, args.values[0], &inType, &nx, &x, &buffer, &offset);
+  napi_get_typedarray_info(env, args.values[1], &outType, &nout, &out, &buffer, &offset);
+  if (nx != nout) return rangeError(env, "jointshot native: cast sizes differ");
+  auto toFloat = [](auto v) { return static_cast<float>(v); };
+  auto toBool = [](auto v) -> uint8_t { return v != 0; };
+  if (outType == napi_float32_array && inType == napi_uint8_array) {
+    convertLoop(static_cast<const uint8_t*>(x), static_cast<float*>(out), nx, toFloat);
+  } else if (outType == napi_float32_array && inType == napi_int32_array) {
+    convertLoop(static_cast<const int32_t*>(x), static_cast<float*>(out), nx, toFloat);
+  } else if (outType == napi_uint8_array && inType == napi_float32_array) {
+    // NaN != 0 holds, so NaN casts to true as in tfjs.
+    convertLoop(static_cast<const float*>(x), static_cast<uint8_t*>(out), nx, toBool);
+  } else if (outType == napi_uint8_array && inType == napi_int32_array) {
+    convertLoop(static_cast<const int32_t*>(x), static_cast<uint8_t*>(out), nx, toBool);
+  } else {
+    return rangeError(env, "jointshot native: unsupported cast");
+  }
+  return nothing(env);
+}
+
+// reduce(x, out, outer, reduced, inner, scale): out[o, j] = scale * sum over r of x[o, r, j], x
+// viewed as [outer, reduced, inner] (Sum and Mean over one run of axes), float64 accumulation.
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 6)) return nullptr;
   size_t nx, nout;
-  uint8_t* x = u8(env, args.values[0], &nx);
+  float* x = f32(env, args.values[0], &nx);
   float* out = f32(env, args.values[1], &nout);
   if (!x || !out) return nullptr;
-  if (nx != nout) return rangeError(env, "jointshot native: cast sizes differ");
-  const long long count = static_cast<long long>(nout);
-#pragma omp parallel for if (nout >= kParallelMin) schedule(static)
-  for (long long i = 0; i < count; i++) out[i] = x[i] ? 1.0f : 0.0f;
+  const size_t outer = static_cast<size_t>(int32(env, args.values[2]));
+  const size_t reduced = static_cast<size_t>(int32(env, args.values[3]));
+  const size_t inner = static_cast<size_t>(int32(env, args.values[4]));
+  const double scale = number(env, args.values[5]);
+  if (nx != outer * reduced * inner || nout != outer * inner) return rangeError(env, "jointshot native: reduce sizes do not fit");
+  reduceLoop(x, out, outer, reduced, inner, scale);
   return nothing(env);
 }
 
@@ -291,7 +441,8 @@ napi_status registerElementwise(napi_env env, napi_value exports) {
       {"compare", nullptr, Compare, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"boolToFloat", nullptr, BoolToFloat, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"convert", nullptr, Convert, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"addN", nullptr, AddN, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"upsampleNearest", nullptr, UpsampleNearest, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -160,6 +160,12 @@ nativeTest('element-wise arithmetic and comparisons match cpu for every broadcas
     [[], [3, 4]],
     [[2, 3, 4, 5], [2, 1, 1, 5]],
     [[2, 1, 5], [2, 4, 5]],
+    [[2, 3, 1, 1], [2, 3, 4, 5]], // one value per run of 20
+    [[32, 8, 8, 16], [32, 1, 1, 16]], // global-average-pool gradient, both threads
+    [[32, 1, 1, 1], [32, 8, 8, 16]],
+    [[2, 1, 4, 5], [2, 1, 1, 5]], // a size-1 output axis inside the run
+    [[1, 3, 1, 5], [2, 3, 4, 5]], // two runs: cpu fallback
+    [[2, 1], [1, 3]], // both operands repeat: cpu fallback
   ];
   for (const [as, bs] of pairs) {
     const label = `binary ${JSON.stringify(as)} ${JSON.stringify(bs)}`;
@@ -173,6 +179,17 @@ nativeTest('element-wise arithmetic and comparisons match cpu for every broadcas
       ];
     });
   }
+});
+
+nativeTest('binary ops repeat an operand along one run of axes natively, and only there', async (t) => {
+  const calls = await countCalls(() => assertMatchesCpu(t, 'runs', () => [
+    tn([2, 3, 4, 5], 30).mul(tn([2, 1, 1, 5], 31)),
+    tn([6, 1], 32).sub(tn([6, 6000], 33)), // on both threads
+  ]));
+  t.deepEqual(calls.Multiply, { native: 1, fallback: 0 });
+  t.deepEqual(calls.Sub, { native: 1, fallback: 0 });
+  const fallback = await countCalls(() => assertMatchesCpu(t, 'two runs', () => tn([1, 3, 1, 5], 34).add(tn([2, 3, 4, 5], 35))));
+  t.deepEqual(fallback.Add, { native: 0, fallback: 1 });
 });
 
 nativeTest('unary ops, activations and their gradients match cpu (NaN, 0 and negatives included)', async (t) => {
@@ -199,7 +216,7 @@ nativeTest('select, casts, batch norm, addN and nearest upsampling match cpu (wi
       tf.where(cond, x, y),
       tf.where(tf.greater(tn([5], 17), 0), x, y), // broadcast condition: cpu fallback
       cond.cast('float32'),
-      x.cast('int32'), // not bool -> float32: cpu fallback
+      x.cast('int32'), // float32 -> int32: cpu fallback
       tf.batchNorm4d(x, c(14) as tf.Tensor1D, variance, c(15) as tf.Tensor1D, c(16) as tf.Tensor1D, 1e-3),
       tf.batchNorm4d(x, c(14) as tf.Tensor1D, variance),
       tf.batchNorm4d(x, tf.tensor1d([0.2]), tf.tensor1d([1.3]), undefined, undefined, 1e-5),
@@ -210,6 +227,32 @@ nativeTest('select, casts, batch norm, addN and nearest upsampling match cpu (wi
       tf.image.resizeNearestNeighbor(x, [6, 8], true), // align corners: cpu fallback
     ];
   });
+});
+
+nativeTest('casts between float32, int32 and bool match cpu and run natively (float32 -> int32 aside)', async (t) => {
+  const calls = await countCalls(() => assertMatchesCpu(t, 'casts', () => {
+    const x = tf.concat([tn([40000], 36).mul(3), tf.tensor1d([0, -0, NaN, 0.5, -2.5])]);
+    const i = x.cast('int32');
+    const b = tf.greater(x, 0);
+    return [
+      x.cast('float32'), i.cast('float32'), b.cast('float32'), x.cast('bool'), i.cast('bool'), b.cast('int32'),
+      b.cast('int32').add(i), i.cast('int32').cast('float32').mul(x), b.cast('bool').cast('float32'),
+      tf.tensor1d([3, -1, 0], 'int32').cast('float32'), tf.tensor1d([2, 0, -0, NaN]).cast('bool'),
+    ];
+  }));
+  t.deepEqual(calls.Cast, { native: 13, fallback: 1 }, 'only float32 -> int32 falls back');
+  await tf.setBackend('native');
+  try {
+    const source = tf.tensor1d([1, 2, 3], 'int32');
+    const cast = source.cast('float32');
+    t.true(tf.backend().readSync(cast.dataId) instanceof Float32Array, 'int32 -> float32 stores float32');
+    const copy = cast.cast('float32');
+    cast.dispose();
+    t.deepEqual(Array.from(copy.dataSync()), [1, 2, 3], 'a same-type cast shares data that outlives its source');
+    tf.dispose([source, copy]);
+  } finally {
+    await tf.setBackend('cpu');
+  }
 });
 
 nativeTest('the heavy kernels of a training step run natively (no silent cpu fallback)', async (t) => {
@@ -267,15 +310,23 @@ nativeTest('slice and pad (strided copies) match cpu, including contiguous slice
   t.true(calls.Slice!.native > 0 && calls.Slice!.fallback > 0 && calls.PadV2!.native > 0);
 });
 
-nativeTest('sum and mean over leading, trailing and other axes match cpu', async (t) => {
+nativeTest('sum and mean over leading, trailing and middle runs of axes match cpu, gradients included', async (t) => {
   const calls = await countCalls(() => assertMatchesCpu(t, 'reduce', () => {
     const x = t4([4, 3, 5, 6], 70);
+    const pooled = t4([64, 8, 8, 16], 71); // a global average pool on both threads
     return [
       x.sum(), x.mean(), x.sum(0), x.mean([0, 1, 2]), x.mean(3), x.sum([2, 3], true), x.mean([0, 1], true),
-      x.sum([1, 3]), // neither leading nor trailing: cpu fallback
+      x.mean([1, 2]), x.sum([1, 2], true), pooled.mean([1, 2]), t4([4, 5, 1, 6], 72).mean([1, 3]),
+      tn([3, 20000], 73).sum(1), tn([20000, 3], 74).mean(0), tn([5000, 16], 75).sum(0), tn([40000], 76).sum(),
+      tn([2, 0, 3], 77).mean(1), tn([2, 0, 3], 77).sum(1), // empty: 0, as the cpu kernels give
+      x.sum([1, 3]), // two runs: cpu fallback
       tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32').sum(0), // int32: cpu fallback
       tf.grad((v) => v.mean([0, 1, 2]).square().sum())(x),
+      tf.grad((v) => v.mean([1, 2]).square().sum())(pooled),
+      tf.grad((v) => v.sum([1, 2]).mul(tn([4, 6], 78)).sum())(x),
     ];
   }));
-  t.true(calls.Mean!.native > 0 && calls.Sum!.native > 0 && calls.Sum!.fallback > 0);
+  t.is(calls.Mean!.fallback, 0);
+  t.is(calls.Sum!.fallback, 2);
+  t.true(calls.Mean!.native > 0 && calls.Sum!.native > 0);
 });

@@ -31,5 +31,7 @@ for (const [config, batch, side] of CASES) {
     // Inference runs as fused conv + folded batch norm + activation (+ residual) primitives.
     t.true(calls.JointshotConvBnAct!.native > 0, 'inference convolutions ran fused');
     t.is(calls.Conv2D!.native, calls.Conv2DBackpropFilter!.native, 'every unfused forward conv was a training one');
+    // The global average pool (Mean over [1, 2]), its gradient's broadcast and ReLU's gradient cast.
+    for (const name of ['Mean', 'Sum', 'Cast', 'Multiply', 'Add']) t.is(calls[name]?.fallback ?? 0, 0, `${name} never fell back`);
   });
 }

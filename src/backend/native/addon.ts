@@ -28,14 +28,17 @@ export interface NativeAddon {
   poolBackward(params: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** params: batch,M,N,K,transposeA,transposeB,aBatchStride,bBatchStride. */
   batchMatMul(params: Int32Array, a: Float32Array, b: Float32Array, c: Float32Array): void;
-  /** op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 squared difference; mode/period: see broadcastPlan. */
-  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, mode: number, period: number): void;
+  /** op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 squared difference; mode/period/group: see broadcastPlan. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, mode: number, period: number, group: number): void;
   /** op: 0 ==, 1 !=, 2 >, 3 >=, 4 <, 5 <=; out is a bool (Uint8Array) tensor's storage. */
-  compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array, mode: number, period: number): void;
+  compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array, mode: number, period: number, group: number): void;
   /** op: 0 relu, 1 leaky relu, 2 step, 3 square, 4 neg, 5 rsqrt, 6 sqrt, 7 exp, 8 abs, 9 log, 10 sign, 11 floor. */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   select(condition: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
-  boolToFloat(x: Uint8Array, out: Float32Array): void;
+  /** Cast between storage types: bool (Uint8Array) or int32 to float32; float32 or int32 to bool (x != 0). */
+  convert(x: Uint8Array | Int32Array | Float32Array, out: Float32Array | Uint8Array): void;
+  /** out[o, j] = scale * sum over r of x[o, r, j], x viewed as [outer, reduced, inner] (float64 sums). */
+  reduce(x: Float32Array, out: Float32Array, outer: number, reduced: number, inner: number, scale: number): void;
   batchNorm(
     x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array, scale: Float32Array,
     out: Float32Array, epsilon: number, channels: number,

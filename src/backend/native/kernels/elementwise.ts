@@ -1,7 +1,7 @@
 /**
  * Element-wise kernels through the addon's OpenMP loops: arithmetic and comparisons (same
- * shape, scalar, or one operand broadcast along the trailing dimensions), activations and their
- * gradients' building blocks, Select, bool -> float32 Cast, FusedBatchNorm, AddN and integer
+ * shape, or one operand repeated along a run of axes: scalar, trailing, [N,1,1,C] against
+ * [N,H,W,C]), activations and their gradients' building blocks, Select, Cast, FusedBatchNorm, AddN and integer
  * nearest-neighbour upsampling. Anything else (dtypes, broadcasts) goes to the cpu kernel.
  */
 import { tf } from '../../../tf.js';
@@ -11,32 +11,42 @@ const SAME = 0;
 const B_REPEATS = 1;
 const A_REPEATS = 2;
 
-/** How the addon loops a binary op: its broadcast mode, the repeating operand's size, the output shape. */
+/**
+ * How the addon loops a binary op: its broadcast mode; the repeating operand is [outer, period]
+ * and the output [outer, group, period] (period 1: one value per run of `group` outputs).
+ */
 export interface BroadcastPlan {
   mode: number;
   period: number;
+  group: number;
   outShape: number[];
 }
 
 const size = (shape: number[]): number => shape.reduce((p, d) => p * d, 1);
 
-/** Whether `small` (leading 1s dropped) equals the trailing dimensions of `big`. */
-function isTrailing(small: number[], big: number[]): boolean {
-  const trimmed = small.slice(small.findIndex((d) => d !== 1) === -1 ? small.length : small.findIndex((d) => d !== 1));
-  if (trimmed.length > big.length || small.length > big.length) return false;
-  const offset = big.length - trimmed.length;
-  return trimmed.every((d, i) => d === big[offset + i]);
+/**
+ * [outer, group, period] of `small` broadcast to `outShape` when the axes it repeats along (size 1
+ * in `small`, larger in the output) form one run, size-1 output axes aside; else undefined.
+ */
+function repeatRun(small: number[], outShape: number[]): { group: number; period: number } | undefined {
+  const padded = [...new Array<number>(outShape.length - small.length).fill(1), ...small];
+  const repeated = outShape.map((d, i) => padded[i] !== d).map((differs, i) => differs && padded[i] === 1);
+  if (outShape.some((d, i) => padded[i] !== d && !repeated[i])) return undefined;
+  const first = repeated.indexOf(true);
+  const last = repeated.lastIndexOf(true);
+  if (first < 0) return undefined;
+  if (outShape.slice(first, last + 1).some((d, k) => !repeated[first + k] && d !== 1)) return undefined;
+  return { group: size(outShape.slice(first, last + 1)), period: size(outShape.slice(last + 1)) };
 }
 
-/** The loop for out = f(a, b) with tfjs broadcasting, or undefined for broadcasts it does not cover. */
+/** The loop for out = f(a, b) with tfjs broadcasting, or undefined for broadcasts it does not cover (both operands repeating, or along two runs of axes). */
 export function broadcastPlan(aShape: number[], bShape: number[]): BroadcastPlan | undefined {
   const outShape = tf.backend_util.assertAndGetBroadcastShape(aShape, bShape);
   const outSize = size(outShape);
-  const sameAsOut = (s: number[]) => s.length === outShape.length && s.every((d, i) => d === outShape[i]);
-  if (sameAsOut(aShape) && sameAsOut(bShape)) return { mode: SAME, period: Math.max(outSize, 1), outShape };
-  if (sameAsOut(aShape) && isTrailing(bShape, aShape)) return { mode: B_REPEATS, period: Math.max(size(bShape), 1), outShape };
-  if (sameAsOut(bShape) && isTrailing(aShape, bShape)) return { mode: A_REPEATS, period: Math.max(size(aShape), 1), outShape };
-  return undefined;
+  if (size(aShape) === outSize && size(bShape) === outSize) return { mode: SAME, period: Math.max(outSize, 1), group: 1, outShape };
+  const run = size(aShape) === outSize ? repeatRun(bShape, outShape) : size(bShape) === outSize ? repeatRun(aShape, outShape) : undefined;
+  if (!run) return undefined;
+  return { mode: size(aShape) === outSize ? B_REPEATS : A_REPEATS, ...run, outShape };
 }
 
 function operands({ inputs, backend }: NativeKernelArgs) {
@@ -53,7 +63,7 @@ function binary(op: number): NativeKernelBody {
     const found = operands(args);
     if (!found) return undefined;
     const out = newOutput(addon, args.backend, found.plan.outShape);
-    if (out.values.length > 0) addon.binary(op, found.as, found.bs, out.values, found.plan.mode, found.plan.period);
+    if (out.values.length > 0) addon.binary(op, found.as, found.bs, out.values, found.plan.mode, found.plan.period, found.plan.group);
     return out.info;
   };
 }
@@ -63,7 +73,7 @@ function comparison(op: number): NativeKernelBody {
     const found = operands(args);
     if (!found) return undefined;
     const out = newBoolOutput(addon, args.backend, found.plan.outShape);
-    if (out.values.length > 0) addon.compare(op, found.as, found.bs, out.values, found.plan.mode, found.plan.period);
+    if (out.values.length > 0) addon.compare(op, found.as, found.bs, out.values, found.plan.mode, found.plan.period, found.plan.group);
     return out.info;
   };
 }
@@ -93,13 +103,29 @@ const select: NativeKernelBody = ({ inputs, backend }, addon) => {
   return out.info;
 };
 
-/** Cast of a bool tensor to float32. */
+/**
+ * Cast: to the same storage type (float32 to float32; bool or int32 to int32, which the cpu
+ * backend stores as they are) the input's data itself, as the cpu kernel does; bool or int32 to
+ * float32 and float32 or int32 to bool converted by the addon (the cpu kernel would hand bool
+ * and int32 storage out as float32 data, which no native kernel takes). float32 to int32 and
+ * complex64 go to the cpu kernel.
+ */
 const cast: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
   const x = inputs.x!;
+  const dtype = attrs.dtype as tf.DataType;
   const xs = backend.data.get(x.dataId).values;
-  if (x.dtype !== 'bool' || attrs.dtype !== 'float32' || !(xs instanceof Uint8Array)) return undefined;
-  const out = newOutput(addon, backend, x.shape);
-  if (out.values.length > 0) addon.boolToFloat(xs, out.values);
+  const shared =
+    (dtype === 'float32' && xs instanceof Float32Array) ||
+    (dtype === 'int32' && (x.dtype === 'int32' || x.dtype === 'bool') && (xs instanceof Int32Array || xs instanceof Uint8Array)) ||
+    (dtype === 'bool' && x.dtype === 'bool');
+  if (shared && x.dtype !== 'complex64') {
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype };
+  }
+  const convertible = xs instanceof Uint8Array || xs instanceof Int32Array || xs instanceof Float32Array;
+  if (!convertible || x.dtype === 'complex64' || (dtype !== 'float32' && dtype !== 'bool')) return undefined;
+  const out = dtype === 'float32' ? newOutput(addon, backend, x.shape) : newBoolOutput(addon, backend, x.shape);
+  if (out.values.length > 0) addon.convert(xs, out.values);
   return out.info;
 };
 

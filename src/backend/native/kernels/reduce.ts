@@ -1,28 +1,22 @@
 /**
- * Sum and Mean of float32 tensors over leading or trailing axes as two plain loops (float64
- * accumulation); the cpu kernels transpose first and, for Mean, divide element-wise before
+ * Sum and Mean of float32 tensors over one run of axes (leading, trailing or in between, such as
+ * a global average pool over [1, 2] of NHWC; size-1 axes may break the run) in the addon, float64
+ * accumulation. The cpu kernels transpose first and, for Mean, divide element-wise before
  * summing. Other axis sets and dtypes go to the cpu kernels.
  */
 import { tf } from '../../../tf.js';
 import { float32Values, newOutput, type NativeKernelBody } from './kernel-utils.js';
 
-/** Sums of x viewed as [rows, cols] over rows (`leading`) or over cols, scaled by `scale`. */
-function reduceRows(x: Float32Array, rows: number, cols: number, leading: boolean, scale: number, out: Float32Array): void {
-  if (leading) {
-    const acc = new Float64Array(cols);
-    for (let r = 0; r < rows; r++) {
-      const base = r * cols;
-      for (let c = 0; c < cols; c++) acc[c]! += x[base + c]!;
-    }
-    for (let c = 0; c < cols; c++) out[c] = acc[c]! * scale;
-  } else {
-    for (let r = 0; r < rows; r++) {
-      let sum = 0;
-      const base = r * cols;
-      for (let c = 0; c < cols; c++) sum += x[base + c]!;
-      out[r] = sum * scale;
-    }
-  }
+const product = (dims: number[]): number => dims.reduce((p, d) => p * d, 1);
+
+/** x of `shape` viewed as [outer, reduced, inner] for a reduction over `axes`, or undefined when the reduced axes (size-1 axes aside) are not one run. */
+export function reductionView(shape: number[], axes: number[]): { outer: number; reduced: number; inner: number } | undefined {
+  const reducing = shape.map((d, i) => d !== 1 && axes.includes(i));
+  const first = reducing.indexOf(true);
+  if (first < 0) return { outer: product(shape), reduced: 1, inner: 1 };
+  const last = reducing.lastIndexOf(true);
+  if (shape.slice(first, last + 1).some((d, k) => d !== 1 && !reducing[first + k])) return undefined;
+  return { outer: product(shape.slice(0, first)), reduced: product(shape.slice(first, last + 1)), inner: product(shape.slice(last + 1)) };
 }
 
 function reduction(mean: boolean): NativeKernelBody {
@@ -30,25 +24,20 @@ function reduction(mean: boolean): NativeKernelBody {
     const x = inputs.x!;
     const xs = float32Values(backend, x);
     if (!xs) return undefined;
-    const rank = x.shape.length;
-    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
-    const leading = axes.every((a, i) => a === i);
-    const trailing = axes.every((a, i) => a === rank - axes.length + i);
-    if (axes.length === 0 || (!leading && !trailing)) return undefined;
-    const [outShape, reduceShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
-    const reduced = reduceShape.reduce((p, d) => p * d, 1);
-    const kept = outShape.reduce((p, d) => p * d, 1);
+    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
+    const view = reductionView(x.shape, axes);
+    if (!view) return undefined;
+    const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
     const shape = attrs.keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
     const out = newOutput(addon, backend, shape);
-    if (reduced === 0) return out.values.fill(mean ? NaN : 0), out.info;
-    const scale = mean ? 1 / reduced : 1;
-    if (leading) reduceRows(xs, reduced, kept, true, scale, out.values);
-    else reduceRows(xs, kept, reduced, false, scale, out.values);
+    // The cpu kernels give 0 for an empty sum and for an empty mean alike.
+    if (view.reduced === 0) return out.values.fill(0), out.info;
+    if (out.values.length > 0) addon.reduce(xs, out.values, view.outer, view.reduced, view.inner, mean ? 1 / view.reduced : 1);
     return out.info;
   };
 }
 
-/** Sum over leading or trailing axes. */
+/** Sum over one run of axes. */
 export const sum = reduction(false);
-/** Mean over leading or trailing axes. */
+/** Mean over one run of axes. */
 export const mean = reduction(true);
