@@ -57,7 +57,7 @@ export function episodicMicroBatch(config: Readonly<BackboneConfig>, height: num
   if (wasm && largestGroup > fits) {
     const perImageMiB = trainingBytesPerImage(config, height, width) / (1024 * 1024);
     const needed = Math.ceil(largestGroup * perImageMiB);
-    const raise = needed <= 4096 ? `set heapBudgetMiB >= ${needed}, or ` : '';
+    const raise = needed < 4096 ? `set heapBudgetMiB >= ${needed}, or ` : '';
     throw new UsageError(
       `a batch-norm group of ${largestGroup} images (copies included) does not fit the wasm heap budget of ${budgetMiB} MiB (${fits} ${config.name} ${height}x${width} images): ` +
         `${raise}lower episodesPerBatch, or use bnGrouping 'episode', or train on the native backend`,

@@ -2,7 +2,7 @@ import test from 'ava';
 import { UsageError } from '../../src/errors.js';
 import { episodicMicroBatch, MAX_DEFAULT_MICRO_BATCH, microBatchForBudget } from '../../src/train/budget.js';
 import { largestBnGroup } from '../../src/train/step.js';
-import { TRAIN_PRESETS } from '../../src/train/config.js';
+import { presetConfig, resolveTrainConfig, TRAIN_PRESETS } from '../../src/train/config.js';
 
 const conv4 = { name: 'conv4' };
 const cpuReal = { ...TRAIN_PRESETS['cpu-real'] } as { ways: number; shots: number; queries: number; episodesPerBatch: number };
@@ -18,7 +18,7 @@ test('the derived micro-batch is the budget default unless a group is larger, th
   t.is(microBatchForBudget(conv4, 32, 32, 3072), MAX_DEFAULT_MICRO_BATCH);
   for (const wasm of [false, true]) t.is(episodicMicroBatch(conv4, 32, 32, 3072, 120, wasm), 256);
   t.is(episodicMicroBatch(conv4, 32, 32, 3072, 480, false), 480);
-  t.is(episodicMicroBatch(conv4, 32, 32, 4096, 480, true), 480); // 8 MiB per image estimated: 512 fit
+  t.is(episodicMicroBatch(conv4, 32, 32, 3840, 480, true), 480); // 8 MiB per image estimated
 });
 
 test('on wasm a group the heap budget cannot hold is a one-line UsageError naming the budget it needs', (t) => {
@@ -30,6 +30,7 @@ test('on wasm a group the heap budget cannot hold is a one-line UsageError namin
 });
 
 test('cpu-real with rotation needs no micro-batch setting on any backend: its passes hold the 480-image query group', (t) => {
-  const group = largestBnGroup('support-query', cpuReal, 4);
-  for (const wasm of [false, true]) t.is(episodicMicroBatch(conv4, 32, 32, TRAIN_PRESETS['cpu-real']!.heapBudgetMiB!, group, wasm), 480);
+  const config = resolveTrainConfig(presetConfig('cpu-real'), { transform: 'rotation' });
+  const group = largestBnGroup(config.bnGrouping, config, 4);
+  for (const wasm of [false, true]) t.is(episodicMicroBatch(conv4, 32, 32, config.heapBudgetMiB, group, wasm), 480);
 });

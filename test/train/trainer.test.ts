@@ -115,7 +115,7 @@ test.serial('the tensor count is the same before and after 100 training steps', 
     ways: 2,
     shots: 1,
     queries: 1,
-    microBatch: 4, // two passes per step, gradients accumulated
+    microBatch: 4, // support-query groups of 4 images: two passes per step, each replayed
     augmentation: 'none',
     checkpointEvery: 1000,
   });
