@@ -14,8 +14,8 @@ if ((kind !== 'long-tail' && kind !== 'limited') || !dir) {
   process.exit(2);
 }
 if (kind === 'long-tail') {
-  const { columns, results } = await collectLongTailStudy(dir);
-  process.stdout.write(renderLongTailTable(columns, results));
+  const { columns, results, groups } = await collectLongTailStudy(dir);
+  process.stdout.write(renderLongTailTable(columns, results, undefined, groups));
 } else {
   const points = await collectLimitedData(dir);
   if (points.length === 0) {

@@ -32,10 +32,21 @@ export const LONG_TAIL_ROWS: readonly LongTailRow[] = [
 /** Accuracies per column (e.g. `tiny-imagenet-fs rho=100`) per row key. */
 export type LongTailResults = Record<string, Record<string, ClassificationRow>>;
 
+/** Frequency groups of long-tail papers: many > 100, medium 20-100, few < 20 training images. */
+export const FREQUENCY_GROUPS = ['many', 'medium', 'few'] as const;
+
+/** Per-class accuracy (percent) by frequency group, one entry per seed, per column per row key. */
+export type LongTailGroups = Record<string, Record<string, Record<(typeof FREQUENCY_GROUPS)[number], number[]>>>;
+
 const relativeGain = (value: number, base: number): string => `${value >= base ? '+' : '−'}${Math.abs((100 * (value - base)) / base).toFixed(1)}%`;
 
 /** The Markdown table (cells: mean, gain in brackets) and one line per cell with its interval. */
-export function renderLongTailTable(columns: readonly string[], results: LongTailResults, rows: readonly LongTailRow[] = LONG_TAIL_ROWS): string {
+export function renderLongTailTable(
+  columns: readonly string[],
+  results: LongTailResults,
+  rows: readonly LongTailRow[] = LONG_TAIL_ROWS,
+  groups?: LongTailGroups,
+): string {
   const mean = (key: string, column: string) => {
     const row = results[key]?.[column];
     return row ? rowSummary(row) : undefined;
@@ -52,7 +63,26 @@ export function renderLongTailTable(columns: readonly string[], results: LongTai
     });
     lines.push(`| ${row.label} | ${cells.join(' | ')} |`);
   }
-  return `${lines.join('\n')}\n\nTop-1 test accuracy (%); in brackets the relative gain of "+ SDA+SD" over the same method without it. 95% intervals:\n\n${intervals.join('\n')}\n`;
+  const main = `${lines.join('\n')}\n\nTop-1 test accuracy (%); in brackets the relative gain of "+ SDA+SD" over the same method without it. 95% intervals:\n\n${intervals.join('\n')}\n`;
+  return groups ? `${main}\n${renderGroupTable(columns, groups, rows)}` : main;
+}
+
+const meanOf = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** Per-class accuracy by frequency group (mean over seeds), each row by its own read-out. */
+export function renderGroupTable(columns: readonly string[], groups: LongTailGroups, rows: readonly LongTailRow[] = LONG_TAIL_ROWS): string {
+  const head = columns.flatMap((c) => FREQUENCY_GROUPS.map((g) => `${c}: ${g}`));
+  const lines = [`| method | ${head.join(' | ')} |`, `|---|${head.map(() => '---|').join('')}`];
+  for (const row of rows) {
+    const cells = columns.flatMap((c) =>
+      FREQUENCY_GROUPS.map((g) => {
+        const values = groups[row.key]?.[c]?.[g];
+        return values && values.length > 0 ? meanOf(values).toFixed(2) : '–';
+      }),
+    );
+    lines.push(`| ${row.label} | ${cells.join(' | ')} |`);
+  }
+  return `${lines.join('\n')}\n\nPer-class test accuracy (%) by training-set frequency group, mean over the group's classes (many > 100 training images, medium 20-100, few < 20), each row by the read-out of the table above.\n`;
 }
 
 /** Reads an eval-class results.json, refusing other files. */
@@ -66,9 +96,13 @@ export async function readClassificationResults(path: string): Promise<Classific
  * Reads a study folder laid out as `DIR/<column>/<row>-s<seed>/test/results.json` (what
  * benchmarks/long-tail-study.sh writes); missing runs are left out (their cells show –).
  */
-export async function collectLongTailStudy(dir: string, rows: readonly LongTailRow[] = LONG_TAIL_ROWS): Promise<{ columns: string[]; results: LongTailResults }> {
+export async function collectLongTailStudy(
+  dir: string,
+  rows: readonly LongTailRow[] = LONG_TAIL_ROWS,
+): Promise<{ columns: string[]; results: LongTailResults; groups: LongTailGroups }> {
   const columns = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   const results: LongTailResults = {};
+  const groups: LongTailGroups = {};
   for (const column of columns) {
     for (const run of await readdir(join(dir, column))) {
       const match = /^(.+)-s(\d+)$/.exec(run);
@@ -83,7 +117,12 @@ export async function collectLongTailStudy(dir: string, rows: readonly LongTailR
       if (!parsed || !record) continue;
       const cell = ((results[row.key] ??= {})[column] ??= { label: row.label, accuracies: [], images: parsed.images });
       cell.accuracies.push(100 * record.accuracy);
+      const byGroup = parsed.frequency?.accuracy[row.inference];
+      if (byGroup) {
+        const target = ((groups[row.key] ??= {})[column] ??= { many: [], medium: [], few: [] });
+        for (const g of FREQUENCY_GROUPS) if (byGroup[g] !== null) target[g].push(byGroup[g]);
+      }
     }
   }
-  return { columns, results };
+  return { columns, results, groups };
 }
