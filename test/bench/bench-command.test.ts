@@ -30,6 +30,9 @@ test.serial('jointshot bench: bad names, shards and files are one-line usage err
     [['--config', '/nonexistent/b.json'], /^jointshot: --config \/nonexistent\/b\.json: no such file or not readable/],
     [['--preset', 'fast'], /^jointshot: unknown bench preset 'fast'/],
     [['--eval-episodes', '-3'], /^jointshot: --eval-episodes must be a non-negative integer/],
+    [['--preset', 'classify-quick', '--heads', 'ridge'], /^jointshot: --heads applies to episodic benches, not to a classify bench/],
+    [['--preset', 'classify-quick', '--shard', '1/2'], /^jointshot: --shard applies to episodic benches/],
+    [['--preset', 'classify-quick', '--seed', '3'], /^jointshot: ensembles\[0\]: run 'base' has one seed; an ensemble needs at least 2/],
   ] as const) {
     const run = await runCaptured(['bench', '--backend', 'cpu', '--out', '/nonexistent/out', ...args], [benchCommand]);
     t.is(run.code, 2, args.join(' '));

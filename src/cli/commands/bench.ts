@@ -177,9 +177,12 @@ const benchCommand: CommandModule<GlobalArgs, BenchArgs> = {
 /** A classify bench (whole-class runs, Tables 1-3 / Figure 3): the same lock, interrupt and resume behaviour. */
 async function classifyBench(argv: BenchArgs, config: import('../../bench/config.js').BenchConfig, outDir: string): Promise<void> {
   const episodicOnly = (['heads', 'transforms', 'shots', 'evalEpisodes', 'shard', 'valEpisodes', 'episodesPerBatch'] as const).find((k) => argv[k] !== undefined);
-  if (episodicOnly !== undefined) throw new UsageError(`--${episodicOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to episodic benches; a classify bench sets its runs in the config file (runs, ensembles, layouts: docs/bench.md)`);
+  if (episodicOnly !== undefined) throw new UsageError(`--${episodicOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to episodic benches, not to a classify bench (its runs, ensembles and layouts come from the preset or --config: docs/bench.md)`);
   const bench = await import('../../bench/index.js');
   const { registerPreparedDatasets } = await import('../../data/index.js');
+  // A seed flag is the last layer: it replaces the seeds the preset or config file gives each run.
+  const seeds = argv.seeds !== undefined ? parseSeeds(argv.seeds) : argv.seed !== undefined ? [argv.seed] : undefined;
+  if (seeds) config = bench.resolveBenchConfig(config, { runs: config.runs.map((run) => ({ ...run, seeds })) });
   const release = await lockOutputFolder(outDir, `jointshot bench --preset ${argv.preset}`, 'bench');
   try {
     const backend = await startBackend(argv);
