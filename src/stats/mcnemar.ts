@@ -4,9 +4,9 @@
  * @stdlib/stats-binomial-test, R's binom.test) when b + c < 25, else chi-square with 1 degree of
  * freedom and Edwards' continuity correction, (|b - c| - 1)^2 / (b + c).
  */
-import binomialTest from '@stdlib/stats-binomial-test';
 import { DataError, UsageError } from '../errors.js';
 import { erfc } from './special.js';
+import { binomialTest } from './stdlib.js';
 
 /** Discordant counts below this use the exact binomial test. */
 export const MCNEMAR_EXACT_BELOW = 25;
@@ -52,7 +52,7 @@ export function mcnemarTest(a: ArrayLike<number>, b: ArrayLike<number>): McNemar
   const n = a.length;
   const discordant = onlyA + onlyB;
   if (discordant < MCNEMAR_EXACT_BELOW) {
-    const pValue = discordant === 0 ? 1 : Math.min(1, binomialTest(onlyA, discordant, { p: 0.5 }).pValue);
+    const pValue = discordant === 0 ? 1 : Math.min(1, binomialTest()(onlyA, discordant, { p: 0.5 }).pValue);
     return { n, onlyA, onlyB, method: 'exact binomial', statistic: onlyA, pValue };
   }
   const statistic = (Math.abs(onlyA - onlyB) - 1) ** 2 / discordant;

@@ -5,8 +5,7 @@
  * documented, R-compatible); this file only checks inputs and handles the degenerate cases those
  * packages leave undefined (all differences equal, all zero).
  */
-import ttest from '@stdlib/stats-ttest';
-import wilcoxon from '@stdlib/stats-wilcoxon';
+import { ttest, wilcoxon } from './stdlib.js';
 import { DataError, UsageError } from '../errors.js';
 
 /** What a two-sided paired comparison of `a` minus `b` found. */
@@ -55,7 +54,7 @@ function signedRank(d: Float64Array): PairedComparison['wilcoxon'] {
   const kept = d.filter((v) => v !== 0);
   if (kept.length === 0) return { statistic: 0, pValue: 1, method: 'normal approximation', nonZero: 0 };
   const exact = kept.length === d.length && kept.length <= 50 && !hasTiedMagnitudes(kept);
-  const w = wilcoxon(d, { correction: true, zeroMethod: 'wilcox' });
+  const w = wilcoxon()(d, { correction: true, zeroMethod: 'wilcox' });
   return { statistic: w.statistic, pValue: Math.min(1, w.pValue), method: exact ? 'exact' : 'normal approximation', nonZero: kept.length };
 }
 
@@ -79,7 +78,7 @@ export function pairedComparison(a: ArrayLike<number>, b: ArrayLike<number>, opt
       wilcoxon: wilcoxonResult,
     };
   }
-  const t = ttest(Float64Array.from(a, (v, i) => v - b[i]!), { alpha: 1 - level });
+  const t = ttest()(Float64Array.from(a, (v, i) => v - b[i]!), { alpha: 1 - level });
   return {
     n,
     meanDifference: t.mean,

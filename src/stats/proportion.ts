@@ -2,9 +2,9 @@
  * Intervals for one run's accuracy k/n (a binomial proportion): Wilson's score interval and the
  * exact Clopper-Pearson interval (from stdlib-js @stdlib/stats-binomial-test, R's binom.test).
  */
-import binomialTest from '@stdlib/stats-binomial-test';
 import { UsageError } from '../errors.js';
 import { normalQuantile } from './distributions.js';
+import { binomialTest } from './stdlib.js';
 
 function checkCounts(k: number, n: number, level: number): void {
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`a proportion interval needs n >= 1 trials, got ${n}`);
@@ -27,6 +27,6 @@ export function wilsonInterval(k: number, n: number, level = 0.95): [number, num
 /** Exact (Clopper-Pearson) interval [low, high] of k successes in n trials at `level` (default 0.95). */
 export function clopperPearsonInterval(k: number, n: number, level = 0.95): [number, number] {
   checkCounts(k, n, level);
-  const ci = binomialTest(k, n, { alpha: 1 - level }).ci;
+  const ci = binomialTest()(k, n, { alpha: 1 - level }).ci;
   return [ci[0], ci[1]];
 }
