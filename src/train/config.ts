@@ -106,11 +106,11 @@ export interface TrainConfig {
   loss: LongTailLoss;
   /** classify: deferred re-weighting: the class-balanced weights only from `drwEpoch` on. */
   drw: boolean;
-  /** classify: beta of the class-balanced weights. */
+  /** classify: beta of the class-balanced weights (0.9999 in both references). */
   cbBeta: number;
-  /** classify: the largest LDAM margin. */
+  /** classify: the largest LDAM margin (0.5 in the reference). */
   ldamMaxMargin: number;
-  /** classify: logit scale s of LDAM's cosine classifier. */
+  /** classify: logit scale s of LDAM's cosine classifier (30 in the reference). */
   ldamScale: number;
   /** classify: 1-based epoch where DRW switches to the class-balanced weights (0: the first lr decay). */
   drwEpoch: number;

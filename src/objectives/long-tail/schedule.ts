@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../../errors.js';
 import { plainCrossEntropy } from '../losses.js';
+import type { LrStage as Stage, TrainConfig } from '../../train/config.js';
 import type { ClassLoss } from '../types.js';
 import { ldamClassLoss, weightedClassLoss } from './losses.js';
 import { classBalancedWeights, ldamMargins } from './weights.js';
@@ -12,25 +13,9 @@ import { classBalancedWeights, ldamMargins } from './weights.js';
 export const LONG_TAIL_LOSSES = ['ce', 'cb', 'ldam'] as const;
 export type LongTailLoss = (typeof LONG_TAIL_LOSSES)[number];
 
-/** The long-tail keys of a training config. */
-export interface LongTailSettings {
-  loss: LongTailLoss;
-  drw: boolean;
-  /** beta of the class-balanced weights (0.9999 in both references). */
-  cbBeta: number;
-  /** The largest LDAM margin (0.5). */
-  ldamMaxMargin: number;
-  /** s: the cosine classifier's logit scale under `ldam` (30). */
-  ldamScale: number;
-  /** 1-based epoch from which DRW applies the weights; 0 = the epoch of the first lr decay. */
-  drwEpoch: number;
-}
+/** The long-tail keys of a training config (documented in TrainConfig). */
+export type LongTailSettings = Pick<TrainConfig, 'loss' | 'drw' | 'cbBeta' | 'ldamMaxMargin' | 'ldamScale' | 'drwEpoch'>;
 
-/** An lr schedule stage (the config's `LrStage`). */
-interface Stage {
-  epoch: number;
-  lr: number;
-}
 
 /** Checks the long-tail keys (types and ranges); one-line UsageErrors. */
 export function checkLongTailSettings(s: LongTailSettings): void {
