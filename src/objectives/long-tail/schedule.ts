@@ -16,7 +16,6 @@ export type LongTailLoss = (typeof LONG_TAIL_LOSSES)[number];
 /** The long-tail keys of a training config (documented in TrainConfig). */
 export type LongTailSettings = Pick<TrainConfig, 'loss' | 'drw' | 'cbBeta' | 'ldamMaxMargin' | 'ldamScale' | 'drwEpoch'>;
 
-
 /** Checks the long-tail keys (types and ranges); one-line UsageErrors. */
 export function checkLongTailSettings(s: LongTailSettings): void {
   if (!LONG_TAIL_LOSSES.includes(s.loss)) throw new UsageError(`loss must be one of ${LONG_TAIL_LOSSES.join(', ')}, found ${JSON.stringify(s.loss)}`);
