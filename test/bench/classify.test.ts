@@ -7,6 +7,8 @@ import type { ClassificationResults } from '../../src/eval/classify-results.js';
 import { createRng } from '../../src/util/rng.js';
 import { useCpuBackend, withNoLeaks } from '../helpers/tf.js';
 import { withTempDir } from '../report/fixtures.js';
+import report from '../../src/cli/commands/report.js';
+import { runCaptured } from '../helpers/cli.js';
 
 test.before(useCpuBackend);
 
@@ -113,6 +115,9 @@ test.serial('figure3-quick: one model per M = 1, 2, 3, 4, 6, 12, 24, the gains i
     t.is((svg.match(/<circle /g) ?? []).length, 14, 'seven M values x two series');
     t.regex(markdown, /### Figure 3/);
     t.notRegex(markdown, /### Table 1/, 'figure3 layout only');
+    const again = await runCaptured(['report', out], [report]);
+    t.is(again.code, 0);
+    t.is(again.stdout, markdown, 'jointshot report renders a classify bench folder the same way');
   });
 });
 

@@ -48,6 +48,14 @@ const render: CommandModule<GlobalArgs, RenderArgs> = {
       })
       .option('alpha', { type: 'number', default: 0.05, describe: 'level of the bold test' }) as unknown as Argv<RenderArgs>),
   handler: async (argv) => {
+    const classify = argv.dirs.length === 1 ? await classifyBenchConfig(argv.dirs[0]!) : undefined;
+    if (classify) {
+      // A classify bench folder: its Tables 1-3 / Figure 3 report (Markdown, rewritten in the folder).
+      const { writeClassifyBenchReport } = await import('../../bench/classify-report.js');
+      const { markdown, files } = await writeClassifyBenchReport(argv.dirs[0]!, classify);
+      process.stderr.write(`whole-class bench: wrote ${files.join(', ')}\n`);
+      return emit(argv, { files }, markdown);
+    }
     const { buildTable, collectCurves, collectResults, renderPlot, renderTable, tableDocument, writeReports } = await import('../../report/index.js');
     const table = buildTable(await collectResults(argv.dirs), { bold: argv.bold, alpha: argv.alpha });
     const curves = await collectCurves(argv.dirs);
@@ -60,6 +68,16 @@ const render: CommandModule<GlobalArgs, RenderArgs> = {
     emit(argv, tableDocument(table), text);
   },
 };
+
+/** The bench config of `dir` when it is a classify bench folder (bench-config.json with task classify). */
+async function classifyBenchConfig(dir: string): Promise<import('../../bench/config.js').BenchConfig | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(`${dir}/bench-config.json`, 'utf8').catch(() => undefined);
+  const parsed = text === undefined ? undefined : (JSON.parse(text) as { task?: string });
+  if (parsed?.task !== 'classify') return undefined;
+  const { resolveBenchConfig } = await import('../../bench/config.js');
+  return resolveBenchConfig(parsed as import('../../bench/config.js').BenchLayer);
+}
 
 const merge: CommandModule<GlobalArgs, MergeArgs> = {
   command: 'merge <dirs..>',
