@@ -2,7 +2,8 @@
  * Why the `mt` objective trained badly at the cpu-classify recipe (issue 11), measured three ways:
  *   dead   MODEL...   block-4 channels of a Conv-4 whole-class model that are never positive on 500
  *                    training images (no augmentation, running statistics), and how many have BN
- *                    beta < -2|gamma| (a ReLU that stays off);
+ *                    beta < -2|gamma| (a ReLU that stays off); for mt models also the transformation
+ *                    head: kernel norm against its seeded init, rotation recognised on those images;
  *   heads            a fresh Conv-4's embeddings of the run's first batch (4 rotations, training-mode
  *                    BN) frozen, and only a linear head trained on them by full-batch SGD (momentum
  *                    0.9, weight decay 1e-4) at several learning rates: the 4-way transformation head
@@ -31,7 +32,7 @@ import { tf } from '../src/tf.js';
 import { createBatchSchedule } from '../src/train/batches.js';
 import { classifyStepGradients, type ClassifyStepContext } from '../src/train/classify-step.js';
 import { classificationOptionsOf } from '../src/train/config.js';
-import { disposeLoadedModel, loadModel } from '../src/train/model.js';
+import { disposeLoadedModel, loadModel, type LoadedModel } from '../src/train/model.js';
 import { Sgd } from '../src/train/sgd.js';
 import type { ChannelStats } from '../src/transforms/normalization.js';
 import { prepareImages } from '../src/transforms/pipeline.js';
@@ -81,6 +82,21 @@ function offBeta(backbone: Backbone): number {
   return Array.from(beta).filter((b, c) => b < -2 * Math.abs(gamma[c]!)).length;
 }
 
+/** The transformation head of an mt model: kernel norm now and at its seeded init, and how often it names each copy's rotation. */
+function transformationHead(model: LoadedModel, x: tf.Tensor4D, seed: number): string {
+  const { classifiers } = model.wholeClass!;
+  const M = model.transform.count;
+  const init = createClassifiers(classifiers.sizes, classifiers.variables['classifier/transformation/kernel']!.shape[0]!, createRng(`${seed}:classifiers`));
+  const norm = (t: tf.Tensor) => tf.tidy(() => tf.norm(t).dataSync()[0]!);
+  const predicted = tf.tidy(() => tf.argMax(classifiers.apply(model.backbone.embed(model.transform.apply(x), { training: false })).transformation!, 1).dataSync());
+  const confusion = Array.from({ length: M }, () => new Array<number>(M).fill(0));
+  predicted.forEach((p, r) => confusion[r % M]![p]!++);
+  const right = confusion.reduce((s, row, j) => s + row[j]!, 0);
+  const line = `transformation kernel norm ${norm(classifiers.variables['classifier/transformation/kernel']!).toFixed(2)} (init ${norm(init.variables['classifier/transformation/kernel']!).toFixed(2)}); rotation recognised on ${((100 * right) / predicted.length).toFixed(1)}% of copies; confusion (rows: true j) ${JSON.stringify(confusion)}`;
+  init.dispose();
+  return line;
+}
+
 /** `PROBE` training images spread over the classes, normalised, no augmentation. */
 function probeImages(data: ClassificationData, normalization: ChannelStats): tf.Tensor4D {
   const { train } = data;
@@ -99,6 +115,7 @@ if (mode === 'dead') {
     const x = probeImages(shared.data, model.normalization);
     const { dead, offBeta: off } = deadChannels(model.backbone, x, false);
     console.log(`${file} (${model.wholeClass?.objective}): block-4 channels never positive on ${PROBE} training images ${dead}/${CHANNELS}, beta < -2|gamma| ${off}/${CHANNELS}`);
+    if (model.wholeClass?.classifiers.sizes.transformation !== undefined) console.log(`  ${transformationHead(model, x, trainConfigOf(model, file).seed)}`);
     x.dispose();
     disposeLoadedModel(model);
   }
