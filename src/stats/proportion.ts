@@ -3,7 +3,7 @@
  * exact Clopper-Pearson interval (from stdlib-js @stdlib/stats-binomial-test, R's binom.test).
  */
 import { UsageError } from '../errors.js';
-import { normalQuantile } from './distributions.js';
+import { wilsonInterval as wilsonProportion } from './binomial.js';
 import { binomialTest } from './stdlib.js';
 
 function checkCounts(k: number, n: number, level: number): void {
@@ -15,13 +15,9 @@ function checkCounts(k: number, n: number, level: number): void {
 /** Wilson score interval [low, high] of k successes in n trials at `level` (default 0.95). */
 export function wilsonInterval(k: number, n: number, level = 0.95): [number, number] {
   checkCounts(k, n, level);
-  const z = normalQuantile((1 + level) / 2);
-  const p = k / n;
-  const z2n = (z * z) / n;
-  const centre = (p + z2n / 2) / (1 + z2n);
-  const half = (z / (1 + z2n)) * Math.sqrt((p * (1 - p)) / n + z2n / (4 * n));
+  const { low, high } = wilsonProportion(k, n, level);
   // At k = 0 (k = n) the bound is exactly 0 (1); the formula leaves rounding residue there.
-  return [k === 0 ? 0 : Math.max(0, centre - half), k === n ? 1 : Math.min(1, centre + half)];
+  return [k === 0 ? 0 : low, k === n ? 1 : high];
 }
 
 /** Exact (Clopper-Pearson) interval [low, high] of k successes in n trials at `level` (default 0.95). */
