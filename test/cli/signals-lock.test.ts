@@ -106,7 +106,7 @@ test('two bench runs into one --out: the second is refused naming the first; SIG
   }
 });
 
-test('train: SIGINT saves a checkpoint and exits 130; eval on worker processes: SIGTERM exits 143 writing nothing', async (t) => {
+test('train: a second train into the same --out is refused; SIGINT saves a checkpoint and exits 130; eval on worker processes: SIGTERM exits 143 writing nothing', async (t) => {
   t.timeout(900_000, 'CLI processes on a loaded machine');
   const dir = await mkdtemp(join(tmpdir(), 'jointshot-signals-'));
   try {
@@ -116,11 +116,15 @@ test('train: SIGINT saves a checkpoint and exits 130; eval on worker processes: 
     const trainArgs = ['train', '--backend', 'cpu', '--preset', 'quick', '--config', config, '--out', out];
     const train = start(trainArgs);
     await train.waitFor(/step 20\/200/);
+    const second = start(trainArgs);
+    t.is((await second.exit).code, 2, second.stderr());
+    t.regex(second.stderr(), new RegExp(`^jointshot: --out .*run is in use by pid ${train.child.pid} on ${os.hostname()} \\(jointshot train --out `, 'm'));
     train.child.kill('SIGINT');
     const stopped = await train.exit;
     t.is(stopped.code, 130, train.stderr());
     t.regex(train.stderr(), /SIGINT: stopped after saving a checkpoint; continue with --resume/);
     await access(join(out, 'last.jsm'));
+    await t.throwsAsync(access(join(out, '.train.lock')), undefined, 'the lock is released');
 
     const evaluation = start(['eval', '--backend', 'cpu', '--model', join(out, 'last.jsm'), '--dataset', 'synthetic', '--episodes', '2000', '--workers', '2', '--out', join(dir, 'eval')]);
     await evaluation.waitFor(/embed \d+\/\d+/);

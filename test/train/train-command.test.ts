@@ -42,8 +42,8 @@ test('train: bad flag combinations give one line and exit 2; a tiny run writes i
       [{ ways: '0' }, /ways must be an integer >= 1/],
       [{ seed: '1.5' }, /seed must be an integer/],
       [{ config: join(dir, 'missing.json') }, /--config .*missing\.json: no such file/],
-      [{ out: '/proc/jointshot-no' }, /output folder \/proc\/jointshot-no cannot be created or written/],
-      [{ out: join(dir, 'a-file', 'run') }, /output folder .*a-file\/run cannot be created or written/],
+      [{ out: '/proc/jointshot-no' }, /--out \/proc\/jointshot-no cannot be created \(ENOENT\); choose another --out/],
+      [{ out: join(dir, 'a-file', 'run') }, /--out .*a-file\/run cannot be created \(ENOTDIR\); choose another --out/],
     ];
     for (const [flags, pattern] of bad) {
       const run = await jointshotTrain(small({ out, ...flags }));

@@ -10,6 +10,7 @@ import { UsageError } from '../../errors.js';
 import { datasetFor, emit, resolveDataDir, startBackend, type GlobalArgs } from '../context.js';
 import { withHelp } from '../help.js';
 import { interruptible } from '../interrupt.js';
+import { lockOutputFolder } from '../out-lock.js';
 import { checkLongRun, checkResumable } from '../train-guard.js';
 import { parseSeeds } from './bench.js';
 
@@ -181,50 +182,61 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
     if (seeds) (await import('../../train/seeds.js')).checkSeedList(seeds);
     if (argv.resume && !seeds) await checkResumable(argv.out, (await import('../../train/trainer.js')).TRAIN_FILES.last);
     else if (!argv.resume) checkLongRun(config, (await import('../../transforms/index.js')).getLabelTransform(config.transform).count, argv);
-    const backend = await startBackend(argv);
-    const loadData = await dataLoader(argv);
-    const first = await loadData(seeds ? resolveTrainConfig(config, { seed: seeds[0]! }) : config);
-    checkTrainSetup(config, first.train, first.val, first.data);
-    const progress = (c: TrainConfig) => createProgress(process.stderr, Math.max(1, Math.round(c.batchesPerEpoch / 10)));
-    const backendInfo = { name: backend.name, threads: backend.threads };
-    if (seeds) {
-      const { renderSeedsSummary, trainSeeds } = await import('../../train/seeds.js');
-      const again = `--resume --out ${argv.out} --seeds ${seeds.join(',')}`;
-      const notes = { stopping: 'saving a checkpoint after this step', stopped: `stopped after saving a checkpoint; continue the unfinished seeds with ${again}` };
-      await interruptible(notes, async (signal) => {
-        const summary = await trainSeeds({
-          config,
-          seeds,
-          outDir: argv.out,
-          resume: argv.resume,
-          data: loadData,
-          signal,
-          progress,
-          backend: backendInfo,
-          onSeed: (seed, state, c) => {
-            const what = state === 'done' ? 'finished earlier, skipped' : state === 'partial' ? `resuming: ${describeRun(c)}` : describeRun(c);
-            process.stderr.write(`seed ${seed} (${seeds.indexOf(seed) + 1}/${seeds.length}): ${what}\n`);
-          },
-        });
-        emit(argv, summary, renderSeedsSummary(summary));
-      });
-      return;
+    const release = await lockOutputFolder(argv.out, `jointshot train --out ${argv.out}`, 'train');
+    try {
+      await trainWithLock(argv, config, seeds);
+    } finally {
+      await release();
     }
-    process.stderr.write(`${describeRun(config)}\n`);
-    const notes = { stopping: 'saving a checkpoint after this step', stopped: `stopped after saving a checkpoint; continue with --resume --out ${argv.out}` };
-    await interruptible(notes, async (signal) => {
-      const summary = await trainRun({ config, ...first, outDir: argv.out, resume: argv.resume, signal, progress: progress(config), backend: backendInfo });
-      const best = summary.best?.accuracy != null ? `best validation ${summary.best.accuracy.toFixed(2)}% after epoch ${summary.best.epoch}` : 'no validation';
-      emit(
-        argv,
-        summary,
-        `${summary.stopped ? 'stopped' : 'finished'} at step ${summary.steps}/${summary.totalSteps} ` +
-          `(${summary.trainSeconds.toFixed(1)} s training, ${summary.imagesPerSecond.toFixed(1)} img/s, micro-batch ${summary.microBatch}); ` +
-          `${best}; model ${summary.files.best}`,
-      );
-    });
   },
 };
+
+/** The training itself, run while this process holds the lock on --out (two runs never share a folder). */
+async function trainWithLock(argv: TrainArgs, config: TrainConfig, seeds: number[] | undefined): Promise<void> {
+  const { checkTrainSetup, createProgress, resolveTrainConfig, trainRun } = await import('../../train/index.js');
+  const backend = await startBackend(argv);
+  const loadData = await dataLoader(argv);
+  const first = await loadData(seeds ? resolveTrainConfig(config, { seed: seeds[0]! }) : config);
+  checkTrainSetup(config, first.train, first.val, first.data);
+  const progress = (c: TrainConfig) => createProgress(process.stderr, Math.max(1, Math.round(c.batchesPerEpoch / 10)));
+  const backendInfo = { name: backend.name, threads: backend.threads };
+  if (seeds) {
+    const { renderSeedsSummary, trainSeeds } = await import('../../train/seeds.js');
+    const again = `--resume --out ${argv.out} --seeds ${seeds.join(',')}`;
+    const notes = { stopping: 'saving a checkpoint after this step', stopped: `stopped after saving a checkpoint; continue the unfinished seeds with ${again}` };
+    await interruptible(notes, async (signal) => {
+      const summary = await trainSeeds({
+        config,
+        seeds,
+        outDir: argv.out,
+        resume: argv.resume,
+        data: loadData,
+        signal,
+        progress,
+        backend: backendInfo,
+        onSeed: (seed, state, c) => {
+          const what = state === 'done' ? 'finished earlier, skipped' : state === 'partial' ? `resuming: ${describeRun(c)}` : describeRun(c);
+          process.stderr.write(`seed ${seed} (${seeds.indexOf(seed) + 1}/${seeds.length}): ${what}\n`);
+        },
+      });
+      emit(argv, summary, renderSeedsSummary(summary));
+    });
+    return;
+  }
+  process.stderr.write(`${describeRun(config)}\n`);
+  const notes = { stopping: 'saving a checkpoint after this step', stopped: `stopped after saving a checkpoint; continue with --resume --out ${argv.out}` };
+  await interruptible(notes, async (signal) => {
+    const summary = await trainRun({ config, ...first, outDir: argv.out, resume: argv.resume, signal, progress: progress(config), backend: backendInfo });
+    const best = summary.best?.accuracy != null ? `best validation ${summary.best.accuracy.toFixed(2)}% after epoch ${summary.best.epoch}` : 'no validation';
+    emit(
+      argv,
+      summary,
+      `${summary.stopped ? 'stopped' : 'finished'} at step ${summary.steps}/${summary.totalSteps} ` +
+        `(${summary.trainSeconds.toFixed(1)} s training, ${summary.imagesPerSecond.toFixed(1)} img/s, micro-batch ${summary.microBatch}); ` +
+        `${best}; model ${summary.files.best}`,
+    );
+  });
+}
 
 /**
  * The data of a run's config: episodic splits are read once for every seed; whole-class data again
