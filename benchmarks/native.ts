@@ -14,13 +14,16 @@
  * (uint8 views as the packed cache hands them, seeded random crop + flip, normalisation, the
  * tensor, the 4 rotation copies: src/transforms as src/train/classify-step.ts uses them) against
  * one training step of `--models` (first) on the 4x batch, native.
+ * --isa-kernels N,H,W,C: only times the addon's element-wise kernels on one activation of that
+ * shape, once per instruction-set build this CPU runs (JOINTSHOT_NATIVE_ISA's dispatch), the
+ * builds interleaved round by round (`--steps` rounds of 10 calls, after `--warmup` rounds).
  * Other models: conv4, resnet12, resnet20/32/56, resnet18 (PyTorch's in torch_reference.py).
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.js';
-import { NATIVE_BACKEND, nativeBatchNormTrain, nativeKernelCounts, registerNativeBackend } from '../src/backend/native/index.js';
+import { NATIVE_BACKEND, nativeBatchNormTrain, nativeIsa, nativeKernelCounts, registerNativeBackend } from '../src/backend/native/index.js';
 import { assertWasmHeapHealthy } from '../src/backend/wasm/index.js';
 import { batchNormTrain, createBackbone, type Backbone } from '../src/backbones/index.js';
 import { tf } from '../src/tf.js';
@@ -43,6 +46,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     'bn-layer': { type: 'string' },
     pipeline: { type: 'boolean', default: false },
+    'isa-kernels': { type: 'string' },
   },
 });
 
@@ -81,7 +85,8 @@ async function activate(backend: string): Promise<boolean> {
       return false;
     }
     await tf.setBackend(NATIVE_BACKEND);
-    console.log(`native: ${probe.detail}, ${threads} thread(s)`);
+    const isa = nativeIsa()!;
+    console.log(`native: ${probe.detail}, ${threads} thread(s), element-wise loops ${isa.active} (this CPU: ${isa.available.join(', ')}; JOINTSHOT_NATIVE_ISA caps it)`);
     return true;
   }
   process.env.JOINTSHOT_WASM_THREADS ??= String(threads);
@@ -202,6 +207,49 @@ async function benchmarkBatchNorm(shape: [number, number, number, number]): Prom
   tf.dispose([x, dy, gamma, beta]);
 }
 
+/** The element-wise kernels on one activation, per instruction-set build, interleaved round by round. */
+async function benchmarkIsaKernels(shape: [number, number, number, number]): Promise<void> {
+  if (!(await activate(NATIVE_BACKEND))) return;
+  const start = nativeIsa()!.active;
+  const x = tf.randomNormal(shape, 0, 1, 'float32', 3) as tf.Tensor4D;
+  const y = tf.randomNormal(shape, 0, 1, 'float32', 4) as tf.Tensor4D;
+  const channel = tf.randomUniform([shape[3]], 0.5, 1.5, 'float32', 5) as tf.Tensor1D;
+  const kernels: Array<[string, () => tf.Tensor | tf.Tensor[]]> = [
+    ['Multiply', () => x.mul(y)],
+    ['Add (per-channel)', () => x.add(channel)],
+    ['LeakyRelu', () => tf.leakyRelu(x, 0.1)],
+    ['Step', () => tf.step(x, 0.1)],
+    ['Greater', () => tf.greater(x, y)],
+    ['FusedBatchNorm', () => tf.batchNorm4d(x, channel, channel, channel, channel)],
+    ['Mean [1,2]', () => x.mean([1, 2])],
+    ['Sum [0,1,2]', () => x.sum([0, 1, 2])],
+    ['batch norm train fwd+bwd', () => tf.grads((a, g, b) => nativeBatchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D))([x, channel, channel], y)],
+  ];
+  const spent = new Map<string, number>();
+  const calls = 10;
+  for (let round = 0; round < warmup + steps; round++) {
+    for (const isa of nativeIsa()!.available) {
+      nativeIsa(isa);
+      for (const [name, run] of kernels) {
+        const before = process.cpuUsage();
+        for (let i = 0; i < calls; i++) tf.dispose(run());
+        const used = process.cpuUsage(before);
+        if (round >= warmup) spent.set(`${name}|${isa}`, (spent.get(`${name}|${isa}`) ?? 0) + (used.user + used.system) / 1000 / calls / steps);
+      }
+    }
+  }
+  nativeIsa(start);
+  tf.dispose([x, y, channel]);
+  const isas = nativeIsa()!.available;
+  console.log(`\nCPU ms per call on [${shape.join(',')}] (${steps} rounds of ${calls} calls, builds interleaved; load ${load()})`);
+  console.log(`| kernel | ${isas.join(' | ')} | ${isas.slice(1).map((i) => `${i}/${isas[0]}`).join(' | ')} |`);
+  console.log(`|---|${isas.map(() => '---|').join('')}${isas.slice(1).map(() => '---|').join('')}`);
+  for (const [name] of kernels) {
+    const ms = isas.map((i) => spent.get(`${name}|${i}`)!);
+    console.log(`| ${name} | ${ms.map((m) => m.toFixed(2)).join(' | ')} | ${ms.slice(1).map((m) => (m / ms[0]!).toFixed(2)).join(' | ')} |`);
+  }
+}
+
 /** The PyTorch reference for one model and size, or why it is missing. */
 function measureTorch(model: string, size: number): void {
   if (values.torch === 'off') return;
@@ -255,6 +303,10 @@ async function benchmarkPipeline(model: string, batch: number): Promise<void> {
 console.log(`load average at start: ${load()} (${os.availableParallelism()} cores)`);
 if (values.pipeline) {
   await benchmarkPipeline(list(values.models!)[0]!, Number(values.batch));
+  process.exit(0);
+}
+if (values['isa-kernels']) {
+  await benchmarkIsaKernels(list(values['isa-kernels']).map(Number) as [number, number, number, number]);
   process.exit(0);
 }
 if (values['bn-layer']) {

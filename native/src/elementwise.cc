@@ -1,17 +1,17 @@
-// Element-wise kernels of the tfjs `native` backend, parallel with OpenMP. In a training step of
-// the backbones, once convolutions run in oneDNN, the cpu backend's JS loops for batch norm,
-// activations and their gradients take most of the time; these replace them.
-// Broadcast modes of binary ops: 0 same size; 1 `b` repeats along `a` (a run of size-1 axes: see
-// broadcastLoop); 2 `a` repeats along `b`.
+// Element-wise kernels of the tfjs `native` backend: the Node-API side (arguments and checks).
+// The loops are in kernels.cc, compiled once per instruction set; the widest table the CPU runs
+// is picked when the addon loads (JOINTSHOT_NATIVE_ISA=baseline|avx2|avx512 caps it; `isa()`
+// reads and sets it). In a training step of the backbones, once convolutions ran in oneDNN, the
+// cpu backend's JS loops for batch norm, activations and their gradients took most of the time;
+// these replace them.
 #include <node_api.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
+#include "kernels.h"
 #include "napi-util.h"
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <algorithm>
 #include <vector>
@@ -23,72 +23,77 @@ using namespace jointshot;
 // Below this many elements a loop stays on one thread (thread start-up costs more).
 constexpr size_t kParallelMin = 1 << 15;
 
-// This thread's share [lo, hi) of n items (the whole range outside a parallel region or without OpenMP).
-inline void threadShare(size_t n, size_t* lo, size_t* hi) {
-#ifdef _OPENMP
-  const size_t t = static_cast<size_t>(omp_get_thread_num()), count = static_cast<size_t>(omp_get_num_threads());
-#else
-  const size_t t = 0, count = 1;
+// A kernel table this build has, and whether this CPU runs it.
+struct Variant {
+  const ElementwiseKernels* table;
+  bool runs;
+};
+
+// The tables of this build, narrowest first.
+std::vector<Variant> variants() {
+  std::vector<Variant> out{{&kElementwise_baseline, true}};
+#if defined(JOINTSHOT_X86_VARIANTS)
+  __builtin_cpu_init();
+  // x86-64-v3 and -v4 as far as the compiler uses them (kernels.cc has no F16C, MOVBE or LZCNT code).
+  const bool avx2 = __builtin_cpu_supports("avx") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                    __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+                      __builtin_cpu_supports("avx512vl");
+  out.push_back({&kElementwise_avx2, avx2});
+  out.push_back({&kElementwise_avx512, avx512});
 #endif
-  *lo = n * t / count;
-  *hi = n * (t + 1) / count;
+  return out;
 }
 
-// out[i] = f(a[ia], b[ib]) over `n` outputs. Mode 0: same size. Mode 1: out and a are
-// [outer, group, period] and b is [outer, period], repeated along the middle (a trailing or scalar
-// broadcast when outer is 1); mode 2: the same with a and b swapped. Each thread works on its own
-// copy of `f`: read through the shared closure, captured values (an alpha) would be reloaded after
-// every store (they might alias `out`) and the loop would not vectorise.
-template <typename Out, typename F>
-void broadcastLoop(const float* a, const float* b, Out* out, size_t n, int mode, size_t period, size_t group, F f) {
-  const long long count = static_cast<long long>(n);
-  const long long rows = count / static_cast<long long>(period);
-#pragma omp parallel if (n >= kParallelMin)
-  {
-    const F g = f;
-    if (mode == 0) {
-#pragma omp for schedule(static)
-      for (long long i = 0; i < count; i++) out[i] = g(a[i], b[i]);
-    } else if (period == 1) {
-      // One value of the small operand per run of `group` outputs (one run: a scalar): each
-      // thread walks its share run by run, a flat loop per run.
-      const float* small = mode == 1 ? b : a;
-      const float* big = mode == 1 ? a : b;
-      size_t lo, hi;
-      threadShare(n, &lo, &hi);
-      while (lo < hi) {
-        const size_t run = lo / group;
-        const size_t end = std::min(hi, (run + 1) * group);
-        const float s = small[run];
-        if (mode == 1) {
-          for (size_t i = lo; i < end; i++) out[i] = g(big[i], s);
-        } else {
-          for (size_t i = lo; i < end; i++) out[i] = g(s, big[i]);
-        }
-        lo = end;
-      }
-    } else if (mode == 1) {
-#pragma omp for schedule(static)
-      for (long long r = 0; r < rows; r++) {
-        const size_t base = r * period;
-        const float* br = b + (r / group) * period;
-        for (size_t j = 0; j < period; j++) out[base + j] = g(a[base + j], br[j]);
-      }
-    } else {
-#pragma omp for schedule(static)
-      for (long long r = 0; r < rows; r++) {
-        const size_t base = r * period;
-        const float* ar = a + (r / group) * period;
-        for (size_t j = 0; j < period; j++) out[base + j] = g(ar[j], b[base + j]);
-      }
-    }
+// The widest table this CPU runs, no wider than JOINTSHOT_NATIVE_ISA's when that names one.
+const ElementwiseKernels* widest() {
+  const char* cap = std::getenv("JOINTSHOT_NATIVE_ISA");
+  const ElementwiseKernels* best = &kElementwise_baseline;
+  for (const Variant& v : variants()) {
+    if (v.runs) best = v.table;
+    if (cap && std::strcmp(cap, v.table->name) == 0) break;
   }
+  return best;
 }
 
-// Reads `op(a, b, out, mode, period, group)` and runs `apply(op, a, b, out, n, mode, period, group)`;
-// Out is float (arithmetic) or uint8_t (comparisons, a bool tensor's storage).
-template <typename Out, typename Apply>
-napi_value broadcastCall(napi_env env, napi_callback_info info, Apply apply) {
+const ElementwiseKernels* active = widest();
+
+// isa([name]): switches to table `name` when given (a RangeError unless this build has it and
+// this CPU runs it); returns { active, available } (the names this CPU runs, narrowest first).
+napi_value Isa(napi_env env, napi_callback_info info) {
+  Args args;
+  napi_get_cb_info(env, info, &args.count, args.values, nullptr, nullptr);
+  const std::vector<Variant> all = variants();
+  napi_valuetype type = napi_undefined;
+  if (args.count > 0) napi_typeof(env, args.values[0], &type);
+  if (type == napi_string) {
+    char name[32] = {0};
+    size_t length = 0;
+    napi_get_value_string_utf8(env, args.values[0], name, sizeof(name), &length);
+    const auto found = std::find_if(all.begin(), all.end(), [&](const Variant& v) { return v.runs && std::strcmp(v.table->name, name) == 0; });
+    if (found == all.end()) return rangeError(env, "jointshot native: unknown instruction set, or one this CPU does not run");
+    active = found->table;
+  }
+  napi_value result, available, value;
+  napi_create_object(env, &result);
+  napi_create_string_utf8(env, active->name, NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, result, "active", value);
+  napi_create_array(env, &available);
+  uint32_t index = 0;
+  for (const Variant& v : all) {
+    if (!v.runs) continue;
+    napi_create_string_utf8(env, v.table->name, NAPI_AUTO_LENGTH, &value);
+    napi_set_element(env, available, index++, value);
+  }
+  napi_set_named_property(env, result, "available", available);
+  return result;
+}
+
+// Reads `op(a, b, out, mode, period, group)` (modes: kernels.h) and runs the table's binary or
+// compare; Out is float (arithmetic) or uint8_t (comparisons, a bool tensor's storage).
+template <typename Out>
+napi_value broadcastCall(napi_env env, napi_callback_info info) {
   Args args;
   if (!readArgs(env, info, args, 7)) return nullptr;
   size_t na, nb, nout;
@@ -106,52 +111,21 @@ napi_value broadcastCall(napi_env env, napi_callback_info info, Apply apply) {
                               : (mode == 1 || mode == 2) && period > 0 && group > 0 && big == nout &&
                                     nout % (period * group) == 0 && small == nout / group;
   if (!fits) return rangeError(env, "jointshot native: broadcast sizes do not fit");
-  if (!apply(op, a, b, out, nout, mode, period, group)) return rangeError(env, "jointshot native: unknown operation");
+  bool known;
+  if constexpr (sizeof(Out) == 1) {
+    known = active->compare(op, a, b, out, nout, mode, period, group);
+  } else {
+    known = active->binary(op, a, b, out, nout, mode, period, group);
+  }
+  if (!known) return rangeError(env, "jointshot native: unknown operation");
   return nothing(env);
 }
 
 // binary(op, a, b, out, mode, period, group): op 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 squared difference.
-napi_value Binary(napi_env env, napi_callback_info info) {
-  return broadcastCall<float>(env, info, [](int op, float* a, float* b, float* out, size_t n, int mode, size_t period, size_t group) {
-    switch (op) {
-      case 0: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x + y; }); return true;
-      case 1: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x - y; }); return true;
-      case 2: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x * y; }); return true;
-      case 3: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x / y; }); return true;
-      case 4: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : (x > y ? x : y); }); return true;
-      case 5: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : (x < y ? x : y); }); return true;
-      case 6: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return (x - y) * (x - y); }); return true;
-      default: return false;
-    }
-  });
-}
+napi_value Binary(napi_env env, napi_callback_info info) { return broadcastCall<float>(env, info); }
 
 // compare(op, a, b, out (Uint8Array), mode, period, group): op 0 ==, 1 !=, 2 >, 3 >=, 4 <, 5 <=.
-napi_value Compare(napi_env env, napi_callback_info info) {
-  return broadcastCall<uint8_t>(env, info, [](int op, float* a, float* b, uint8_t* out, size_t n, int mode, size_t period, size_t group) {
-    switch (op) {
-      case 0: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x == y; }); return true;
-      case 1: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x != y; }); return true;
-      case 2: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x > y; }); return true;
-      case 3: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x >= y; }); return true;
-      case 4: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x < y; }); return true;
-      case 5: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x <= y; }); return true;
-      default: return false;
-    }
-  });
-}
-
-// out[i] = f(x[i]), each thread with its own copy of `f` (see broadcastLoop).
-template <typename F>
-void unaryLoop(const float* x, float* out, size_t n, F f) {
-  const long long count = static_cast<long long>(n);
-#pragma omp parallel if (n >= kParallelMin)
-  {
-    const F g = f;
-#pragma omp for schedule(static)
-    for (long long i = 0; i < count; i++) out[i] = g(x[i]);
-  }
-}
+napi_value Compare(napi_env env, napi_callback_info info) { return broadcastCall<uint8_t>(env, info); }
 
 // unary(op, x, out, alpha): op 0 relu, 1 leaky relu (alpha), 2 step (alpha below 0),
 // 3 square, 4 neg, 5 rsqrt, 6 sqrt, 7 exp, 8 abs, 9 log, 10 sign (0 for 0 and NaN, as in tfjs), 11 floor.
@@ -165,95 +139,8 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   if (!x || !out) return nullptr;
   if (nx != nout) return rangeError(env, "jointshot native: unary sizes differ");
   const float alpha = static_cast<float>(number(env, args.values[3]));
-  switch (op) {
-    // NaN passes through relu and leaky relu, as in tfjs.
-    case 0: unaryLoop(x, out, nx, [](float v) { return v < 0 ? 0.0f : v; }); break;
-    case 1: unaryLoop(x, out, nx, [alpha](float v) { return v < 0 ? alpha * v : v; }); break;
-    case 2: unaryLoop(x, out, nx, [alpha](float v) { return std::isnan(v) ? NAN : (v > 0 ? 1.0f : alpha); }); break;
-    case 3: unaryLoop(x, out, nx, [](float v) { return v * v; }); break;
-    case 4: unaryLoop(x, out, nx, [](float v) { return -v; }); break;
-    case 5: unaryLoop(x, out, nx, [](float v) { return 1.0f / std::sqrt(v); }); break;
-    case 6: unaryLoop(x, out, nx, [](float v) { return std::sqrt(v); }); break;
-    case 7: unaryLoop(x, out, nx, [](float v) { return std::exp(v); }); break;
-    case 8: unaryLoop(x, out, nx, [](float v) { return std::fabs(v); }); break;
-    case 9: unaryLoop(x, out, nx, [](float v) { return std::log(v); }); break;
-    case 10: unaryLoop(x, out, nx, [](float v) { return v < 0 ? -1.0f : (v > 0 ? 1.0f : 0.0f); }); break;
-    case 11: unaryLoop(x, out, nx, [](float v) { return std::floor(v); }); break;
-    default: return rangeError(env, "jointshot native: unknown unary op");
-  }
+  if (!active->unary(op, x, out, nx, alpha)) return rangeError(env, "jointshot native: unknown unary op");
   return nothing(env);
-}
-
-// Columns summed together per task of reduceLoop (their float64 partial sums stay in L1).
-constexpr size_t kColumnBlock = 512;
-
-// out[o * inner + j] = scale * sum_r x[(o * reduced + r) * inner + j]. Many (outer, column block)
-// tasks: one thread each. Few (a sum over leading axes into a short row, or a whole sum): the
-// rows are split among the threads, each with its own partial sums, added up at the end.
-void reduceLoop(const float* x, float* out, size_t outer, size_t reduced, size_t inner, double scale) {
-  const size_t n = outer * reduced * inner;
-  if (outer * inner == 0) return;
-  const size_t blocks = (inner + kColumnBlock - 1) / kColumnBlock;
-  const long long tasks = static_cast<long long>(outer * blocks);
-#ifdef _OPENMP
-  const long long threads = omp_get_max_threads();
-#else
-  const long long threads = 1;
-#endif
-  if (tasks >= 4 * threads || n < kParallelMin) {
-#pragma omp parallel if (n >= kParallelMin)
-    {
-      std::vector<double> acc(std::min(inner, kColumnBlock));
-#pragma omp for schedule(static)
-      for (long long t = 0; t < tasks; t++) {
-        const size_t o = t / blocks, j0 = (t % blocks) * kColumnBlock, width = std::min(inner - j0, kColumnBlock);
-        const float* base = x + o * reduced * inner + j0;
-        float* target = out + o * inner + j0;
-        if (width == 1) {
-          double s = 0;
-#pragma omp simd reduction(+ : s)
-          for (size_t r = 0; r < reduced; r++) s += base[r * inner];
-          target[0] = static_cast<float>(s * scale);
-          continue;
-        }
-        std::fill(acc.begin(), acc.begin() + width, 0.0);
-        for (size_t r = 0; r < reduced; r++) {
-          const float* row = base + r * inner;
-          for (size_t j = 0; j < width; j++) acc[j] += row[j];
-        }
-        for (size_t j = 0; j < width; j++) target[j] = static_cast<float>(acc[j] * scale);
-      }
-    }
-    return;
-  }
-  if (inner == 1) {
-    // A few whole sums of `reduced` contiguous values: each split among the threads.
-    for (size_t o = 0; o < outer; o++) {
-      const float* base = x + o * reduced;
-      const long long count = static_cast<long long>(reduced);
-      double s = 0;
-#pragma omp parallel for simd reduction(+ : s) schedule(static)
-      for (long long r = 0; r < count; r++) s += base[r];
-      out[o] = static_cast<float>(s * scale);
-    }
-    return;
-  }
-  const size_t kept = outer * inner;
-  std::vector<double> total(kept, 0.0);
-  const long long rows = static_cast<long long>(outer * reduced);
-#pragma omp parallel
-  {
-    std::vector<double> part(kept, 0.0);
-#pragma omp for schedule(static)
-    for (long long q = 0; q < rows; q++) {
-      const float* row = x + q * inner;
-      double* acc = part.data() + (q / reduced) * inner;
-      for (size_t j = 0; j < inner; j++) acc[j] += row[j];
-    }
-#pragma omp critical
-    for (size_t k = 0; k < kept; k++) total[k] += part[k];
-  }
-  for (size_t k = 0; k < kept; k++) out[k] = static_cast<float>(total[k] * scale);
 }
 
 // select(condition (Uint8Array), a, b, out): out = condition ? a : b, all the same size.
@@ -267,18 +154,8 @@ napi_value Select(napi_env env, napi_callback_info info) {
   float* out = f32(env, args.values[3], &nout);
   if (!c || !a || !b || !out) return nullptr;
   if (nc != nout || na != nout || nb != nout) return rangeError(env, "jointshot native: select sizes differ");
-  const long long count = static_cast<long long>(nout);
-#pragma omp parallel for if (nout >= kParallelMin) schedule(static)
-  for (long long i = 0; i < count; i++) out[i] = c[i] ? a[i] : b[i];
+  active->select(c, a, b, out, nout);
   return nothing(env);
-}
-
-// out[i] = f(x[i]) for a cast between storage types.
-template <typename In, typename Out, typename F>
-void convertLoop(const In* x, Out* out, size_t n, F f) {
-  const long long count = static_cast<long long>(n);
-#pragma omp parallel for if (n >= kParallelMin) schedule(static)
-  for (long long i = 0; i < count; i++) out[i] = f(x[i]);
 }
 
 // convert(x (Uint8Array bool, Int32Array or Float32Array), out (Float32Array, or Uint8Array for
@@ -286,34 +163,24 @@ void convertLoop(const In* x, Out* out, size_t n, F f) {
 napi_value Convert(napi_env env, napi_callback_info info) {
   Args args;
   if (!readArgs(env, info, args, 2)) return nullptr;
+  bool inTyped = false, outTyped = false;
+  napi_is_typedarray(env, args.values[0], &inTyped);
+  napi_is_typedarray(env, args.values[1], &outTyped);
+  if (!inTyped || !outTyped) {
+    napi_throw_type_error(env, nullptr, "jointshot native: convert expects typed arrays");
+    return nullptr;
+  }
   napi_typedarray_type inType, outType;
   size_t nx, nout, offset;
   void *x, *out;
   napi_value buffer;
-  bool isTyped = false, outTyped = false;
-  napi_is_typedarray(env, args.values[0], &isTyped);
-  napi_is_typedarray(env, args.values[1], &outTyped);
-  if (!isTyped || !outTyped) {
-    napi_throw_type_error(env, nullptr, "jointshot native: convert expects typed arrays");
-    return nullptr;
-  }
   napi_get_typedarray_info(env, args.values[0], &inType, &nx, &x, &buffer, &offset);
   napi_get_typedarray_info(env, args.values[1], &outType, &nout, &out, &buffer, &offset);
   if (nx != nout) return rangeError(env, "jointshot native: cast sizes differ");
-  auto toFloat = [](auto v) { return static_cast<float>(v); };
-  auto toBool = [](auto v) -> uint8_t { return v != 0; };
-  if (outType == napi_float32_array && inType == napi_uint8_array) {
-    convertLoop(static_cast<const uint8_t*>(x), static_cast<float*>(out), nx, toFloat);
-  } else if (outType == napi_float32_array && inType == napi_int32_array) {
-    convertLoop(static_cast<const int32_t*>(x), static_cast<float*>(out), nx, toFloat);
-  } else if (outType == napi_uint8_array && inType == napi_float32_array) {
-    // NaN != 0 holds, so NaN casts to true as in tfjs.
-    convertLoop(static_cast<const float*>(x), static_cast<uint8_t*>(out), nx, toBool);
-  } else if (outType == napi_uint8_array && inType == napi_int32_array) {
-    convertLoop(static_cast<const int32_t*>(x), static_cast<uint8_t*>(out), nx, toBool);
-  } else {
-    return rangeError(env, "jointshot native: unsupported cast");
-  }
+  const auto kind = [](napi_typedarray_type t) {
+    return t == napi_uint8_array ? kUint8 : t == napi_int32_array ? kInt32 : t == napi_float32_array ? kFloat32 : kOther;
+  };
+  if (!active->convert(kind(inType), kind(outType), x, out, nx)) return rangeError(env, "jointshot native: unsupported cast");
   return nothing(env);
 }
 
@@ -331,7 +198,7 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
   const size_t inner = static_cast<size_t>(int32(env, args.values[4]));
   const double scale = number(env, args.values[5]);
   if (nx != outer * reduced * inner || nout != outer * inner) return rangeError(env, "jointshot native: reduce sizes do not fit");
-  reduceLoop(x, out, outer, reduced, inner, scale);
+  active->reduce(x, out, outer, reduced, inner, scale);
   return nothing(env);
 }
 
@@ -354,24 +221,13 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
   auto fits = [c](size_t n) { return n == c || n == 1; };
   if (c == 0 || nx != nout || nx % c != 0 || !fits(nm) || !fits(nv) || !fits(no) || !fits(ns))
     return rangeError(env, "jointshot native: batch norm sizes do not fit");
-  float* k = new float[c];
-  float* m = new float[c];
-  float* o = new float[c];
+  std::vector<float> k(c), m(c), o(c);
   for (size_t j = 0; j < c; j++) {
     k[j] = scale[ns == 1 ? 0 : j] / std::sqrt(variance[nv == 1 ? 0 : j] + eps);
     m[j] = mean[nm == 1 ? 0 : j];
     o[j] = offset[no == 1 ? 0 : j];
   }
-  const long long rows = static_cast<long long>(nx / c);
-#pragma omp parallel for if (nx >= kParallelMin) schedule(static)
-  for (long long r = 0; r < rows; r++) {
-    const float* xr = x + r * c;
-    float* yr = out + r * c;
-    for (size_t j = 0; j < c; j++) yr[j] = (xr[j] - m[j]) * k[j] + o[j];
-  }
-  delete[] k;
-  delete[] m;
-  delete[] o;
+  active->batchNorm(x, m.data(), k.data(), o.data(), out, nx / c, c);
   return nothing(env);
 }
 
@@ -384,26 +240,16 @@ napi_value AddN(napi_env env, napi_callback_info info) {
   size_t nout;
   float* out = f32(env, args.values[1], &nout);
   if (!out || count == 0) return out ? rangeError(env, "jointshot native: addN of nothing") : nullptr;
-  float** inputs = new float*[count];
+  std::vector<const float*> inputs(count);
   for (uint32_t i = 0; i < count; i++) {
     napi_value item;
     napi_get_element(env, args.values[0], i, &item);
     size_t n;
     inputs[i] = f32(env, item, &n);
-    if (!inputs[i] || n != nout) {
-      const bool wrongSize = inputs[i] != nullptr;
-      delete[] inputs;
-      return wrongSize ? rangeError(env, "jointshot native: addN sizes differ") : nullptr;
-    }
+    if (!inputs[i]) return nullptr;
+    if (n != nout) return rangeError(env, "jointshot native: addN sizes differ");
   }
-  const long long total = static_cast<long long>(nout);
-#pragma omp parallel for if (nout >= kParallelMin) schedule(static)
-  for (long long i = 0; i < total; i++) {
-    float s = inputs[0][i];
-    for (uint32_t j = 1; j < count; j++) s += inputs[j][i];
-    out[i] = s;
-  }
-  delete[] inputs;
+  active->addN(inputs.data(), count, out, nout);
   return nothing(env);
 }
 
@@ -432,52 +278,6 @@ napi_value UpsampleNearest(napi_env env, napi_callback_info info) {
   return nothing(env);
 }
 
-}  // namespace
-
-// Adds the element-wise functions to the addon's exports.
-napi_status registerElementwise(napi_env env, napi_value exports) {
-  const napi_property_descriptor functions[] = {
-      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"compare", nullptr, Compare, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"convert", nullptr, Convert, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"addN", nullptr, AddN, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"upsampleNearest", nullptr, UpsampleNearest, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-  };
-  return napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
-}
-
-namespace {
-
-// Per-channel sums of a [rows, c] array (and of its products with a second one when `y` is
-// given), float64 accumulation, one partial per thread.
-void channelSums(const float* x, const float* y, size_t rows, size_t c, double* sum, double* sumProduct) {
-  std::fill(sum, sum + c, 0.0);
-  std::fill(sumProduct, sumProduct + c, 0.0);
-  const long long count = static_cast<long long>(rows);
-#pragma omp parallel if (rows * c >= kParallelMin)
-  {
-    std::vector<double> s(c, 0.0), p(c, 0.0);
-#pragma omp for schedule(static) nowait
-    for (long long r = 0; r < count; r++) {
-      const float* xr = x + r * c;
-      const float* yr = y ? y + r * c : xr;
-      for (size_t j = 0; j < c; j++) {
-        s[j] += xr[j];
-        p[j] += static_cast<double>(xr[j]) * yr[j];
-      }
-    }
-#pragma omp critical
-    for (size_t j = 0; j < c; j++) {
-      sum[j] += s[j];
-      sumProduct[j] += p[j];
-    }
-  }
-}
-
 // batchNormTrainForward(x, gamma, beta, y, mean, variance, channels, epsilon): training-mode batch
 // norm over all rows of x [rows, channels] in two passes; mean and biased variance are outputs.
 napi_value BatchNormTrainForward(napi_env env, napi_callback_info info) {
@@ -497,7 +297,7 @@ napi_value BatchNormTrainForward(napi_env env, napi_callback_info info) {
     return rangeError(env, "jointshot native: batch norm sizes do not fit");
   const size_t rows = nx / c;
   std::vector<double> sum(c), sumSquares(c);
-  channelSums(x, nullptr, rows, c, sum.data(), sumSquares.data());
+  active->channelSums(x, nullptr, rows, c, sum.data(), sumSquares.data());
   std::vector<float> k(c), shift(c);
   for (size_t j = 0; j < c; j++) {
     const double m = sum[j] / rows;
@@ -507,13 +307,7 @@ napi_value BatchNormTrainForward(napi_env env, napi_callback_info info) {
     k[j] = static_cast<float>(gamma[j] / std::sqrt(var + eps));
     shift[j] = static_cast<float>(beta[j] - m * gamma[j] / std::sqrt(var + eps));
   }
-  const long long count = static_cast<long long>(rows);
-#pragma omp parallel for if (nx >= kParallelMin) schedule(static)
-  for (long long r = 0; r < count; r++) {
-    const float* xr = x + r * c;
-    float* yr = y + r * c;
-    for (size_t j = 0; j < c; j++) yr[j] = xr[j] * k[j] + shift[j];
-  }
+  active->scaleShift(x, k.data(), shift.data(), y, rows, c);
   return nothing(env);
 }
 
@@ -539,7 +333,7 @@ napi_value BatchNormTrainBackward(napi_env env, napi_callback_info info) {
     return rangeError(env, "jointshot native: batch norm gradient sizes do not fit");
   const size_t rows = nx / c;
   std::vector<double> sumDy(c), sumDyX(c);
-  channelSums(dy, x, rows, c, sumDy.data(), sumDyX.data());
+  active->channelSums(dy, x, rows, c, sumDy.data(), sumDyX.data());
   // dx = a * dy + b * x + d per channel.
   std::vector<float> a(c), b(c), d(c);
   for (size_t j = 0; j < c; j++) {
@@ -552,18 +346,28 @@ napi_value BatchNormTrainBackward(napi_env env, napi_callback_info info) {
     b[j] = static_cast<float>(-k * g * invStd / rows);
     d[j] = static_cast<float>(-k * sumDy[j] / rows + k * g * invStd * mean[j] / rows);
   }
-  const long long count = static_cast<long long>(rows);
-#pragma omp parallel for if (nx >= kParallelMin) schedule(static)
-  for (long long r = 0; r < count; r++) {
-    const float* xr = x + r * c;
-    const float* dyr = dy + r * c;
-    float* dxr = dx + r * c;
-    for (size_t j = 0; j < c; j++) dxr[j] = a[j] * dyr[j] + b[j] * xr[j] + d[j];
-  }
+  active->affine2(dy, x, a.data(), b.data(), d.data(), dx, rows, c);
   return nothing(env);
 }
 
 }  // namespace
+
+// Adds the element-wise functions to the addon's exports.
+napi_status registerElementwise(napi_env env, napi_value exports) {
+  const napi_property_descriptor functions[] = {
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"compare", nullptr, Compare, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"convert", nullptr, Convert, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"addN", nullptr, AddN, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"upsampleNearest", nullptr, UpsampleNearest, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  return napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
+}
 
 // Adds the fused batch-norm functions to the addon's exports.
 napi_status registerBatchNorm(napi_env env, napi_value exports) {

@@ -69,10 +69,21 @@ export interface NativeAddon {
     x: Float32Array, dy: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number,
   ): void;
+  /**
+   * The instruction set of the addon's element-wise loops: switches to `name` when given (a
+   * RangeError unless this CPU runs it); `available` lists what this CPU runs, narrowest first.
+   */
+  isa(name?: string): NativeIsa;
   /** Sets oneDNN's OpenMP threads (n > 0) and returns the count in effect. */
   setThreads(n: number): number;
   /** oneDNN's version, e.g. "2.6.3". */
   version(): string;
+}
+
+/** Which build of the element-wise loops runs (`baseline`, `avx2`, `avx512`) and which this CPU could run. */
+export interface NativeIsa {
+  active: string;
+  available: string[];
 }
 
 /** The addon, or why it could not be loaded. */

@@ -6,7 +6,7 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import os from 'node:os';
 import { tf } from '../../tf.js';
-import { loadNativeAddon, type NativeAddon } from './addon.js';
+import { loadNativeAddon, type NativeAddon, type NativeIsa } from './addon.js';
 import { JOINTSHOT_KERNELS, NATIVE_KERNELS } from './kernels/index.js';
 import { nativeKernel } from './kernels/kernel-utils.js';
 import { pooledBuffers, releaseOutputBuffer } from './output-buffers.js';
@@ -111,4 +111,13 @@ export function nativeThreadCount(): number {
 /** Sets oneDNN's OpenMP threads; returns the count in effect (0 when not registered). */
 export function setNativeThreads(threads: number): number {
   return addonInUse ? addonInUse.setThreads(threads) : 0;
+}
+
+/**
+ * The instruction set of the addon's element-wise loops (picked at load: the widest this CPU
+ * runs, capped by JOINTSHOT_NATIVE_ISA), or undefined when the native backend is not registered.
+ * With `name`, switches to it first (for A/B timing and tests; a RangeError when not available).
+ */
+export function nativeIsa(name?: string): NativeIsa | undefined {
+  return addonInUse?.isa(name);
 }

@@ -1,0 +1,312 @@
+// The element-wise loops of kernels.h, compiled once per instruction set: binding.gyp builds this
+// file with -DJOINTSHOT_ISA=<name> and that set's -march, and the table is kElementwise_<name>.
+// Everything here has internal linkage and no C++ library template is used: an inline function
+// emitted by several copies of this file (one per -march) would be merged by the linker into one,
+// possibly the AVX-512 one, and run on every CPU.
+#include "kernels.h"
+
+#include <cstring>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#ifndef JOINTSHOT_ISA
+#define JOINTSHOT_ISA baseline
+#endif
+#define JOINTSHOT_CAT2(a, b) a##b
+#define JOINTSHOT_CAT(a, b) JOINTSHOT_CAT2(a, b)
+#define JOINTSHOT_STR2(a) #a
+#define JOINTSHOT_STR(a) JOINTSHOT_STR2(a)
+
+namespace jointshot {
+namespace {
+
+// Below this many elements a loop stays on one thread (thread start-up costs more).
+constexpr size_t kParallelMin = 1 << 15;
+// Columns summed together per task of reduce (their float64 partial sums stay in L1).
+constexpr size_t kColumnBlock = 512;
+
+inline size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
+
+inline int maxThreads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+// This thread's share [lo, hi) of n items (the whole range outside a parallel region or without OpenMP).
+inline void threadShare(size_t n, size_t* lo, size_t* hi) {
+#ifdef _OPENMP
+  const size_t t = static_cast<size_t>(omp_get_thread_num()), count = static_cast<size_t>(omp_get_num_threads());
+#else
+  const size_t t = 0, count = 1;
+#endif
+  *lo = n * t / count;
+  *hi = n * (t + 1) / count;
+}
+
+// out[i] = f(a[ia], b[ib]) over `n` outputs in the modes of kernels.h. Each thread works on its
+// own copy of `f`: read through the shared closure, captured values (an alpha) would be reloaded
+// after every store (they might alias `out`) and the loop would not vectorise.
+template <typename Out, typename F>
+void broadcastLoop(const float* a, const float* b, Out* out, size_t n, int mode, size_t period, size_t group, F f) {
+  const long long count = static_cast<long long>(n);
+  const long long rows = count / static_cast<long long>(period);
+#pragma omp parallel if (n >= kParallelMin)
+  {
+    const F g = f;
+    if (mode == 0) {
+#pragma omp for schedule(static)
+      for (long long i = 0; i < count; i++) out[i] = g(a[i], b[i]);
+    } else if (period == 1) {
+      // One value of the small operand per run of `group` outputs (one run: a scalar): each
+      // thread walks its share run by run, a flat loop per run.
+      const float* small = mode == 1 ? b : a;
+      const float* big = mode == 1 ? a : b;
+      size_t lo, hi;
+      threadShare(n, &lo, &hi);
+      while (lo < hi) {
+        const size_t run = lo / group;
+        const size_t end = smaller(hi, (run + 1) * group);
+        const float s = small[run];
+        if (mode == 1) {
+          for (size_t i = lo; i < end; i++) out[i] = g(big[i], s);
+        } else {
+          for (size_t i = lo; i < end; i++) out[i] = g(s, big[i]);
+        }
+        lo = end;
+      }
+    } else if (mode == 1) {
+#pragma omp for schedule(static)
+      for (long long r = 0; r < rows; r++) {
+        const size_t base = r * period;
+        const float* br = b + (r / group) * period;
+        for (size_t j = 0; j < period; j++) out[base + j] = g(a[base + j], br[j]);
+      }
+    } else {
+#pragma omp for schedule(static)
+      for (long long r = 0; r < rows; r++) {
+        const size_t base = r * period;
+        const float* ar = a + (r / group) * period;
+        for (size_t j = 0; j < period; j++) out[base + j] = g(ar[j], b[base + j]);
+      }
+    }
+  }
+}
+
+bool binary(int op, const float* a, const float* b, float* out, size_t n, int mode, size_t period, size_t group) {
+  switch (op) {
+    case 0: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x + y; }); return true;
+    case 1: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x - y; }); return true;
+    case 2: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x * y; }); return true;
+    case 3: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return x / y; }); return true;
+    case 4: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return __builtin_isnan(x) || __builtin_isnan(y) ? __builtin_nanf("") : (x > y ? x : y); }); return true;
+    case 5: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return __builtin_isnan(x) || __builtin_isnan(y) ? __builtin_nanf("") : (x < y ? x : y); }); return true;
+    case 6: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) { return (x - y) * (x - y); }); return true;
+    default: return false;
+  }
+}
+
+bool compare(int op, const float* a, const float* b, uint8_t* out, size_t n, int mode, size_t period, size_t group) {
+  switch (op) {
+    case 0: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x == y; }); return true;
+    case 1: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x != y; }); return true;
+    case 2: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x > y; }); return true;
+    case 3: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x >= y; }); return true;
+    case 4: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x < y; }); return true;
+    case 5: broadcastLoop(a, b, out, n, mode, period, group, [](float x, float y) -> uint8_t { return x <= y; }); return true;
+    default: return false;
+  }
+}
+
+// out[i] = f(x[i]), each thread with its own copy of `f` (see broadcastLoop).
+template <typename In, typename Out, typename F>
+void mapLoop(const In* x, Out* out, size_t n, F f) {
+  const long long count = static_cast<long long>(n);
+#pragma omp parallel if (n >= kParallelMin)
+  {
+    const F g = f;
+#pragma omp for schedule(static)
+    for (long long i = 0; i < count; i++) out[i] = g(x[i]);
+  }
+}
+
+bool unary(int op, const float* x, float* out, size_t n, float alpha) {
+  switch (op) {
+    // NaN passes through relu and leaky relu, as in tfjs.
+    case 0: mapLoop(x, out, n, [](float v) { return v < 0 ? 0.0f : v; }); return true;
+    case 1: mapLoop(x, out, n, [alpha](float v) { return v < 0 ? alpha * v : v; }); return true;
+    case 2: mapLoop(x, out, n, [alpha](float v) { return __builtin_isnan(v) ? __builtin_nanf("") : (v > 0 ? 1.0f : alpha); }); return true;
+    case 3: mapLoop(x, out, n, [](float v) { return v * v; }); return true;
+    case 4: mapLoop(x, out, n, [](float v) { return -v; }); return true;
+    case 5: mapLoop(x, out, n, [](float v) { return 1.0f / __builtin_sqrtf(v); }); return true;
+    case 6: mapLoop(x, out, n, [](float v) { return __builtin_sqrtf(v); }); return true;
+    case 7: mapLoop(x, out, n, [](float v) { return __builtin_expf(v); }); return true;
+    case 8: mapLoop(x, out, n, [](float v) { return __builtin_fabsf(v); }); return true;
+    case 9: mapLoop(x, out, n, [](float v) { return __builtin_logf(v); }); return true;
+    // 0 for 0 and NaN, as in tfjs.
+    case 10: mapLoop(x, out, n, [](float v) { return v < 0 ? -1.0f : (v > 0 ? 1.0f : 0.0f); }); return true;
+    case 11: mapLoop(x, out, n, [](float v) { return __builtin_floorf(v); }); return true;
+    default: return false;
+  }
+}
+
+void select(const uint8_t* c, const float* a, const float* b, float* out, size_t n) {
+  const long long count = static_cast<long long>(n);
+#pragma omp parallel for if (n >= kParallelMin) schedule(static)
+  for (long long i = 0; i < count; i++) out[i] = c[i] ? a[i] : b[i];
+}
+
+bool convert(StorageKind from, StorageKind to, const void* x, void* out, size_t n) {
+  const auto toFloat = [](auto v) { return static_cast<float>(v); };
+  // NaN != 0 holds, so NaN casts to true as in tfjs.
+  const auto toBool = [](auto v) -> uint8_t { return v != 0; };
+  if (to == kFloat32 && from == kUint8) return mapLoop(static_cast<const uint8_t*>(x), static_cast<float*>(out), n, toFloat), true;
+  if (to == kFloat32 && from == kInt32) return mapLoop(static_cast<const int32_t*>(x), static_cast<float*>(out), n, toFloat), true;
+  if (to == kUint8 && from == kFloat32) return mapLoop(static_cast<const float*>(x), static_cast<uint8_t*>(out), n, toBool), true;
+  if (to == kUint8 && from == kInt32) return mapLoop(static_cast<const int32_t*>(x), static_cast<uint8_t*>(out), n, toBool), true;
+  return false;
+}
+
+void batchNorm(const float* x, const float* m, const float* k, const float* o, float* y, size_t rows, size_t c) {
+  const long long count = static_cast<long long>(rows);
+#pragma omp parallel for if (rows * c >= kParallelMin) schedule(static)
+  for (long long r = 0; r < count; r++) {
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+    for (size_t j = 0; j < c; j++) yr[j] = (xr[j] - m[j]) * k[j] + o[j];
+  }
+}
+
+void addN(const float* const* inputs, size_t count, float* out, size_t n) {
+  const long long total = static_cast<long long>(n);
+#pragma omp parallel for if (n >= kParallelMin) schedule(static)
+  for (long long i = 0; i < total; i++) {
+    float s = inputs[0][i];
+    for (size_t j = 1; j < count; j++) s += inputs[j][i];
+    out[i] = s;
+  }
+}
+
+// Many (outer, column block) tasks: one thread each. Few (a sum over leading axes into a short
+// row, or whole sums): the rows are split among the threads, each with its own partial sums.
+void reduce(const float* x, float* out, size_t outer, size_t reduced, size_t inner, double scale) {
+  const size_t n = outer * reduced * inner;
+  if (outer * inner == 0) return;
+  const size_t blocks = (inner + kColumnBlock - 1) / kColumnBlock;
+  const long long tasks = static_cast<long long>(outer * blocks);
+  if (tasks >= 4LL * maxThreads() || n < kParallelMin) {
+#pragma omp parallel if (n >= kParallelMin)
+    {
+      double* acc = new double[smaller(inner, kColumnBlock)];
+#pragma omp for schedule(static)
+      for (long long t = 0; t < tasks; t++) {
+        const size_t o = t / blocks, j0 = (t % blocks) * kColumnBlock, width = smaller(inner - j0, kColumnBlock);
+        const float* base = x + o * reduced * inner + j0;
+        float* target = out + o * inner + j0;
+        if (width == 1) {
+          double s = 0;
+#pragma omp simd reduction(+ : s)
+          for (size_t r = 0; r < reduced; r++) s += base[r * inner];
+          target[0] = static_cast<float>(s * scale);
+          continue;
+        }
+        for (size_t j = 0; j < width; j++) acc[j] = 0;
+        for (size_t r = 0; r < reduced; r++) {
+          const float* row = base + r * inner;
+          for (size_t j = 0; j < width; j++) acc[j] += row[j];
+        }
+        for (size_t j = 0; j < width; j++) target[j] = static_cast<float>(acc[j] * scale);
+      }
+      delete[] acc;
+    }
+    return;
+  }
+  if (inner == 1) {
+    // A few whole sums of `reduced` contiguous values: each split among the threads.
+    for (size_t o = 0; o < outer; o++) {
+      const float* base = x + o * reduced;
+      const long long count = static_cast<long long>(reduced);
+      double s = 0;
+#pragma omp parallel for simd reduction(+ : s) schedule(static)
+      for (long long r = 0; r < count; r++) s += base[r];
+      out[o] = static_cast<float>(s * scale);
+    }
+    return;
+  }
+  const size_t kept = outer * inner;
+  double* total = new double[kept]();
+  const long long rows = static_cast<long long>(outer * reduced);
+#pragma omp parallel
+  {
+    double* part = new double[kept]();
+#pragma omp for schedule(static)
+    for (long long q = 0; q < rows; q++) {
+      const float* row = x + q * inner;
+      double* acc = part + (q / reduced) * inner;
+      for (size_t j = 0; j < inner; j++) acc[j] += row[j];
+    }
+#pragma omp critical
+    for (size_t k = 0; k < kept; k++) total[k] += part[k];
+    delete[] part;
+  }
+  for (size_t k = 0; k < kept; k++) out[k] = static_cast<float>(total[k] * scale);
+  delete[] total;
+}
+
+void channelSums(const float* x, const float* y, size_t rows, size_t c, double* sum, double* sumProduct) {
+  for (size_t j = 0; j < c; j++) sum[j] = sumProduct[j] = 0;
+  const long long count = static_cast<long long>(rows);
+#pragma omp parallel if (rows * c >= kParallelMin)
+  {
+    double* s = new double[c]();
+    double* p = new double[c]();
+#pragma omp for schedule(static) nowait
+    for (long long r = 0; r < count; r++) {
+      const float* xr = x + r * c;
+      const float* yr = y ? y + r * c : xr;
+      for (size_t j = 0; j < c; j++) {
+        s[j] += xr[j];
+        p[j] += static_cast<double>(xr[j]) * yr[j];
+      }
+    }
+#pragma omp critical
+    for (size_t j = 0; j < c; j++) {
+      sum[j] += s[j];
+      sumProduct[j] += p[j];
+    }
+    delete[] s;
+    delete[] p;
+  }
+}
+
+void scaleShift(const float* x, const float* k, const float* shift, float* y, size_t rows, size_t c) {
+  const long long count = static_cast<long long>(rows);
+#pragma omp parallel for if (rows * c >= kParallelMin) schedule(static)
+  for (long long r = 0; r < count; r++) {
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+    for (size_t j = 0; j < c; j++) yr[j] = xr[j] * k[j] + shift[j];
+  }
+}
+
+void affine2(const float* dy, const float* x, const float* a, const float* b, const float* d, float* dx, size_t rows, size_t c) {
+  const long long count = static_cast<long long>(rows);
+#pragma omp parallel for if (rows * c >= kParallelMin) schedule(static)
+  for (long long r = 0; r < count; r++) {
+    const float* xr = x + r * c;
+    const float* dyr = dy + r * c;
+    float* dxr = dx + r * c;
+    for (size_t j = 0; j < c; j++) dxr[j] = a[j] * dyr[j] + b[j] * xr[j] + d[j];
+  }
+}
+
+}  // namespace
+
+extern const ElementwiseKernels JOINTSHOT_CAT(kElementwise_, JOINTSHOT_ISA) = {
+    JOINTSHOT_STR(JOINTSHOT_ISA), binary, compare, unary, select, convert, batchNorm, addN, reduce, channelSums, scaleShift, affine2,
+};
+
+}  // namespace jointshot

@@ -1,0 +1,46 @@
+// The addon's own element-wise loops as a table of functions. kernels.cc is compiled once per
+// instruction set (x86-64: baseline x86-64-v2, AVX2 = x86-64-v3, AVX-512 = x86-64-v4; elsewhere
+// baseline only) and elementwise.cc picks the widest table the CPU runs at load time (own code:
+// speed; oneDNN dispatches its own kernels the same way).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace jointshot {
+
+// Storage types of convert(): a bool tensor's Uint8Array, int32, float32.
+enum StorageKind { kUint8 = 0, kInt32 = 1, kFloat32 = 2, kOther = 3 };
+
+struct ElementwiseKernels {
+  const char* name;
+  // out = f(a, b): op 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 squared difference. Mode 0
+  // same size; 1: out and a are [outer, group, period], b is [outer, period]; 2: a and b swapped.
+  bool (*binary)(int op, const float* a, const float* b, float* out, size_t n, int mode, size_t period, size_t group);
+  // out = a op b as 0/1: op 0 ==, 1 !=, 2 >, 3 >=, 4 <, 5 <=; modes as binary.
+  bool (*compare)(int op, const float* a, const float* b, uint8_t* out, size_t n, int mode, size_t period, size_t group);
+  // op 0 relu, 1 leaky relu (alpha), 2 step (alpha below 0), 3 square, 4 neg, 5 rsqrt, 6 sqrt,
+  // 7 exp, 8 abs, 9 log, 10 sign, 11 floor.
+  bool (*unary)(int op, const float* x, float* out, size_t n, float alpha);
+  void (*select)(const uint8_t* condition, const float* a, const float* b, float* out, size_t n);
+  // out = x cast from storage `from` to `to` (to bool: x != 0).
+  bool (*convert)(StorageKind from, StorageKind to, const void* x, void* out, size_t n);
+  // y[r, j] = (x[r, j] - mean[j]) * k[j] + offset[j] over [rows, c].
+  void (*batchNorm)(const float* x, const float* mean, const float* k, const float* offset, float* y, size_t rows, size_t c);
+  void (*addN)(const float* const* inputs, size_t count, float* out, size_t n);
+  // out[o, j] = scale * sum over r of x[o, r, j], x viewed as [outer, reduced, inner], float64 sums.
+  void (*reduce)(const float* x, float* out, size_t outer, size_t reduced, size_t inner, double scale);
+  // Per-channel sums of x [rows, c] and of x * y (x * x when y is null), float64.
+  void (*channelSums)(const float* x, const float* y, size_t rows, size_t c, double* sum, double* sumProduct);
+  // y[r, j] = x[r, j] * k[j] + shift[j].
+  void (*scaleShift)(const float* x, const float* k, const float* shift, float* y, size_t rows, size_t c);
+  // dx[r, j] = a[j] * dy[r, j] + b[j] * x[r, j] + d[j].
+  void (*affine2)(const float* dy, const float* x, const float* a, const float* b, const float* d, float* dx, size_t rows, size_t c);
+};
+
+extern const ElementwiseKernels kElementwise_baseline;
+#if defined(JOINTSHOT_X86_VARIANTS)
+extern const ElementwiseKernels kElementwise_avx2;
+extern const ElementwiseKernels kElementwise_avx512;
+#endif
+
+}  // namespace jointshot
