@@ -14,16 +14,24 @@
  * catch leaks above ~160 KiB per episode by RSS (the tensor count is exact at any length).
  * Default run: 10,000 episodes of 5-way 1-shot 1 query on synthetic 32x32 glyphs, Conv-4,
  * protonet lifted by rotation (M = 4), 10 epochs with 5 validation episodes each.
+ * --task classify: the same checks over whole-class steps instead (`--episodes` counts steps):
+ * `--objective` (default sla: joint classifier over the rotation copies) with `--backbone`
+ * (default resnet20) on `--classes` synthetic classes at `--size` (default 16) pixels, batches of
+ * `--batch` images x 4 copies, crop + flip augmentation, the held-out val images scored after
+ * every epoch, checkpoints. Each class's images: 3/4 train, then 1/8 val, 1/8 test.
  * Usage: npx tsx benchmarks/train-soak.ts [--episodes 10000] [--head protonet] [--transform rotation]
  *   [--backend native|wasm|cpu] [--sample-every 100] [--warmup 1000] [--rss-bound-mib 64]
  *   [--epochs 10] [--val-episodes 5] [--ways 5] [--shots 1] [--queries 1] [--out DIR (default: a temp dir, removed)]
+ *   [--task episodic|classify] [--objective sla] [--backbone resnet20] [--batch 8] [--size 16] [--classes 10]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend, wasmHeapBytes } from '../src/backend/index.js';
-import { syntheticSplit } from '../src/data/synthetic.js';
+import { pickImages, poolOfSplits } from '../src/data/class-pool.js';
+import type { ClassificationData } from '../src/data/classification-types.js';
+import { createSyntheticDataset, syntheticSplit } from '../src/data/synthetic.js';
 import { tf } from '../src/tf.js';
 import { resolveTrainConfig, trainRun, type TrainProgress } from '../src/train/index.js';
 
@@ -42,6 +50,12 @@ const { values } = parseArgs({
     shots: { type: 'string', default: '1' },
     queries: { type: 'string', default: '1' },
     out: { type: 'string' },
+    task: { type: 'string', default: 'episodic' },
+    objective: { type: 'string', default: 'sla' },
+    backbone: { type: 'string' },
+    batch: { type: 'string', default: '8' },
+    size: { type: 'string', default: '16' },
+    classes: { type: 'string', default: '10' },
   },
 });
 
@@ -59,10 +73,40 @@ const boundMiB = Number(values['rss-bound-mib']);
 if (episodes % epochs !== 0) throw new Error(`--episodes ${episodes} must be a multiple of --epochs ${epochs}`);
 if (warmup >= episodes) throw new Error(`--warmup ${warmup} leaves no episodes to check (of --episodes ${episodes})`);
 
+if (values.task !== 'episodic' && values.task !== 'classify') throw new Error(`--task must be episodic or classify, found ${values.task}`);
+const classify = values.task === 'classify';
+
+/** Whole-class data from the synthetic glyphs: per class 3/4 train, 1/8 val, 1/8 test. */
+async function wholeClassData(classes: number, size: number): Promise<ClassificationData> {
+  const dataset = createSyntheticDataset({ classes: { train: classes, val: 1, test: 1 }, imagesPerClass: 64, size });
+  const pool = poolOfSplits([await dataset.load('train', { dataDir: '' })]);
+  const range = (from: number, to: number) => pool.counts.map(() => Array.from({ length: to - from }, (_, i) => from + i));
+  return {
+    dataset: 'synthetic',
+    classes: pool.classes,
+    train: pickImages(pool, range(0, 48)),
+    val: pickImages(pool, range(48, 56)),
+    test: pickImages(pool, range(56, 64)),
+    description: `synthetic glyphs, ${classes} classes, ${size}x${size}, 48/8/8 per class`,
+    testHash: 'soak',
+  };
+}
+
 const info = await initBackend(values.backend);
+const data = classify ? await wholeClassData(int('classes', values.classes, 2), int('size', values.size, 8)) : undefined;
 const config = resolveTrainConfig({
   dataset: 'synthetic',
-  backbone: 'conv4',
+  backbone: values.backbone ?? (classify ? 'resnet20' : 'conv4'),
+  ...(classify
+    ? {
+        task: 'classify' as const,
+        objective: values.objective!,
+        batchSize: int('batch', values.batch, 1),
+        imageSize: 0,
+        augmentation: { cropPadding: 2, horizontalFlip: true },
+        weightDecay: 5e-4,
+      }
+    : {}),
   head: values.head!,
   transform: values.transform!,
   ways: int('ways', values.ways, 1),
@@ -73,7 +117,7 @@ const config = resolveTrainConfig({
   epochs,
   // A learning-rate drop halfway, so that the schedule changes during the run too.
   lrSchedule: [{ epoch: 1, lr: 0.01 }, ...(epochs > 1 ? [{ epoch: Math.floor(epochs / 2) + 1, lr: 0.001 }] : [])],
-  validation: { episodes: int('val-episodes', values['val-episodes'], 0), ways: 5, shots: 1, queries: 3 },
+  validation: { episodes: classify ? 0 : int('val-episodes', values['val-episodes'], 0), ways: 5, shots: 1, queries: 3 },
   checkpointEvery: Math.max(1, Math.floor(episodes / epochs / 2)),
   logEvery: every,
 });
@@ -111,18 +155,20 @@ const sample = (episode: number) => {
 };
 
 const outDir = values.out ?? (await mkdtemp(join(tmpdir(), 'jointshot-soak-')));
+const what = classify
+  ? `${episodes} whole-class steps of ${config.batchSize} images, ${config.backbone} + ${config.objective} (transform ${config.transform}) on ${data!.description}; ` +
+    `${epochs} epochs, each scored on the ${data!.val!.labels.length} val images`
+  : `${episodes} episodes of ${config.ways}-way ${config.shots}-shot ${config.queries} queries, ${config.backbone} + ${config.head} ` +
+    `(transform ${config.transform}) on synthetic 32x32; ${epochs} epochs with ${config.validation.episodes} validation episodes each`;
 console.log(
-  `soak: ${episodes} episodes of ${config.ways}-way ${config.shots}-shot ${config.queries} queries, conv4 + ${config.head} ` +
-    `(transform ${config.transform}) on synthetic 32x32, backend ${info.name} (${info.threads} threads); ` +
-    `${epochs} epochs with ${config.validation.episodes} validation episodes each; sample every ${every}, warm-up ${warmup}, ` +
+  `soak: ${what}; backend ${info.name} (${info.threads} threads); sample every ${every}, warm-up ${warmup}, ` +
     `RSS bound ${boundMiB} MiB; run folder ${outDir}`,
 );
 const started = performance.now();
 try {
   await trainRun({
     config,
-    train: syntheticSplit('train'),
-    val: syntheticSplit('val'),
+    ...(classify ? { data } : { train: syntheticSplit('train'), val: syntheticSplit('val') }),
     outDir,
     progress,
     backend: { name: info.name, threads: info.threads },
@@ -153,6 +199,7 @@ if (rssEnd - rssStart > boundMiB) failures.push(`RSS grew by ${(rssEnd - rssStar
 console.log(
   JSON.stringify({
     result: failures.length === 0 ? 'pass' : 'fail',
+    task: values.task,
     episodes,
     seconds: +((performance.now() - started) / 1000).toFixed(0),
     warmup,
