@@ -19,11 +19,5 @@ for row in "$@"; do
   [ -n "${init:-}" ] && extra=(--init "$init")
   train_once "$dir" "$name ($head, $transform${init:+, init $init})" --preset cpu-real --data-dir "$data" \
     --head "$head" --transform "$transform" "${extra[@]}"
-  for shots in 1 5; do
-    target="$dir/eval-${shots}shot"
-    [ -f "$target/results.json" ] && continue
-    echo "== $(date -u +%FT%TZ) eval $name ${shots}-shot"
-    js eval --model "$dir/best.jsm" --dataset tiny-imagenet-fs --data-dir "$data" \
-      --manifest "episodes/tiny-imagenet-fs/test-5way-${shots}shot.json" --out "$target"
-  done
+  for shots in 1 5; do eval_manifest_once "$dir/best.jsm" "$dir/eval-${shots}shot" "$data" "$shots"; done
 done

@@ -23,11 +23,7 @@ for spec in "${models[@]}"; do
   for shots in 1 5; do
     for head in protonet ridge svm; do
       for lift in none rotation; do
-        target="$dir/eval/${shots}shot-$head-$lift"
-        [ -f "$target/results.json" ] && continue
-        echo "== $(date -u +%FT%TZ) eval $name ${shots}-shot $head $lift"
-        js eval --checkpoint "$dir/best.jsm" --dataset tiny-imagenet-fs --data-dir "$data" \
-          --manifest "episodes/tiny-imagenet-fs/test-5way-${shots}shot.json" --head "$head" --transform "$lift" --out "$target"
+        eval_manifest_once "$dir/best.jsm" "$dir/eval/${shots}shot-$head-$lift" "$data" "$shots" --head "$head" --transform "$lift"
       done
     done
   done

@@ -23,3 +23,14 @@ eval_class_once() {
   echo "== $(date -u +%FT%TZ) eval $label ($inf)"
   js eval-class "$dir/best.jsm" --data-dir "$data" --inference "$inf" --out "$dir/test"
 }
+
+# eval_manifest_once MODEL TARGET DATA SHOTS [EVAL_ARGS...]: eval MODEL on the committed 5-way SHOTS-shot
+# test manifest of tiny-imagenet-fs into TARGET unless done there.
+eval_manifest_once() {
+  local model=$1 target=$2 data=$3 shots=$4
+  shift 4
+  [ -f "$target/results.json" ] && return 0
+  echo "== $(date -u +%FT%TZ) eval $model ${shots}-shot $*"
+  js eval --model "$model" --dataset tiny-imagenet-fs --data-dir "$data" \
+    --manifest "episodes/tiny-imagenet-fs/test-5way-${shots}shot.json" "$@" --out "$target"
+}

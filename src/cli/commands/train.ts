@@ -171,7 +171,7 @@ const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
   handler: async (argv) => {
     const seeds = argv.seeds === undefined ? undefined : parseSeeds(argv.seeds);
     if (seeds && argv.seed !== undefined) throw new UsageError('give --seed S (one run in --out) or --seeds S1,S2,... (one run per seed in OUT/seed-<s>/), not both');
-    const { checkTrainSetup, createProgress, presetConfig, readConfigFile, resolveTrainConfig, trainRun } = await import('../../train/index.js');
+    const { presetConfig, readConfigFile, resolveTrainConfig } = await import('../../train/index.js');
     const layers: Partial<TrainConfig>[] = [];
     if (argv.preset !== undefined) layers.push(presetConfig(argv.preset));
     if (argv.config !== undefined) layers.push(await readConfigFile(argv.config));
