@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstdint>
 #include <cstring>
+#include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -83,35 +84,98 @@ bool preferBlocked(const ConvShape& s) {
   return enabled && s.kh * s.kw > 1 && s.oh * s.ow < 64;
 }
 
-// A convolution forward's activations in the primitive's own layout: reorders from/to NHWC and
-// the scratch buffers (made once per shape), used when the primitive is not NHWC.
-struct BlockedIo {
-  bool active = false;
-  memory::desc srcMd, dstMd;
-  dnnl::reorder toSrc, fromDst, toDst;
-  memory srcBuf, dstBuf;
+// 3x3 convolutions with stride 1 and no dilation first try oneDNN's Winograd kernels
+// (jit_wino_4x3 on AVX-512; F(4x4, 3x3): about 4x fewer multiplications). For forward, backward
+// data and backward weights they took 1.3-5x less CPU than the direct kernels on the backbones'
+// shapes here (docs/performance.md, "Winograd"); PyTorch's CPU convolutions do not use them.
+// Their activations are blocked (reordered from and to NHWC per call); where oneDNN has no
+// Winograd kernel (no AVX-512, other shapes) the direct path is used. Results differ from the
+// direct convolution by rounding only (relative 1e-6 to 1e-5). Under 16 input or output channels
+// (an RGB stem) the reorders cost more than Winograd saves. JOINTSHOT_NATIVE_WINOGRAD=0 turns it off.
+// `minChannels`: 16 for inference, 32 for training, where at 16 channels the backward-weights
+// kernel and the reorders of every training convolution cost more than Winograd saves.
+bool winogradCandidate(const ConvShape& s, memory::dim minChannels) {
+  static const bool enabled = [] {
+    const char* v = std::getenv("JOINTSHOT_NATIVE_WINOGRAD");
+    return !(v && std::string(v) == "0");
+  }();
+  return enabled && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.ic >= minChannels &&
+         s.oc >= minChannels;
+}
 
-  void init(const ConvShape& s, const memory::desc& src, const memory::desc& dst) {
-    active = src != s.src() || dst != s.dst();
+// Scratch memory for activations in a primitive's own layout, one growing block per slot (the
+// calls are synchronous, so one block per role is enough): 0 first input, 1 output, 2 second input.
+float* scratch(int slot, size_t floats) {
+  struct Block {
+    float* data = nullptr;
+    size_t size = 0;
+  };
+  static Block blocks[3];
+  Block& b = blocks[slot];
+  if (b.size < floats) {
+    std::free(b.data);
+    const size_t bytes = ((floats * sizeof(float) + 4095) / 4096) * 4096;
+    b.data = static_cast<float*>(std::aligned_alloc(4096, bytes));
+    if (!b.data) throw std::bad_alloc();
+    b.size = bytes / sizeof(float);
+  }
+  return b.data;
+}
+
+// One activation as a primitive wants it: the caller's NHWC buffer itself, or a copy in the
+// primitive's layout (`md`) in scratch slot `slot`, with cached reorders both ways.
+struct Relayout {
+  bool active = false;
+  int slot = 0;
+  memory::desc user, md;
+  dnnl::reorder toPrimitive, toUser;
+
+  void init(const memory::desc& userMd, const memory::desc& wanted, int scratchSlot) {
+    user = userMd;
+    md = wanted;
+    slot = scratchSlot;
+    // NHWC with exactly one channel block (C = 16 or 8) is byte for byte nChw16c / nChw8c.
+    const memory::dims d = userMd.dims();
+    const bool oneBlock = (d[1] == 16 && wanted == memory::desc(d, dt::f32, tag::nChw16c)) ||
+                          (d[1] == 8 && wanted == memory::desc(d, dt::f32, tag::nChw8c));
+    active = wanted != userMd && !oneBlock;
     if (!active) return;
-    srcMd = src;
-    dstMd = dst;
-    toSrc = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), s.src(), engine(), srcMd));
-    fromDst = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), dstMd, engine(), s.dst()));
-    toDst = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), s.dst(), engine(), dstMd));
-    srcBuf = memory(srcMd, engine());
-    dstBuf = memory(dstMd, engine());
+    toPrimitive = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), md));
+    toUser = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), md, engine(), user));
+  }
+  // The primitive's memory for the caller's buffer `data` (not filled).
+  memory target(float* data) const {
+    if (!active) return memory(md, engine(), data);
+    return memory(md, engine(), scratch(slot, md.get_size() / sizeof(float)));
+  }
+  // The primitive's memory holding the caller's buffer `data`.
+  memory input(float* data) const {
+    memory m = target(data);
+    if (active) {
+      memory from(user, engine(), data);
+      toPrimitive.execute(stream(), from, m);
+    }
+    return m;
+  }
+  // Copies the primitive's result `m` back into the caller's buffer `data`.
+  void output(memory& m, float* data) const {
+    if (!active) return;
+    memory to(user, engine(), data);
+    toUser.execute(stream(), m, to);
   }
 };
 
 struct ConvPrimitives {
   dnnl::convolution_forward::primitive_desc fwdPd;
   dnnl::convolution_forward fwd;
-  BlockedIo fwdIo;
+  Relayout fwdSrc, fwdDst;
+  bool winograd = false;
   dnnl::convolution_backward_data::primitive_desc bwdDataPd;
   dnnl::convolution_backward_data bwdData;
+  Relayout bwdDataDiffDst, bwdDataDiffSrc;
   dnnl::convolution_backward_weights::primitive_desc bwdWeightsPd;
   dnnl::convolution_backward_weights bwdWeights;
+  Relayout bwdWeightsSrc, bwdWeightsDiffDst;
   bool hasBwd = false;
   // Weight layout conversions between tfjs HWIO and what each primitive wants.
   dnnl::reorder toFwdWeights, toBwdDataWeights, fromBwdWeights;
@@ -123,6 +187,20 @@ struct ConvPrimitives {
 
 std::unordered_map<std::string, std::unique_ptr<ConvPrimitives>> convCache;
 
+memory::desc anySrc(const ConvShape& s) { return {{s.n, s.ic, s.h, s.w}, dt::f32, tag::any}; }
+memory::desc anyDst(const ConvShape& s) { return {{s.n, s.oc, s.oh, s.ow}, dt::f32, tag::any}; }
+
+// A primitive descriptor made by `make`, or an empty one where oneDNN has no implementation.
+template <typename Pd, typename Make>
+Pd tryPd(Make make) {
+  try {
+    return make();
+  } catch (const dnnl::error& e) {
+    if (e.status != dnnl_unimplemented) throw;
+    return Pd();
+  }
+}
+
 ConvPrimitives& convPrimitives(const int32_t* p, bool backward) {
   const std::string key = cacheKey("conv", p, 17);
   auto found = convCache.find(key);
@@ -131,13 +209,18 @@ ConvPrimitives& convPrimitives(const int32_t* p, bool backward) {
   if (found == convCache.end()) {
     auto owned = std::make_unique<ConvPrimitives>();
     prims = owned.get();
-    const bool blocked = preferBlocked(s);
-    const memory::desc anySrc({s.n, s.ic, s.h, s.w}, dt::f32, tag::any), anyDst({s.n, s.oc, s.oh, s.ow}, dt::f32, tag::any);
-    dnnl::convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, blocked ? anySrc : s.src(),
-                                      s.weightsAny(), blocked ? anyDst : s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
-    prims->fwdPd = dnnl::convolution_forward::primitive_desc(d, engine());
+    using FwdPd = dnnl::convolution_forward::primitive_desc;
+    auto makeFwd = [&](algorithm alg, bool any) {
+      dnnl::convolution_forward::desc d(prop_kind::forward_training, alg, any ? anySrc(s) : s.src(), s.weightsAny(),
+                                        any ? anyDst(s) : s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
+      return FwdPd(d, engine());
+    };
+    if (winogradCandidate(s, 32)) prims->fwdPd = tryPd<FwdPd>([&] { return makeFwd(algorithm::convolution_winograd, true); });
+    prims->winograd = static_cast<bool>(prims->fwdPd);
+    if (!prims->winograd) prims->fwdPd = makeFwd(algorithm::convolution_direct, preferBlocked(s));
     prims->fwd = dnnl::convolution_forward(prims->fwdPd);
-    prims->fwdIo.init(s, prims->fwdPd.src_desc(), prims->fwdPd.dst_desc());
+    prims->fwdSrc.init(s.src(), prims->fwdPd.src_desc(), 0);
+    prims->fwdDst.init(s.dst(), prims->fwdPd.dst_desc(), 1);
     prims->fwdWeightsMd = prims->fwdPd.weights_desc();
     prims->fwdReorder = prims->fwdWeightsMd != s.weightsUser();
     if (prims->fwdReorder)
@@ -147,19 +230,35 @@ ConvPrimitives& convPrimitives(const int32_t* p, bool backward) {
     prims = found->second.get();
   }
   if (backward && !prims->hasBwd) {
-    dnnl::convolution_backward_data::desc bd(algorithm::convolution_direct, s.src(), s.weightsAny(), s.dst(),
-                                             s.strides(), s.dilates(), s.padL(), s.padR());
-    prims->bwdDataPd = dnnl::convolution_backward_data::primitive_desc(bd, engine(), prims->fwdPd);
+    using DataPd = dnnl::convolution_backward_data::primitive_desc;
+    using WeightsPd = dnnl::convolution_backward_weights::primitive_desc;
+    auto makeData = [&](algorithm alg, bool any) {
+      dnnl::convolution_backward_data::desc bd(alg, any ? anySrc(s) : s.src(), s.weightsAny(), any ? anyDst(s) : s.dst(),
+                                               s.strides(), s.dilates(), s.padL(), s.padR());
+      return DataPd(bd, engine(), prims->fwdPd);
+    };
+    auto makeWeights = [&](algorithm alg, bool any) {
+      dnnl::convolution_backward_weights::desc wd(alg, any ? anySrc(s) : s.src(), s.weightsAny(), any ? anyDst(s) : s.dst(),
+                                                  s.strides(), s.dilates(), s.padL(), s.padR());
+      return WeightsPd(wd, engine(), prims->fwdPd);
+    };
+    if (prims->winograd) {
+      prims->bwdDataPd = tryPd<DataPd>([&] { return makeData(algorithm::convolution_winograd, true); });
+      prims->bwdWeightsPd = tryPd<WeightsPd>([&] { return makeWeights(algorithm::convolution_winograd, true); });
+    }
+    if (!prims->bwdDataPd) prims->bwdDataPd = makeData(algorithm::convolution_direct, false);
+    if (!prims->bwdWeightsPd) prims->bwdWeightsPd = makeWeights(algorithm::convolution_direct, false);
     prims->bwdData = dnnl::convolution_backward_data(prims->bwdDataPd);
+    prims->bwdDataDiffDst.init(s.dst(), prims->bwdDataPd.diff_dst_desc(), 0);
+    prims->bwdDataDiffSrc.init(s.src(), prims->bwdDataPd.diff_src_desc(), 1);
     prims->bwdDataWeightsMd = prims->bwdDataPd.weights_desc();
     prims->bwdDataReorder = prims->bwdDataWeightsMd != s.weightsUser();
     if (prims->bwdDataReorder)
       prims->toBwdDataWeights =
           dnnl::reorder(dnnl::reorder::primitive_desc(engine(), s.weightsUser(), engine(), prims->bwdDataWeightsMd));
-    dnnl::convolution_backward_weights::desc wd(algorithm::convolution_direct, s.src(), s.weightsAny(), s.dst(),
-                                                s.strides(), s.dilates(), s.padL(), s.padR());
-    prims->bwdWeightsPd = dnnl::convolution_backward_weights::primitive_desc(wd, engine(), prims->fwdPd);
     prims->bwdWeights = dnnl::convolution_backward_weights(prims->bwdWeightsPd);
+    prims->bwdWeightsSrc.init(s.src(), prims->bwdWeightsPd.src_desc(), 0);
+    prims->bwdWeightsDiffDst.init(s.dst(), prims->bwdWeightsPd.diff_dst_desc(), 2);
     prims->bwdWeightsMd = prims->bwdWeightsPd.diff_weights_desc();
     prims->bwdWeightsReorder = prims->bwdWeightsMd != s.weightsUser();
     if (prims->bwdWeightsReorder)
@@ -200,14 +299,9 @@ napi_value Conv2dForward(napi_env env, napi_callback_info info) {
     const ConvShape s(p);
     ConvPrimitives& c = convPrimitives(p, false);
     memory wm = weightsFor(s, w, c.fwdReorder, c.fwdWeightsMd, c.toFwdWeights, c.fwdWeightsBuf);
-    memory xm(s.src(), engine(), x), ym(s.dst(), engine(), y);
-    if (c.fwdIo.active) {
-      c.fwdIo.toSrc.execute(stream(), xm, c.fwdIo.srcBuf);
-      c.fwd.execute(stream(), {{DNNL_ARG_SRC, c.fwdIo.srcBuf}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, c.fwdIo.dstBuf}});
-      c.fwdIo.fromDst.execute(stream(), c.fwdIo.dstBuf, ym);
-    } else {
-      c.fwd.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
-    }
+    memory xm = c.fwdSrc.input(x), ym = c.fwdDst.target(y);
+    c.fwd.execute(stream(), {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
+    c.fwdDst.output(ym, y);
     stream().wait();
   })
   return nothing(env);
@@ -223,8 +317,9 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
     const ConvShape s(p);
     ConvPrimitives& c = convPrimitives(p, true);
     memory wm = weightsFor(s, w, c.bwdDataReorder, c.bwdDataWeightsMd, c.toBwdDataWeights, c.bwdDataWeightsBuf);
-    memory dym(s.dst(), engine(), dy), dxm(s.src(), engine(), dx);
+    memory dym = c.bwdDataDiffDst.input(dy), dxm = c.bwdDataDiffSrc.target(dx);
     c.bwdData.execute(stream(), {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, dxm}});
+    c.bwdDataDiffSrc.output(dxm, dx);
     stream().wait();
   })
   return nothing(env);
@@ -239,7 +334,7 @@ napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
   DNNL_TRY({
     const ConvShape s(p);
     ConvPrimitives& c = convPrimitives(p, true);
-    memory xm(s.src(), engine(), x), dym(s.dst(), engine(), dy);
+    memory xm = c.bwdWeightsSrc.input(x), dym = c.bwdWeightsDiffDst.input(dy);
     memory user(s.weightsUser(), engine(), dw);
     if (c.bwdWeightsReorder && !c.bwdWeightsBuf) c.bwdWeightsBuf = memory(c.bwdWeightsMd, engine());
     memory dwm = c.bwdWeightsReorder ? c.bwdWeightsBuf : user;
@@ -254,21 +349,25 @@ napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
 // conv2dForwardFused(params, x, w, shift, residual, y, activation, alpha, scale, weightsId):
 // y = act(conv(x, w) * scale + shift + residual) as one oneDNN primitive (prop
 // forward_inference, post-ops in that order). scale and shift: per output channel [OC] or null
-// (binary mul/add post-ops: inference batch norm without touching the weights, or a bias).
-// residual: a full NHWC tensor the size of y or null (copied into y, then added by a `sum`
-// post-op: the shortcut of a residual block). activation 0: none; 1: ReLU with slope `alpha`
-// below 0 (0 = ReLU, else leaky ReLU). weightsId > 0 names the weights' contents (the caller's
-// guarantee): the reordered weights of the last call are reused when it repeats.
+// (inference batch norm without touching the caller's weights, or a bias). residual: a full NHWC
+// tensor the size of y or null (copied into y, then added by a `sum` post-op: the shortcut of a
+// residual block). activation 0: none; 1: ReLU with slope `alpha` below 0 (0 = ReLU, else leaky
+// ReLU). weightsId > 0 names the weights' contents (the caller's guarantee): the reordered
+// weights of the last call are reused when it repeats (and, folded, when the scale repeats too).
+// Direct kernels take scale and shift as binary post-ops. Winograd kernels (see
+// winogradCandidate) take no binary post-ops and no leaky ReLU: there the scale is folded into a
+// copy of the weights, the shift is the bias, and a leaky ReLU runs as its own in-place eltwise.
 
 struct FusedConv {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward prim;
-  BlockedIo io;
+  Relayout src, dst;
+  bool winograd = false;
+  dnnl::eltwise_forward leaky;  // Winograd with a leaky ReLU: applied to dst afterwards
+  bool separateLeaky = false;
   dnnl::reorder toWeights;
   bool weightsReorder = false;
   memory::desc weightsMd;
-  memory weightsBuf;
-  double weightsId = 0;  // whose weights weightsBuf holds (0: none known)
 };
 
 std::unordered_map<std::string, std::unique_ptr<FusedConv>> fusedCache;
@@ -285,32 +384,112 @@ FusedConv& fusedConv(const int32_t* p, bool scaled, bool shifted, bool residual,
   if (found != fusedCache.end()) return *found->second;
   const ConvShape s(p);
   auto owned = std::make_unique<FusedConv>();
-  const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);
-  // Blocked: forward_training, for which oneDNN 2.6 picks its blocked jit kernel (for
-  // forward_inference it picks brgconv in any layout, as slow on these shapes). Not with a
-  // residual: that jit kernel cannot take a `sum` after binary post-ops (oneDNN falls back to its
-  // reference kernel); brgconv can.
-  const bool blocked = preferBlocked(s) && !residual;
-  const memory::desc anySrc({s.n, s.ic, s.h, s.w}, dt::f32, tag::any), anyDst({s.n, s.oc, s.oh, s.ow}, dt::f32, tag::any);
-  dnnl::convolution_forward::desc d(blocked ? prop_kind::forward_training : prop_kind::forward_inference,
-                                    algorithm::convolution_direct, blocked ? anySrc : s.src(), s.weightsAny(),
-                                    blocked ? anyDst : s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
-  dnnl::post_ops ops;
-  if (scaled) ops.append_binary(algorithm::binary_mul, perChannel);
-  if (shifted) ops.append_binary(algorithm::binary_add, perChannel);
-  if (residual) ops.append_sum(1.0f);
-  if (activation == 1) ops.append_eltwise(1.0f, algorithm::eltwise_relu, alpha, 0.0f);
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
-  owned->pd = dnnl::convolution_forward::primitive_desc(d, attr, engine());
+  using Pd = dnnl::convolution_forward::primitive_desc;
+  if (winogradCandidate(s, 16)) {
+    owned->separateLeaky = activation == 1 && alpha != 0.0f;
+    dnnl::post_ops ops;
+    if (residual) ops.append_sum(1.0f);
+    if (activation == 1 && !owned->separateLeaky) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    const memory::desc bias({s.oc}, dt::f32, tag::x);
+    owned->pd = tryPd<Pd>([&] {
+      auto d = shifted ? dnnl::convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_winograd, anySrc(s),
+                                                         s.weightsAny(), bias, anyDst(s), s.strides(), s.dilates(), s.padL(), s.padR())
+                       : dnnl::convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_winograd, anySrc(s),
+                                                         s.weightsAny(), anyDst(s), s.strides(), s.dilates(), s.padL(), s.padR());
+      return Pd(d, attr, engine());
+    });
+    owned->winograd = static_cast<bool>(owned->pd);
+    if (owned->winograd && owned->separateLeaky) {
+      dnnl::eltwise_forward::desc ed(prop_kind::forward_inference, algorithm::eltwise_relu, owned->pd.dst_desc(), alpha, 0.0f);
+      owned->leaky = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(ed, engine()));
+    }
+  }
+  if (!owned->winograd) {
+    owned->separateLeaky = false;
+    const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);
+    // Blocked: forward_training, for which oneDNN 2.6 picks its blocked jit kernel (for
+    // forward_inference it picks brgconv in any layout, as slow on these shapes). Not with a
+    // residual: that jit kernel cannot take a `sum` after binary post-ops (oneDNN falls back to its
+    // reference kernel); brgconv can.
+    const bool blocked = preferBlocked(s) && !residual;
+    dnnl::convolution_forward::desc d(blocked ? prop_kind::forward_training : prop_kind::forward_inference,
+                                      algorithm::convolution_direct, blocked ? anySrc(s) : s.src(), s.weightsAny(),
+                                      blocked ? anyDst(s) : s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
+    dnnl::post_ops ops;
+    if (scaled) ops.append_binary(algorithm::binary_mul, perChannel);
+    if (shifted) ops.append_binary(algorithm::binary_add, perChannel);
+    if (residual) ops.append_sum(1.0f);
+    if (activation == 1) ops.append_eltwise(1.0f, algorithm::eltwise_relu, alpha, 0.0f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    owned->pd = Pd(d, attr, engine());
+  }
   owned->prim = dnnl::convolution_forward(owned->pd);
-  owned->io.init(s, owned->pd.src_desc(), owned->pd.dst_desc());
+  owned->src.init(s.src(), owned->pd.src_desc(), 0);
+  owned->dst.init(s.dst(), owned->pd.dst_desc(), 1);
   owned->weightsMd = owned->pd.weights_desc();
   owned->weightsReorder = owned->weightsMd != s.weightsUser();
   if (owned->weightsReorder)
     owned->toWeights = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), s.weightsUser(), engine(), owned->weightsMd));
   FusedConv& out = *owned;
   fusedCache.emplace(key, std::move(owned));
+  return out;
+}
+
+// Inference weights as fused primitives run them (reordered, and with a Winograd kernel scaled),
+// by primitive, content id and scale: layers that share a shape share a primitive, and an
+// evaluation runs every layer's weights through it again on every batch. Least recently used out
+// past kWeightsCacheBytes.
+struct WeightsEntry {
+  const FusedConv* owner;
+  double id;
+  std::vector<float> scale;
+  memory weights;
+  size_t bytes;
+};
+std::list<WeightsEntry> weightsCache;  // most recently used first
+size_t weightsCacheBytes = 0;
+constexpr size_t kWeightsCacheBytes = size_t(512) << 20;
+
+// The weights the fused primitive runs with: from the cache when `weightsId` > 0 (and the folded
+// scale) repeat, else made afresh (Winograd with a scale: from w * scale per output channel).
+memory fusedWeights(FusedConv& c, const ConvShape& s, float* w, const float* scale, double weightsId) {
+  const bool fold = c.winograd && scale;
+  if (!c.weightsReorder && !fold) return memory(s.weightsUser(), engine(), w);
+  const size_t oc = static_cast<size_t>(s.oc);
+  for (auto it = weightsCache.begin(); weightsId > 0 && it != weightsCache.end(); ++it) {
+    if (it->owner != &c || it->id != weightsId) continue;
+    if (!fold || std::memcmp(it->scale.data(), scale, oc * sizeof(float)) == 0) {
+      weightsCache.splice(weightsCache.begin(), weightsCache, it);
+      return it->weights;
+    }
+    weightsCacheBytes -= it->bytes;
+    weightsCache.erase(it);
+    break;
+  }
+  memory user(s.weightsUser(), engine(), w);
+  std::vector<float> folded;
+  if (fold) {
+    const size_t count = static_cast<size_t>(s.kh * s.kw * s.ic) * oc;
+    folded.resize(count);
+    for (size_t i = 0; i < count; i += oc)
+      for (size_t o = 0; o < oc; o++) folded[i + o] = w[i + o] * scale[o];
+    user = memory(s.weightsUser(), engine(), folded.data());
+  }
+  memory out(c.weightsMd, engine());
+  if (c.weightsReorder) c.toWeights.execute(stream(), user, out);
+  else std::memcpy(out.get_data_handle(), folded.data(), folded.size() * sizeof(float));
+  if (weightsId > 0) {
+    const size_t bytes = c.weightsMd.get_size();
+    weightsCache.push_front({&c, weightsId, fold ? std::vector<float>(scale, scale + oc) : std::vector<float>(), out, bytes});
+    weightsCacheBytes += bytes;
+    while (weightsCacheBytes > kWeightsCacheBytes && weightsCache.size() > 1) {
+      weightsCacheBytes -= weightsCache.back().bytes;
+      weightsCache.pop_back();
+    }
+  }
   return out;
 }
 
@@ -357,30 +536,25 @@ napi_value Conv2dForwardFused(napi_env env, napi_callback_info info) {
     return rangeError(env, "jointshot native: fused convolution sizes do not fit");
   DNNL_TRY({
     FusedConv& c = fusedConv(p, scale != nullptr, shift != nullptr, residual != nullptr, activation, alpha);
-    memory wm;
-    if (c.weightsReorder && weightsId > 0 && c.weightsId == weightsId && c.weightsBuf) {
-      wm = c.weightsBuf;
+    memory wm = fusedWeights(c, s, w, scale, weightsId);
+    memory xm = c.src.input(x), ym = c.dst.target(y);
+    std::unordered_map<int, memory> execArgs{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}};
+    if (c.winograd) {
+      if (shift) execArgs.emplace(DNNL_ARG_BIAS, memory({{s.oc}, dt::f32, tag::x}, engine(), shift));
     } else {
-      c.weightsId = 0;
-      wm = weightsFor(s, w, c.weightsReorder, c.weightsMd, c.toWeights, c.weightsBuf);
-      if (c.weightsReorder) c.weightsId = weightsId;
+      const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);
+      int postOp = 0;
+      if (scale) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), scale));
+      if (shift) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), shift));
     }
-    memory xm(s.src(), engine(), x), ym(s.dst(), engine(), y);
-    const bool blocked = c.io.active;
-    if (blocked) c.io.toSrc.execute(stream(), xm, c.io.srcBuf);
-    std::unordered_map<int, memory> execArgs{
-        {DNNL_ARG_SRC, blocked ? c.io.srcBuf : xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, blocked ? c.io.dstBuf : ym}};
-    const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);
-    int postOp = 0;
-    if (scale) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), scale));
-    if (shift) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), shift));
-    if (residual && blocked) {
+    if (residual && c.dst.active) {
       memory residualMem(s.dst(), engine(), residual);
-      c.io.toDst.execute(stream(), residualMem, c.io.dstBuf);
+      c.dst.toPrimitive.execute(stream(), residualMem, ym);
     }
-    if (residual && !blocked) parallelCopy(residual, y, static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
+    if (residual && !c.dst.active) parallelCopy(residual, y, static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
     c.prim.execute(stream(), execArgs);
-    if (blocked) c.io.fromDst.execute(stream(), c.io.dstBuf, ym);
+    if (c.separateLeaky) c.leaky.execute(stream(), {{DNNL_ARG_SRC, ym}, {DNNL_ARG_DST, ym}});
+    c.dst.output(ym, y);
     stream().wait();
   })
   return nothing(env);
@@ -535,6 +709,35 @@ napi_value Version(napi_env env, napi_callback_info) {
   return out;
 }
 
+// convImplementations(): [params (17 numbers), kind, oneDNN implementation] for every convolution
+// primitive made so far (kind: forward, backwardData, backwardWeights, inference); for tests and
+// profiles: which kernel (Winograd, jit, brgconv) a shape runs.
+napi_value ConvImplementations(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_array(env, &out);
+  uint32_t index = 0;
+  auto push = [&](const std::string& key, const char* kind, const char* impl) {
+    napi_value row, k, i, name;
+    napi_create_array(env, &row);
+    napi_create_string_utf8(env, key.c_str(), key.size(), &k);
+    napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &name);
+    napi_create_string_utf8(env, impl, NAPI_AUTO_LENGTH, &i);
+    napi_set_element(env, row, 0, k);
+    napi_set_element(env, row, 1, name);
+    napi_set_element(env, row, 2, i);
+    napi_set_element(env, out, index++, row);
+  };
+  for (const auto& [key, c] : convCache) {
+    push(key, "forward", c->fwdPd.impl_info_str());
+    if (c->hasBwd) {
+      push(key, "backwardData", c->bwdDataPd.impl_info_str());
+      push(key, "backwardWeights", c->bwdWeightsPd.impl_info_str());
+    }
+  }
+  for (const auto& [key, c] : fusedCache) push(key, "inference", c->pd.impl_info_str());
+  return out;
+}
+
 }  // namespace
 
 napi_status registerElementwise(napi_env env, napi_value exports);
@@ -553,7 +756,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"poolBackward", nullptr, PoolBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_enumerable, nullptr}};
+      {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"convImplementations", nullptr, ConvImplementations, nullptr, nullptr, nullptr, napi_enumerable, nullptr}};
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   registerElementwise(env, exports);
   registerBufferPool(env, exports);

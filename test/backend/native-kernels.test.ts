@@ -1,6 +1,6 @@
 /** Every oneDNN/native kernel against the cpu backend: forward and gradients, odd shapes, fallbacks. */
 import { tf } from '../../src/tf.js';
-import { nativeConvBnAct } from '../../src/backend/native/index.js';
+import { nativeConvBnAct, nativeConvImplementations, nativeIsa } from '../../src/backend/native/index.js';
 import { assertMatchesCpu, countCalls, nativeTest, seededValues } from './native-helpers.js';
 
 const t4 = (shape: number[], seed: number) => tf.tensor4d(seededValues(shape.reduce((p, d) => p * d, 1), seed), shape as [number, number, number, number]);
@@ -39,6 +39,68 @@ for (const [i, c] of CONV_CASES.entries()) {
     for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) t.true(calls[name]![expected] > 0, `${name} ran ${expected}`);
   });
 }
+
+/** The oneDNN kernels that ran the convolutions of input channels `ic`, output `oc` and map `h`, by kind. */
+function kernelsOf(ic: number, oc: number, h: number): Record<string, string> {
+  const rows = nativeConvImplementations().filter((r) => r.params[1] === h && r.params[3] === ic && r.params[4] === oc);
+  return Object.fromEntries(rows.map((r) => [r.kind, r.implementation]));
+}
+/** Whether oneDNN has its Winograd kernels here (AVX-512). */
+const winogradHere = () => nativeIsa()?.available.includes('avx512') ?? false;
+
+nativeTest('3x3 stride-1 convolutions of >= 32 channels train through Winograd kernels and match cpu; strided and narrow ones do not use them', async (t) => {
+  const cases: ConvCase[] = [
+    { x: [2, 10, 10, 32], f: [3, 3, 32, 48], stride: 1, pad: 'same' },
+    { x: [3, 7, 6, 40], f: [3, 3, 40, 33], stride: 1, pad: 'valid' },
+    { x: [2, 10, 10, 32], f: [3, 3, 32, 32], stride: 2, pad: 'same' },
+    { x: [2, 11, 11, 16], f: [3, 3, 16, 16], stride: 1, pad: 'same' },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad}`;
+    await assertMatchesCpu(t, label, () => {
+      const x = t4(c.x, 31 + i);
+      const f = t4(c.f, 32 + i);
+      const r = tn(tf.conv2d(x, f, c.stride, c.pad).shape, 33 + i);
+      const [dx, df] = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).mul(r).sum())([x, f]);
+      return [tf.conv2d(x, f, c.stride, c.pad), dx!, df!];
+    }, 2e-5);
+    const kernels = kernelsOf(c.f[2]!, c.f[3]!, c.x[1]!);
+    t.deepEqual(Object.keys(kernels).sort(), ['backwardData', 'backwardWeights', 'forward'], `${label}: primitives made`);
+    const wino = winogradHere() && c.stride === 1 && c.f[2]! >= 32;
+    for (const [kind, impl] of Object.entries(kernels)) t.is(impl.includes('wino'), wino, `${label} ${kind}: ${impl}`);
+  }
+});
+
+nativeTest('nativeConvBnAct through Winograd (>= 16 channels): scale folded, leaky ReLU, residual; a changed scale or filter is never served from the weights cache', async (t) => {
+  await tf.setBackend('native');
+  const x = t4([2, 9, 9, 32], 41);
+  const filters = [t4([3, 3, 32, 16], 42), t4([3, 3, 32, 16], 43)];
+  const scales = [tn([16], 44) as tf.Tensor1D, tn([16], 45) as tf.Tensor1D];
+  const shift = tn([16], 46) as tf.Tensor1D;
+  const residual = t4([2, 9, 9, 16], 47);
+  const before = tf.memory().numTensors;
+  const calls = [[0, 0, 0.1, true], [0, 1, 0.1, true], [1, 1, 0.1, true], [0, 0, 0.1, true], [0, 0, 0, false], [1, 0, null, true], [0, 0, 0.1, true]] as const;
+  for (const [i, [f, sc, leak, res]] of calls.entries()) {
+    const filter = filters[f]!;
+    const scale = scales[sc]!;
+    const native = tf.tidy(() => Array.from(nativeConvBnAct(x, filter, scale, shift, { strides: 1, pad: 'same', leak, residual: res ? residual : undefined }).dataSync()));
+    await tf.setBackend('cpu');
+    const expected = tf.tidy(() => {
+      let y = tf.conv2d(x, filter, 1, 'same').mul(scale).add(shift);
+      if (res) y = y.add(residual);
+      if (leak !== null) y = tf.leakyRelu(y, leak);
+      return Array.from(y.dataSync());
+    });
+    await tf.setBackend('native');
+    const worst = Math.max(...expected.map((v, j) => Math.abs(v - native[j]!)));
+    t.true(worst < 1e-4, `call ${i}: max difference ${worst}`);
+  }
+  const impl = kernelsOf(32, 16, 9).inference;
+  t.is(impl?.includes('wino'), winogradHere(), `inference kernel ${impl}`);
+  t.is(tf.memory().numTensors, before);
+  tf.dispose([x, ...filters, ...scales, shift, residual]);
+  await tf.setBackend('cpu');
+});
 
 nativeTest('conv2d with dilation 2 (forward) matches cpu', async (t) => {
   await assertMatchesCpu(t, 'dilated conv', () => tf.conv2d(t4([2, 9, 8, 3], 1), t4([3, 3, 3, 4], 2), 1, 'same', 'NHWC', 2));

@@ -78,6 +78,8 @@ export interface NativeAddon {
   setThreads(n: number): number;
   /** oneDNN's version, e.g. "2.6.3". */
   version(): string;
+  /** [cache key with the 17 convolution parameters, kind, oneDNN implementation] of every convolution primitive made so far. */
+  convImplementations(): Array<[string, 'forward' | 'backwardData' | 'backwardWeights' | 'inference', string]>;
 }
 
 /** Which build of the element-wise loops runs (`baseline`, `avx2`, `avx512`) and which this CPU could run. */

@@ -121,3 +121,21 @@ export function setNativeThreads(threads: number): number {
 export function nativeIsa(name?: string): NativeIsa | undefined {
   return addonInUse?.isa(name);
 }
+
+/** A convolution primitive the native backend made, and which oneDNN kernel runs it. */
+export interface NativeConvImplementation {
+  /** N, H, W, IC, OC, KH, KW, OH, OW, strides, paddings, dilations (the addon's 17 parameters). */
+  params: number[];
+  kind: 'forward' | 'backwardData' | 'backwardWeights' | 'inference';
+  /** oneDNN's name, e.g. `jit_wino_4x3:avx512_core`, `brgconv:avx512_core`. */
+  implementation: string;
+}
+
+/** Every convolution primitive made so far and its oneDNN kernel (empty when not registered): for tests and profiles. */
+export function nativeConvImplementations(): NativeConvImplementation[] {
+  return (addonInUse?.convImplementations() ?? []).map(([key, kind, implementation]) => ({
+    params: key.split(',').slice(1, 18).map(Number),
+    kind,
+    implementation,
+  }));
+}
