@@ -5,7 +5,7 @@
  * at start and end: on a busy machine the absolute numbers mean little, the ratios a bit more.
  * Usage: npx tsx benchmarks/native.ts [--models conv4,resnet12] [--sizes 32,84] [--modes train,infer]
  *   [--backends native,wasm] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1]
- *   [--threads 2] [--torch auto|off] [--python python3] [--profile] [--bn-layer N,H,W,C]
+ *   [--threads 2] [--torch auto|off] [--python python3] [--profile] [--bn-layer N,H,W,C] [--sgd-ab]
  * Asserts that the tensor count is the same before and after every measurement.
  * --profile: after each native measurement, one more step with the wall and CPU time of every kernel.
  * --bn-layer: only times one batch-norm layer, forward + backward, on native: the backbones'
@@ -17,6 +17,12 @@
  * --isa-kernels N,H,W,C: only times the addon's element-wise kernels on one activation of that
  * shape, once per instruction-set build this CPU runs (JOINTSHOT_NATIVE_ISA's dispatch), the
  * builds interleaved round by round (`--steps` rounds of 10 calls, after `--warmup` rounds).
+ * --sgd-ab: only compares, on native, src/train's Sgd with the fused update against its tfjs ops
+ * (JOINTSHOT_NATIVE_FUSED_SGD=0), interleaved round by round in one process: per round and
+ * variant one training step of `--models` (first) at `--sizes` (first) and 10 updates alone
+ * (fixed gradients); `--steps` rounds after `--warmup` rounds.
+ * Training steps use src/train's Sgd (Nesterov 0.9, weight decay 5e-4, lr 0.01) as training does;
+ * on native its fused update unless JOINTSHOT_NATIVE_FUSED_SGD=0.
  * Other models: conv4, resnet12, resnet20/32/56, resnet18 (PyTorch's in torch_reference.py).
  */
 import { spawnSync } from 'node:child_process';
@@ -26,6 +32,7 @@ import { initBackend } from '../src/backend/index.js';
 import { NATIVE_BACKEND, nativeBatchNormTrain, nativeIsa, nativeKernelCounts, registerNativeBackend } from '../src/backend/native/index.js';
 import { assertWasmHeapHealthy } from '../src/backend/wasm/index.js';
 import { batchNormTrain, createBackbone, type Backbone } from '../src/backbones/index.js';
+import { Sgd } from '../src/train/index.js';
 import { tf } from '../src/tf.js';
 import { getLabelTransform, prepareImages, recipeAugmentation } from '../src/transforms/index.js';
 import { createRng } from '../src/util/rng.js';
@@ -47,6 +54,7 @@ const { values } = parseArgs({
     'bn-layer': { type: 'string' },
     pipeline: { type: 'boolean', default: false },
     'isa-kernels': { type: 'string' },
+    'sgd-ab': { type: 'boolean', default: false },
   },
 });
 
@@ -71,10 +79,24 @@ function time(body: () => void): { ms: number; cpuMs: number } {
   return { ms: Number(process.hrtime.bigint() - start) / 1e6 / steps, cpuMs: (used.user + used.system) / 1000 / steps };
 }
 
-function trainStep(backbone: Backbone, x: tf.Tensor4D, optimizer: tf.Optimizer): void {
-  const loss = optimizer.minimize(() => backbone.embed(x, { training: true }).square().mean() as tf.Scalar, true, backbone.variables);
-  loss?.dataSync();
-  loss?.dispose();
+/**
+ * The optimizer training runs (src/train's Sgd: Nesterov 0.9, weight decay 5e-4; the fused native
+ * update unless JOINTSHOT_NATIVE_FUSED_SGD=0), over the backbone's trainable variables by name.
+ */
+function createSgd(backbone: Backbone): Sgd {
+  return new Sgd(backbone.trainable, { momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+}
+
+/** One training step: loss mean(embedding^2), gradients of every trainable variable, one Sgd update at lr 0.01. */
+function trainStep(backbone: Backbone, x: tf.Tensor4D, sgd: Sgd): void {
+  const { value, grads } = tf.variableGrads(() => backbone.embed(x, { training: true }).square().mean() as tf.Scalar, backbone.variables);
+  try {
+    sgd.step(Object.fromEntries(Object.entries(backbone.trainable).map(([name, v]) => [name, grads[v.name]!])), 0.01);
+    value.dataSync();
+  } finally {
+    value.dispose();
+    tf.dispose(Object.values(grads));
+  }
 }
 
 async function activate(backend: string): Promise<boolean> {
@@ -100,23 +122,21 @@ async function measureBackend(backend: string, model: string, size: number, batc
   if (!(await activate(backend))) return;
   const backbone = createBackbone({ name: model, seed: 1 });
   const x = tf.randomUniform([batch, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
-  const optimizer = tf.train.momentum(0.01, 0.9, true);
+  const sgd = createSgd(backbone);
   try {
     for (const mode of list(values.modes!) as Mode[]) {
       const key = `${model} ${size} ${mode}`;
       try {
         const before = tf.memory().numTensors;
-        const { ms, cpuMs } = mode === 'train' ? time(() => trainStep(backbone, x, optimizer)) : time(() => tf.tidy(() => void backbone.embed(x).dataSync()));
+        const { ms, cpuMs } = mode === 'train' ? time(() => trainStep(backbone, x, sgd)) : time(() => tf.tidy(() => void backbone.embed(x).dataSync()));
         if (backend === 'wasm') assertWasmHeapHealthy();
-        // The optimizer creates its moment variables on the first (warm-up) step only.
+        // Sgd made its momentum buffers when it was created.
         const grown = tf.memory().numTensors - before;
-        if (grown !== 0 && !(mode === 'train' && warmup > 0 && grown === backbone.variables.length)) {
-          throw new Error(`tensor count changed by ${grown} over the measurement`);
-        }
+        if (grown !== 0) throw new Error(`tensor count changed by ${grown} over the measurement`);
         record(key, backend, (batch * 1000) / ms);
         record(key, `${backend} cpu`, (batch * 1000) / cpuMs);
         if (values.profile && backend === NATIVE_BACKEND) {
-          profileKernels(`${key} profile`, mode === 'train' ? () => trainStep(backbone, x, optimizer) : () => tf.tidy(() => void backbone.embed(x).dataSync()));
+          profileKernels(`${key} profile`, mode === 'train' ? () => trainStep(backbone, x, sgd) : () => tf.tidy(() => void backbone.embed(x).dataSync()));
         }
         console.log(`${backend} ${key} batch ${batch}: ${ms.toFixed(0)} ms/step (CPU ${cpuMs.toFixed(0)} ms), ${((batch * 1000) / ms).toFixed(1)} img/s (load ${load()})`);
       } catch (error) {
@@ -125,7 +145,7 @@ async function measureBackend(backend: string, model: string, size: number, batc
       }
     }
   } finally {
-    optimizer.dispose();
+    sgd.dispose();
     x.dispose();
     backbone.dispose();
   }
@@ -250,6 +270,58 @@ async function benchmarkIsaKernels(shape: [number, number, number, number]): Pro
   }
 }
 
+/** Sgd's fused native update vs its tfjs ops, interleaved: whole training steps and the update alone. */
+async function benchmarkSgd(model: string, size: number, batch: number): Promise<void> {
+  if (!(await activate(NATIVE_BACKEND))) return;
+  const backbone = createBackbone({ name: model, seed: 1 });
+  const x = tf.randomUniform([batch, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+  const sgd = createSgd(backbone);
+  const grads = tf.tidy(() => Object.fromEntries(Object.entries(backbone.trainable).map(([name, v], i) => [name, tf.randomNormal(v.shape, 0, 1e-3, 'float32', 10 + i)])));
+  const variants = [['tfjs ops', '0'], ['fused', '1']] as const;
+  const spent = new Map<string, { ms: number; cpuMs: number }>();
+  const add = (key: string, wall: bigint, cpu: NodeJS.CpuUsage, count: number) => {
+    const used = process.cpuUsage(cpu);
+    const entry = spent.get(key) ?? { ms: 0, cpuMs: 0 };
+    entry.ms += Number(process.hrtime.bigint() - wall) / 1e6 / count / steps;
+    entry.cpuMs += (used.user + used.system) / 1000 / count / steps;
+    spent.set(key, entry);
+  };
+  const before = tf.memory().numTensors;
+  const saved = process.env.JOINTSHOT_NATIVE_FUSED_SGD;
+  const updates = 10;
+  try {
+    for (let round = 0; round < warmup + steps; round++) {
+      for (const [name, flag] of variants) {
+        process.env.JOINTSHOT_NATIVE_FUSED_SGD = flag;
+        let wall = process.hrtime.bigint();
+        let cpu = process.cpuUsage();
+        trainStep(backbone, x, sgd);
+        if (round >= warmup) add(`step|${name}`, wall, cpu, 1);
+        wall = process.hrtime.bigint();
+        cpu = process.cpuUsage();
+        for (let i = 0; i < updates; i++) sgd.step(grads, 0.01);
+        if (round >= warmup) add(`update|${name}`, wall, cpu, updates);
+      }
+    }
+  } finally {
+    if (saved === undefined) delete process.env.JOINTSHOT_NATIVE_FUSED_SGD;
+    else process.env.JOINTSHOT_NATIVE_FUSED_SGD = saved;
+  }
+  const grown = tf.memory().numTensors - before;
+  if (grown !== 0) throw new Error(`tensor count changed by ${grown} over the measurement`);
+  const count = Object.keys(backbone.trainable).length;
+  tf.dispose([x, ...Object.values(grads)]);
+  sgd.dispose();
+  backbone.dispose();
+  console.log(`\n${model} ${size}x${size} batch ${batch}, ${count} parameters: ms per call, wall (CPU); ${steps} rounds after ${warmup}, variants interleaved (load ${load()})`);
+  console.log('| | tfjs ops | fused | fused / ops, wall (CPU) |');
+  console.log('|---|---|---|---|');
+  for (const [label, key] of [['training step', 'step'], ['Sgd.step alone', 'update']] as const) {
+    const [ops, fused] = variants.map(([name]) => spent.get(`${key}|${name}`)!);
+    console.log(`| ${label} | ${ops!.ms.toFixed(1)} (${ops!.cpuMs.toFixed(1)}) | ${fused!.ms.toFixed(1)} (${fused!.cpuMs.toFixed(1)}) | ${(fused!.ms / ops!.ms).toFixed(2)} (${(fused!.cpuMs / ops!.cpuMs).toFixed(2)}) |`);
+  }
+}
+
 /** The PyTorch reference for one model and size, or why it is missing. */
 function measureTorch(model: string, size: number): void {
   if (values.torch === 'off') return;
@@ -291,12 +363,12 @@ async function benchmarkPipeline(model: string, batch: number): Promise<void> {
   const input = time(() => prepare().dispose());
   const backbone = createBackbone({ name: model, seed: 1 });
   const x = prepare();
-  const optimizer = tf.train.momentum(0.01, 0.9, true);
-  const step = time(() => trainStep(backbone, x, optimizer));
+  const sgd = createSgd(backbone);
+  const step = time(() => trainStep(backbone, x, sgd));
   console.log(`input pipeline, ${batch} images x ${rotation.count} copies (${x.shape.join('x')}): ${input.ms.toFixed(1)} ms wall (CPU ${input.cpuMs.toFixed(1)} ms)`);
   console.log(`${model} training step on it: ${step.ms.toFixed(0)} ms wall (CPU ${step.cpuMs.toFixed(0)} ms): pipeline / step = ${(input.cpuMs / step.cpuMs).toFixed(4)} by CPU, ${(input.ms / step.ms).toFixed(4)} by wall (load ${load()})`);
   tf.dispose([x]);
-  optimizer.dispose();
+  sgd.dispose();
   backbone.dispose();
 }
 
@@ -307,6 +379,12 @@ if (values.pipeline) {
 }
 if (values['isa-kernels']) {
   await benchmarkIsaKernels(list(values['isa-kernels']).map(Number) as [number, number, number, number]);
+  process.exit(0);
+}
+if (values['sgd-ab']) {
+  const model = list(values.models!)[0]!;
+  const size = list(values.sizes!).map(Number)[0]!;
+  await benchmarkSgd(model, size, Number(model === 'resnet12' && size >= 84 ? values['batch-resnet84'] : values.batch));
   process.exit(0);
 }
 if (values['bn-layer']) {

@@ -5,7 +5,8 @@ ResNet-12 with 1x1 shortcut, dropout 0.1 in blocks 1-2 and DropBlock in blocks 3
 ResNets resnet20/32/56 with option-A shortcuts and ResNet-18 with the ImageNet stem and
 projection shortcuts, both global-average-pooled).
 
-Training step = forward in train mode, loss mean(embedding^2), backward, SGD Nesterov 0.9 step;
+Training step = forward in train mode, loss mean(embedding^2), backward, SGD step (lr 0.01, Nesterov
+0.9, weight decay 5e-4: what jointshot's training and benchmarks/native.ts run);
 inference = forward in eval mode under no_grad. Prints one JSON object per line:
 {"model", "size", "mode", "batch", "ms", "cpu_ms", "images_per_s", "threads", "torch"}; when torch is not
 importable it prints one line {"torch": null, "reason": ...} and exits 0.
@@ -168,7 +169,7 @@ def main():
             batch = args.batch_resnet84 if model_name == "resnet12" and size >= 84 else args.batch
             model = build(model_name, size)
             x = torch.rand(batch, 3, size, size) * 2 - 1
-            optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
 
             def train():
                 model.train()

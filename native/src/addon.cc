@@ -744,6 +744,7 @@ napi_status registerElementwise(napi_env env, napi_value exports);
 napi_status registerBufferPool(napi_env env, napi_value exports);
 napi_status registerBatchNorm(napi_env env, napi_value exports);
 napi_status registerLayout(napi_env env, napi_value exports);
+napi_status registerSgd(napi_env env, napi_value exports);
 
 namespace {
 napi_value Init(napi_env env, napi_value exports) {
@@ -763,6 +764,7 @@ napi_value Init(napi_env env, napi_value exports) {
   registerBufferPool(env, exports);
   registerBatchNorm(env, exports);
   registerLayout(env, exports);
+  registerSgd(env, exports);
   return exports;
 }
 }  // namespace

@@ -2,9 +2,12 @@
  * SGD with (Nesterov) momentum and weight decay, exactly PyTorch's `torch.optim.SGD` (dampening 0):
  *   g = grad + wd * p;  buf = mu * buf + g;  step = nesterov ? g + mu * buf : buf;  p -= lr * step.
  * (PyTorch starts buf at g on the first step, which equals mu * 0 + g.) Momentum buffers are tf
- * variables named after the parameters, so the optimizer state is checkpointable.
+ * variables named after the parameters, so the optimizer state is checkpointable. On the native
+ * backend each parameter's update is one fused kernel (src/backend/native/sgd.ts), bit-identical
+ * to the tfjs ops used elsewhere.
  */
 import type { StateRecord } from '../backbones/checkpoint.js';
+import { nativeSgdActive, nativeSgdUpdate } from '../backend/native/sgd.js';
 import { DataError, UsageError } from '../errors.js';
 import { tf } from '../tf.js';
 
@@ -36,10 +39,19 @@ export class Sgd {
   /** Applies one update with gradients by parameter name (every parameter needs one) at rate `lr`. */
   step(grads: Readonly<Record<string, tf.Tensor>>, lr: number): void {
     const { momentum: mu, nesterov, weightDecay: wd } = this.options;
+    const fused = nativeSgdActive();
     for (const [name, p] of Object.entries(this.params)) {
       const grad = grads[name];
       if (!grad) throw new UsageError(`sgd: no gradient for parameter '${name}'`);
       const buf = this.buffers[name]!;
+      if (fused && grad.dtype === 'float32' && tf.util.arraysEqual(grad.shape, p.shape)) {
+        tf.tidy(() => {
+          const { param, buffer } = nativeSgdUpdate(p, grad, buf, { lr, momentum: mu, weightDecay: wd, nesterov });
+          if (buffer) buf.assign(buffer);
+          p.assign(param);
+        });
+        continue;
+      }
       tf.tidy(() => {
         const g = wd !== 0 ? grad.add(p.mul(wd)) : grad;
         let update = g;

@@ -7,6 +7,7 @@ import { reverse, transpose } from './layout.js';
 import { mean, sum } from './reduce.js';
 import { BN_TRAIN_BACKWARD, BN_TRAIN_FORWARD, batchNormTrainBackward, batchNormTrainForward } from './batchnorm-train.js';
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
+import { SGD_UPDATE, sgdUpdate } from './sgd.js';
 import type { NativeKernelBody } from './kernel-utils.js';
 
 /** jointshot's own kernels (no cpu counterpart): name -> native body. */
@@ -14,6 +15,7 @@ export const JOINTSHOT_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
   [BN_TRAIN_FORWARD]: batchNormTrainForward,
   [BN_TRAIN_BACKWARD]: batchNormTrainBackward,
   [CONV_BN_ACT]: convBnAct,
+  [SGD_UPDATE]: sgdUpdate,
 };
 
 /** Kernel name -> native body (each falls back to the cpu kernel for what it does not cover). */
