@@ -93,14 +93,16 @@ bool preferBlocked(const ConvShape& s) {
 // direct convolution by rounding only (relative 1e-6 to 1e-5). Under 16 input or output channels
 // (an RGB stem) the reorders cost more than Winograd saves. JOINTSHOT_NATIVE_WINOGRAD=0 turns it off.
 // `minChannels`: 16 for inference, 32 for training, where at 16 channels the backward-weights
-// kernel and the reorders of every training convolution cost more than Winograd saves.
+// kernel and the reorders of every training convolution cost more than Winograd saves. Output
+// maps under 4x4 (ResNet-18's last stages on 32x32 inputs) waste most of each 4x4 output tile:
+// 34 ms for an 80x1x1x512 inference convolution against a few ms direct.
 bool winogradCandidate(const ConvShape& s, memory::dim minChannels) {
   static const bool enabled = [] {
     const char* v = std::getenv("JOINTSHOT_NATIVE_WINOGRAD");
     return !(v && std::string(v) == "0");
   }();
   return enabled && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.ic >= minChannels &&
-         s.oc >= minChannels;
+         s.oc >= minChannels && s.oh >= 4 && s.ow >= 4;
 }
 
 // Scratch memory for activations in a primitive's own layout, one growing block per slot (the

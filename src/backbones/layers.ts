@@ -104,7 +104,8 @@ export class ConvBn {
 
   /**
    * Inference as one native oneDNN primitive: act(bn(conv(x)) + residual) with the batch norm's
-   * running statistics as per-channel post-ops; `leak` null = no activation, 0 = ReLU, else
+   * running statistics as per-channel post-ops (Winograd kernels: folded into the filter
+   * inside the addon, docs/native-backend.md); `leak` null = no activation, 0 = ReLU, else
    * leaky ReLU. Only where `fusedInferenceActive()` (docs/performance.md).
    */
   inferFused(x: tf.Tensor4D, leak: number | null, residual?: tf.Tensor4D): tf.Tensor4D {

@@ -48,12 +48,13 @@ function kernelsOf(ic: number, oc: number, h: number): Record<string, string> {
 /** Whether oneDNN has its Winograd kernels here (AVX-512). */
 const winogradHere = () => nativeIsa()?.available.includes('avx512') ?? false;
 
-nativeTest('3x3 stride-1 convolutions of >= 32 channels train through Winograd kernels and match cpu; strided and narrow ones do not use them', async (t) => {
+nativeTest('3x3 stride-1 convolutions of >= 32 channels train through Winograd kernels and match cpu; strided, narrow and tiny-map ones do not use them', async (t) => {
   const cases: ConvCase[] = [
     { x: [2, 10, 10, 32], f: [3, 3, 32, 48], stride: 1, pad: 'same' },
     { x: [3, 7, 6, 40], f: [3, 3, 40, 33], stride: 1, pad: 'valid' },
     { x: [2, 10, 10, 32], f: [3, 3, 32, 32], stride: 2, pad: 'same' },
     { x: [2, 11, 11, 16], f: [3, 3, 16, 16], stride: 1, pad: 'same' },
+    { x: [2, 3, 3, 32], f: [3, 3, 32, 32], stride: 1, pad: 'same' },
   ];
   for (const [i, c] of cases.entries()) {
     const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad}`;
@@ -66,7 +67,7 @@ nativeTest('3x3 stride-1 convolutions of >= 32 channels train through Winograd k
     }, 2e-5);
     const kernels = kernelsOf(c.f[2]!, c.f[3]!, c.x[1]!);
     t.deepEqual(Object.keys(kernels).sort(), ['backwardData', 'backwardWeights', 'forward'], `${label}: primitives made`);
-    const wino = winogradHere() && c.stride === 1 && c.f[2]! >= 32;
+    const wino = winogradHere() && c.stride === 1 && c.f[2]! >= 32 && c.x[1]! >= 4;
     for (const [kind, impl] of Object.entries(kernels)) t.is(impl.includes('wino'), wino, `${label} ${kind}: ${impl}`);
   }
 });
