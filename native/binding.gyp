@@ -44,7 +44,7 @@
     },
     {
       "target_name": "jointshot_native",
-      "sources": ["src/addon.cc", "src/elementwise.cc", "src/buffer-pool.cc", "src/layout.cc", "src/sgd.cc"],
+      "sources": ["src/addon.cc", "src/elementwise.cc", "src/buffer-pool.cc", "src/layout.cc", "src/sgd.cc", "src/copy-box.cc"],
       "include_dirs": ["<!(node find-onednn.mjs --include)"],
       "dependencies": ["jointshot_kernels_baseline"],
       "libraries": [

@@ -747,6 +747,7 @@ napi_status registerBufferPool(napi_env env, napi_value exports);
 napi_status registerBatchNorm(napi_env env, napi_value exports);
 napi_status registerLayout(napi_env env, napi_value exports);
 napi_status registerSgd(napi_env env, napi_value exports);
+napi_status registerCopyBox(napi_env env, napi_value exports);
 
 namespace {
 napi_value Init(napi_env env, napi_value exports) {
@@ -767,6 +768,7 @@ napi_value Init(napi_env env, napi_value exports) {
   registerBatchNorm(env, exports);
   registerLayout(env, exports);
   registerSgd(env, exports);
+  registerCopyBox(env, exports);
   return exports;
 }
 }  // namespace
