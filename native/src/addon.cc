@@ -96,12 +96,18 @@ bool preferBlocked(const ConvShape& s) {
 // kernel and the reorders of every training convolution cost more than Winograd saves. Output
 // maps under 4x4 (ResNet-18's last stages on 32x32 inputs) waste most of each 4x4 output tile:
 // 34 ms for an 80x1x1x512 inference convolution against a few ms direct.
-bool winogradCandidate(const ConvShape& s, memory::dim minChannels) {
-  static const bool enabled = [] {
+// Whether Winograd kernels are tried: JOINTSHOT_NATIVE_WINOGRAD=0 at load turns them off,
+// setWinograd() at run time (primitives are cached per setting).
+bool& winogradEnabled() {
+  static bool enabled = [] {
     const char* v = std::getenv("JOINTSHOT_NATIVE_WINOGRAD");
     return !(v && std::string(v) == "0");
   }();
-  return enabled && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.ic >= minChannels &&
+  return enabled;
+}
+
+bool winogradCandidate(const ConvShape& s, memory::dim minChannels) {
+  return winogradEnabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.ic >= minChannels &&
          s.oc >= minChannels && s.oh >= 4 && s.ow >= 4;
 }
 
@@ -204,7 +210,7 @@ Pd tryPd(Make make) {
 }
 
 ConvPrimitives& convPrimitives(const int32_t* p, bool backward) {
-  const std::string key = cacheKey("conv", p, 17);
+  const std::string key = cacheKey(winogradEnabled() ? "conv" : "conv-direct", p, 17);
   auto found = convCache.find(key);
   ConvPrimitives* prims;
   const ConvShape s(p);
@@ -381,7 +387,7 @@ FusedConv& fusedConv(const int32_t* p, bool scaled, bool shifted, bool residual,
   extra[2] = residual;
   extra[3] = activation;
   std::memcpy(&extra[4], &alpha, sizeof(float));
-  const std::string key = cacheKey("fused", p, 17) + cacheKey("", extra, 5);
+  const std::string key = cacheKey(winogradEnabled() ? "fused" : "fused-direct", p, 17) + cacheKey("", extra, 5);
   auto found = fusedCache.find(key);
   if (found != fusedCache.end()) return *found->second;
   const ConvShape s(p);
@@ -711,6 +717,21 @@ napi_value Version(napi_env env, napi_callback_info) {
   return out;
 }
 
+// setWinograd(on?): turns the Winograd kernels on or off when `on` is a boolean (for A/B timing in
+// one process); returns the setting in effect.
+napi_value SetWinograd(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 0)) return nullptr;
+  if (args.count > 0) {
+    napi_valuetype type;
+    napi_typeof(env, args.values[0], &type);
+    if (type == napi_boolean) napi_get_value_bool(env, args.values[0], &winogradEnabled());
+  }
+  napi_value out;
+  napi_get_boolean(env, winogradEnabled(), &out);
+  return out;
+}
+
 // convImplementations(): [params (17 numbers), kind, oneDNN implementation] for every convolution
 // primitive made so far (kind: forward, backwardData, backwardWeights, inference); for tests and
 // profiles: which kernel (Winograd, jit, brgconv) a shape runs.
@@ -761,7 +782,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"convImplementations", nullptr, ConvImplementations, nullptr, nullptr, nullptr, napi_enumerable, nullptr}};
+      {"convImplementations", nullptr, ConvImplementations, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setWinograd", nullptr, SetWinograd, nullptr, nullptr, nullptr, napi_enumerable, nullptr}};
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   registerElementwise(env, exports);
   registerBufferPool(env, exports);

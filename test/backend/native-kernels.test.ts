@@ -1,6 +1,6 @@
 /** Every oneDNN/native kernel against the cpu backend: forward and gradients, odd shapes, fallbacks. */
 import { tf } from '../../src/tf.js';
-import { nativeConvBnAct, nativeConvImplementations, nativeIsa } from '../../src/backend/native/index.js';
+import { nativeConvBnAct, nativeConvImplementations, nativeIsa, nativeWinograd } from '../../src/backend/native/index.js';
 import { assertMatchesCpu, countCalls, nativeTest, seededValues } from './native-helpers.js';
 
 const t4 = (shape: number[], seed: number) => tf.tensor4d(seededValues(shape.reduce((p, d) => p * d, 1), seed), shape as [number, number, number, number]);
@@ -69,6 +69,17 @@ nativeTest('3x3 stride-1 convolutions of >= 32 channels train through Winograd k
     t.deepEqual(Object.keys(kernels).sort(), ['backwardData', 'backwardWeights', 'forward'], `${label}: primitives made`);
     const wino = winogradHere() && c.stride === 1 && c.f[2]! >= 32 && c.x[1]! >= 4;
     for (const [kind, impl] of Object.entries(kernels)) t.is(impl.includes('wino'), wino, `${label} ${kind}: ${impl}`);
+  }
+  t.true(nativeWinograd(), 'on by default');
+  t.false(nativeWinograd(false));
+  try {
+    await tf.setBackend('native');
+    tf.tidy(() => tf.conv2d(t4([1, 8, 8, 48], 51), t4([3, 3, 48, 48], 52), 1, 'same').dataSync());
+    const direct = nativeConvImplementations().find((r) => r.params[3] === 48 && r.params[4] === 48 && r.kind === 'forward');
+    t.false(direct?.implementation.includes('wino') ?? true, `switched off: ${direct?.implementation}`);
+  } finally {
+    t.true(nativeWinograd(true));
+    await tf.setBackend('cpu');
   }
 });
 

@@ -80,6 +80,8 @@ export interface NativeAddon {
   version(): string;
   /** [cache key with the 17 convolution parameters, kind, oneDNN implementation] of every convolution primitive made so far. */
   convImplementations(): Array<[string, 'forward' | 'backwardData' | 'backwardWeights' | 'inference', string]>;
+  /** Turns oneDNN's Winograd kernels on or off when given a boolean; returns the setting in effect. */
+  setWinograd(on?: boolean): boolean;
 }
 
 /** Which build of the element-wise loops runs (`baseline`, `avx2`, `avx512`) and which this CPU could run. */

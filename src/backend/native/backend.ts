@@ -139,3 +139,11 @@ export function nativeConvImplementations(): NativeConvImplementation[] {
     implementation,
   }));
 }
+
+/**
+ * Whether 3x3 stride-1 convolutions try oneDNN's Winograd kernels (docs/native-backend.md); with
+ * `on`, switches first (for A/B timing in one process). False when not registered.
+ */
+export function nativeWinograd(on?: boolean): boolean {
+  return addonInUse ? addonInUse.setWinograd(on) : false;
+}
