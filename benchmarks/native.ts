@@ -19,8 +19,8 @@
  * builds interleaved round by round (`--steps` rounds of 10 calls, after `--warmup` rounds).
  * --sgd-ab: only compares, on native, src/train's Sgd with the fused update against its tfjs ops
  * (JOINTSHOT_NATIVE_FUSED_SGD=0), interleaved round by round in one process: per round and
- * variant one training step of `--models` (first) at `--sizes` (first) and 10 updates alone
- * (fixed gradients); `--steps` rounds after `--warmup` rounds.
+ * variant one training step of `--models` (first) at `--sizes` (first), its update timed too,
+ * and 10 updates alone (fixed gradients); `--steps` rounds after `--warmup` rounds.
  * Training steps use src/train's Sgd (Nesterov 0.9, weight decay 5e-4, lr 0.01) as training does;
  * on native its fused update unless JOINTSHOT_NATIVE_FUSED_SGD=0.
  * Other models: conv4, resnet12, resnet20/32/56, resnet18 (PyTorch's in torch_reference.py).
@@ -87,12 +87,21 @@ function createSgd(backbone: Backbone): Sgd {
   return new Sgd(backbone.trainable, { momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
 }
 
-/** One training step: loss mean(embedding^2), gradients of every trainable variable, one Sgd update at lr 0.01. */
-function trainStep(backbone: Backbone, x: tf.Tensor4D, sgd: Sgd): void {
+/**
+ * One training step: loss mean(embedding^2), gradients of every trainable variable, one Sgd
+ * update at lr 0.01. Returns the wall and CPU ms of the update.
+ */
+function trainStep(backbone: Backbone, x: tf.Tensor4D, sgd: Sgd): { ms: number; cpuMs: number } {
   const { value, grads } = tf.variableGrads(() => backbone.embed(x, { training: true }).square().mean() as tf.Scalar, backbone.variables);
   try {
-    sgd.step(Object.fromEntries(Object.entries(backbone.trainable).map(([name, v]) => [name, grads[v.name]!])), 0.01);
+    const named = Object.fromEntries(Object.entries(backbone.trainable).map(([name, v]) => [name, grads[v.name]!]));
+    const wall = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    sgd.step(named, 0.01);
+    const used = process.cpuUsage(cpu);
+    const update = { ms: Number(process.hrtime.bigint() - wall) / 1e6, cpuMs: (used.user + used.system) / 1000 };
     value.dataSync();
+    return update;
   } finally {
     value.dispose();
     tf.dispose(Object.values(grads));
@@ -279,12 +288,15 @@ async function benchmarkSgd(model: string, size: number, batch: number): Promise
   const grads = tf.tidy(() => Object.fromEntries(Object.entries(backbone.trainable).map(([name, v], i) => [name, tf.randomNormal(v.shape, 0, 1e-3, 'float32', 10 + i)])));
   const variants = [['tfjs ops', '0'], ['fused', '1']] as const;
   const spent = new Map<string, { ms: number; cpuMs: number }>();
-  const add = (key: string, wall: bigint, cpu: NodeJS.CpuUsage, count: number) => {
-    const used = process.cpuUsage(cpu);
+  const add = (key: string, ms: number, cpuMs: number) => {
     const entry = spent.get(key) ?? { ms: 0, cpuMs: 0 };
-    entry.ms += Number(process.hrtime.bigint() - wall) / 1e6 / count / steps;
-    entry.cpuMs += (used.user + used.system) / 1000 / count / steps;
+    entry.ms += ms / steps;
+    entry.cpuMs += cpuMs / steps;
     spent.set(key, entry);
+  };
+  const since = (wall: bigint, cpu: NodeJS.CpuUsage, count: number) => {
+    const used = process.cpuUsage(cpu);
+    return [Number(process.hrtime.bigint() - wall) / 1e6 / count, (used.user + used.system) / 1000 / count] as const;
   };
   const before = tf.memory().numTensors;
   const saved = process.env.JOINTSHOT_NATIVE_FUSED_SGD;
@@ -295,12 +307,16 @@ async function benchmarkSgd(model: string, size: number, batch: number): Promise
         process.env.JOINTSHOT_NATIVE_FUSED_SGD = flag;
         let wall = process.hrtime.bigint();
         let cpu = process.cpuUsage();
-        trainStep(backbone, x, sgd);
-        if (round >= warmup) add(`step|${name}`, wall, cpu, 1);
+        const inStep = trainStep(backbone, x, sgd);
+        const step = since(wall, cpu, 1);
         wall = process.hrtime.bigint();
         cpu = process.cpuUsage();
         for (let i = 0; i < updates; i++) sgd.step(grads, 0.01);
-        if (round >= warmup) add(`update|${name}`, wall, cpu, updates);
+        const alone = since(wall, cpu, updates);
+        if (round < warmup) continue;
+        add(`step|${name}`, ...step);
+        add(`in-step|${name}`, inStep.ms, inStep.cpuMs);
+        add(`alone|${name}`, ...alone);
       }
     }
   } finally {
@@ -316,7 +332,8 @@ async function benchmarkSgd(model: string, size: number, batch: number): Promise
   console.log(`\n${model} ${size}x${size} batch ${batch}, ${count} parameters: ms per call, wall (CPU); ${steps} rounds after ${warmup}, variants interleaved (load ${load()})`);
   console.log('| | tfjs ops | fused | fused / ops, wall (CPU) |');
   console.log('|---|---|---|---|');
-  for (const [label, key] of [['training step', 'step'], ['Sgd.step alone', 'update']] as const) {
+  const rows = [['training step', 'step'], ['its Sgd.step', 'in-step'], [`Sgd.step alone (x${updates}, fixed gradients)`, 'alone']] as const;
+  for (const [label, key] of rows) {
     const [ops, fused] = variants.map(([name]) => spent.get(`${key}|${name}`)!);
     console.log(`| ${label} | ${ops!.ms.toFixed(1)} (${ops!.cpuMs.toFixed(1)}) | ${fused!.ms.toFixed(1)} (${fused!.cpuMs.toFixed(1)}) | ${(fused!.ms / ops!.ms).toFixed(2)} (${(fused!.cpuMs / ops!.cpuMs).toFixed(2)}) |`);
   }
