@@ -4,8 +4,9 @@
  * 32K+ elements are written; PadV2 fills only the padding). The cpu kernels compute every index
  * element by element in JS, hundreds of ms on the backbones' odd-sized max-pool gradient crops and
  * pads (84 -> 42 -> 21); the JS box copy that replaced them (one TypedArray.set per run, still
- * here as `copyBox` for JOINTSHOT_NATIVE_JS_COPY=1) spent ~5 ms per resnet20 inference batch on
- * the option-A shortcut's slices of 16-64-float runs (docs/performance.md, Native slice and pad).
+ * here as `copyBox` for JOINTSHOT_NATIVE_JS_COPY=1) spent 4.6-5.3 ms CPU per resnet20 batch-80
+ * inference on the option-A shortcut's runs of 16-64 floats, the addon 1.1-1.3 ms
+ * (docs/performance.md, Native slice and pad).
  * Contiguous slices stay on the cpu kernel, which returns a view without copying; negative
  * paddings (which tfjs does not reject) go to the cpu kernel too, so their results are its own.
  */
