@@ -5,6 +5,7 @@
  * are slow on the wasm backend.
  */
 import { nativeBatchNormActive, nativeBatchNormTrain } from '../backend/native/batchnorm.js';
+import { nativeRunningStats, nativeRunningStatsActive } from '../backend/native/running-stats.js';
 import { tf } from '../tf.js';
 
 /** PyTorch's BatchNorm2d defaults. */
@@ -92,6 +93,12 @@ export function updateRunningStats(
   momentum = BN_MOMENTUM,
 ): void {
   tf.tidy(() => {
+    if (nativeRunningStatsActive()) {
+      const [m, v] = nativeRunningStats(runningMean as tf.Tensor1D, runningVar as tf.Tensor1D, mean, variance, momentum, rows);
+      runningMean.assign(m);
+      runningVar.assign(v);
+      return;
+    }
     const unbiased = rows > 1 ? variance.mul(rows / (rows - 1)) : variance;
     runningMean.assign(runningMean.mul(1 - momentum).add(mean.mul(momentum)));
     runningVar.assign(runningVar.mul(1 - momentum).add(unbiased.mul(momentum)));

@@ -8,6 +8,7 @@ import { mean, sum } from './reduce.js';
 import { BN_TRAIN_BACKWARD, BN_TRAIN_FORWARD, batchNormTrainBackward, batchNormTrainForward } from './batchnorm-train.js';
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
 import { SGD_UPDATE, sgdUpdate } from './sgd.js';
+import { RUNNING_STATS, runningStats } from './running-stats.js';
 import type { NativeKernelBody } from './kernel-utils.js';
 
 /** jointshot's own kernels (no cpu counterpart): name -> native body. */
@@ -16,6 +17,7 @@ export const JOINTSHOT_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
   [BN_TRAIN_BACKWARD]: batchNormTrainBackward,
   [CONV_BN_ACT]: convBnAct,
   [SGD_UPDATE]: sgdUpdate,
+  [RUNNING_STATS]: runningStats,
 };
 
 /** Kernel name -> native body (each falls back to the cpu kernel for what it does not cover). */
