@@ -1,9 +1,13 @@
 /**
- * Winograd kernels off vs on (nativeWinograd), interleaved step by step in one process on the
- * native backend: training steps (forward, loss mean(embedding^2), backward, src/train's Sgd) and
- * inference batches of each model and size. Both settings see the same load, so the ratio holds
- * on a busy machine where separate runs would not. Not a test.
- * Usage: npx tsx benchmarks/winograd-ab.ts [--models resnet12,resnet20] [--sizes 32,84]
+ * One native-backend switch off vs on, interleaved step by step in one process: training steps
+ * (forward, loss mean(embedding^2), backward, src/train's Sgd) and inference batches of each model
+ * and size. Both settings see the same load, so the ratio holds on a busy machine where separate
+ * runs would not. Not a test. Switches:
+ *   winograd     oneDNN's Winograd kernels for 3x3 stride-1 convolutions (nativeWinograd)
+ *   fused-stats  batch-norm running statistics in one kernel (JOINTSHOT_NATIVE_FUSED_STATS)
+ *   fused-sgd    the SGD update in one kernel per parameter (JOINTSHOT_NATIVE_FUSED_SGD)
+ *   addon-copy   Slice/PadV2 copied by the addon, not JS (JOINTSHOT_NATIVE_JS_COPY)
+ * Usage: npx tsx benchmarks/switch-ab.ts --switch winograd [--models resnet12,resnet20] [--sizes 32,84]
  *   [--modes train,infer] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1] [--threads 2]
  */
 import os from 'node:os';
@@ -24,8 +28,25 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     threads: { type: 'string', default: '2' },
+    switch: { type: 'string', default: 'winograd' },
   },
 });
+
+/** Sets an environment switch read per call: `on` maps to `onValue`, off to `offValue`. */
+const envSwitch = (name: string, onValue: string, offValue: string) => (on: boolean) => {
+  process.env[name] = on ? onValue : offValue;
+};
+const SWITCHES: Record<string, (on: boolean) => void> = {
+  winograd: (on) => nativeWinograd(on),
+  'fused-stats': envSwitch('JOINTSHOT_NATIVE_FUSED_STATS', '1', '0'),
+  'fused-sgd': envSwitch('JOINTSHOT_NATIVE_FUSED_SGD', '1', '0'),
+  'addon-copy': envSwitch('JOINTSHOT_NATIVE_JS_COPY', '0', '1'),
+};
+const flip = SWITCHES[values.switch!];
+if (!flip) {
+  console.error(`--switch: unknown '${values.switch}', expected one of ${Object.keys(SWITCHES).join(', ')}`);
+  process.exit(2);
+}
 const list = (s: string) => s.split(',').map((v) => v.trim()).filter(Boolean);
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
@@ -46,9 +67,8 @@ if (!probe.available) {
   process.exit(1);
 }
 await tf.setBackend(NATIVE_BACKEND);
-const initial = nativeWinograd();
-console.log(`native: ${probe.detail}; load average at start ${load()}; ${steps} steps after ${warmup}, off/on interleaved`);
-console.log('| model size mode | direct ms wall (CPU) | Winograd ms wall (CPU) | Winograd / direct, wall (CPU) |');
+console.log(`native: ${probe.detail}; switch ${values.switch}; load average at start ${load()}; ${steps} steps after ${warmup}, off/on interleaved`);
+console.log(`| model size mode | ${values.switch} off: ms wall (CPU) | on: ms wall (CPU) | on / off, wall (CPU) |`);
 console.log('|---|---|---|---|');
 for (const model of list(values.models!)) {
   for (const size of list(values.sizes!).map(Number)) {
@@ -71,7 +91,7 @@ for (const model of list(values.models!)) {
       const sums = { off: { ms: 0, cpuMs: 0 }, on: { ms: 0, cpuMs: 0 } };
       for (let round = 0; round < warmup + steps; round++) {
         for (const setting of ['off', 'on'] as const) {
-          nativeWinograd(setting === 'on');
+          flip(setting === 'on');
           const t = timed(bodies[mode]!);
           if (round < warmup) continue;
           sums[setting].ms += t.ms / steps;
@@ -88,5 +108,5 @@ for (const model of list(values.models!)) {
     backbone.dispose();
   }
 }
-nativeWinograd(initial);
+flip(true);
 console.log(`load average at end: ${load()}`);
