@@ -4,3 +4,5 @@ export { loadNativeAddon, NATIVE_ADDON_PATH, type AddonLoad, type NativeAddon, t
 export { nativeKernelCounts, type KernelCallCounts } from './kernels/kernel-utils.js';
 export { nativeBatchNormActive, nativeBatchNormTrain } from './batchnorm.js';
 export { nativeConvBnAct, type ConvBnActOptions } from './conv-bn.js';
+export { nativeSgdActive, nativeSgdUpdate } from './sgd.js';
+export { nativeRunningStats, nativeRunningStatsActive } from './running-stats.js';
