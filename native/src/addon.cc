@@ -362,15 +362,18 @@ napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
 // residual block). activation 0: none; 1: ReLU with slope `alpha` below 0 (0 = ReLU, else leaky
 // ReLU). weightsId > 0 names the weights' contents (the caller's guarantee): the reordered
 // weights of the last call are reused when it repeats (and, folded, when the scale repeats too).
-// Direct kernels take scale and shift as binary post-ops. Winograd kernels (see
-// winogradCandidate) take no binary post-ops and no leaky ReLU: there the scale is folded into a
-// copy of the weights, the shift is the bias, and a leaky ReLU runs as its own in-place eltwise.
+// NHWC direct kernels take scale and shift as binary post-ops. Winograd kernels (see
+// winogradCandidate) take no binary post-ops and no leaky ReLU, and the blocked direct kernel of
+// small maps (preferBlocked) no `sum` after binary post-ops: there the scale is folded into a
+// copy of the weights and the shift is the bias (a leaky ReLU after Winograd runs as its own
+// in-place eltwise).
 
 struct FusedConv {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward prim;
   Relayout src, dst;
   bool winograd = false;
+  bool folded = false;          // scale folded into the weights, shift as bias (Winograd, blocked)
   dnnl::eltwise_forward leaky;  // Winograd with a leaky ReLU: applied to dst afterwards
   bool separateLeaky = false;
   dnnl::reorder toWeights;
@@ -393,38 +396,43 @@ FusedConv& fusedConv(const int32_t* p, bool scaled, bool shifted, bool residual,
   const ConvShape s(p);
   auto owned = std::make_unique<FusedConv>();
   using Pd = dnnl::convolution_forward::primitive_desc;
-  if (winogradCandidate(s, 16)) {
-    owned->separateLeaky = activation == 1 && alpha != 0.0f;
+  // Folded form: scale in the weights, shift as the bias, post-ops only `sum` and the activation
+  // (a leaky ReLU after the kernel where it cannot take one).
+  auto foldedPd = [&](algorithm alg, prop_kind prop, bool leakyInKernel) {
     dnnl::post_ops ops;
     if (residual) ops.append_sum(1.0f);
-    if (activation == 1 && !owned->separateLeaky) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+    if (activation == 1 && (alpha == 0.0f || leakyInKernel)) ops.append_eltwise(1.0f, algorithm::eltwise_relu, alpha, 0.0f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
     const memory::desc bias({s.oc}, dt::f32, tag::x);
-    owned->pd = tryPd<Pd>([&] {
-      auto d = shifted ? dnnl::convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_winograd, anySrc(s),
-                                                         s.weightsAny(), bias, anyDst(s), s.strides(), s.dilates(), s.padL(), s.padR())
-                       : dnnl::convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_winograd, anySrc(s),
-                                                         s.weightsAny(), anyDst(s), s.strides(), s.dilates(), s.padL(), s.padR());
+    return tryPd<Pd>([&] {
+      auto d = shifted ? dnnl::convolution_forward::desc(prop, alg, anySrc(s), s.weightsAny(), bias, anyDst(s), s.strides(),
+                                                         s.dilates(), s.padL(), s.padR())
+                       : dnnl::convolution_forward::desc(prop, alg, anySrc(s), s.weightsAny(), anyDst(s), s.strides(),
+                                                         s.dilates(), s.padL(), s.padR());
       return Pd(d, attr, engine());
     });
-    owned->winograd = static_cast<bool>(owned->pd);
-    if (owned->winograd && owned->separateLeaky) {
-      dnnl::eltwise_forward::desc ed(prop_kind::forward_inference, algorithm::eltwise_relu, owned->pd.dst_desc(), alpha, 0.0f);
-      owned->leaky = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(ed, engine()));
-    }
+  };
+  if (winogradCandidate(s, 16)) {
+    owned->pd = foldedPd(algorithm::convolution_winograd, prop_kind::forward_inference, false);
+    owned->winograd = owned->folded = static_cast<bool>(owned->pd);
+    owned->separateLeaky = owned->folded && activation == 1 && alpha != 0.0f;
   }
-  if (!owned->winograd) {
-    owned->separateLeaky = false;
+  if (!owned->folded && preferBlocked(s)) {
+    // forward_training: for it oneDNN 2.6 picks its blocked jit kernel (for forward_inference it
+    // picks brgconv in any layout, as slow on these shapes). Folded, because that jit kernel
+    // cannot take a `sum` after binary post-ops (it fell back to oneDNN's reference kernel).
+    owned->pd = foldedPd(algorithm::convolution_direct, prop_kind::forward_training, true);
+    owned->folded = static_cast<bool>(owned->pd);
+  }
+  if (owned->separateLeaky) {
+    dnnl::eltwise_forward::desc ed(prop_kind::forward_inference, algorithm::eltwise_relu, owned->pd.dst_desc(), alpha, 0.0f);
+    owned->leaky = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(ed, engine()));
+  }
+  if (!owned->folded) {
     const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);
-    // Blocked: forward_training, for which oneDNN 2.6 picks its blocked jit kernel (for
-    // forward_inference it picks brgconv in any layout, as slow on these shapes). Not with a
-    // residual: that jit kernel cannot take a `sum` after binary post-ops (oneDNN falls back to its
-    // reference kernel); brgconv can.
-    const bool blocked = preferBlocked(s) && !residual;
-    dnnl::convolution_forward::desc d(blocked ? prop_kind::forward_training : prop_kind::forward_inference,
-                                      algorithm::convolution_direct, blocked ? anySrc(s) : s.src(), s.weightsAny(),
-                                      blocked ? anyDst(s) : s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
+    dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, s.src(), s.weightsAny(),
+                                      s.dst(), s.strides(), s.dilates(), s.padL(), s.padR());
     dnnl::post_ops ops;
     if (scaled) ops.append_binary(algorithm::binary_mul, perChannel);
     if (shifted) ops.append_binary(algorithm::binary_add, perChannel);
@@ -464,7 +472,7 @@ constexpr size_t kWeightsCacheBytes = size_t(512) << 20;
 // The weights the fused primitive runs with: from the cache when `weightsId` > 0 (and the folded
 // scale) repeat, else made afresh (Winograd with a scale: from w * scale per output channel).
 memory fusedWeights(FusedConv& c, const ConvShape& s, float* w, const float* scale, double weightsId) {
-  const bool fold = c.winograd && scale;
+  const bool fold = c.folded && scale;
   if (!c.weightsReorder && !fold) return memory(s.weightsUser(), engine(), w);
   const size_t oc = static_cast<size_t>(s.oc);
   for (auto it = weightsCache.begin(); weightsId > 0 && it != weightsCache.end(); ++it) {
@@ -547,7 +555,7 @@ napi_value Conv2dForwardFused(napi_env env, napi_callback_info info) {
     memory wm = fusedWeights(c, s, w, scale, weightsId);
     memory xm = c.src.input(x), ym = c.dst.target(y);
     std::unordered_map<int, memory> execArgs{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}};
-    if (c.winograd) {
+    if (c.folded) {
       if (shift) execArgs.emplace(DNNL_ARG_BIAS, memory({{s.oc}, dt::f32, tag::x}, engine(), shift));
     } else {
       const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);

@@ -114,6 +114,31 @@ nativeTest('nativeConvBnAct through Winograd (>= 16 channels): scale folded, lea
   await tf.setBackend('cpu');
 });
 
+nativeTest('nativeConvBnAct on small maps (blocked direct kernel, scale folded) with residual and leaky ReLU matches cpu and never runs oneDNN\'s reference kernel', async (t) => {
+  const cases: Array<{ x: number[]; f: number[]; leak: number | null; residual: boolean }> = [
+    { x: [3, 3, 3, 40], f: [3, 3, 40, 24], leak: 0.1, residual: true },
+    { x: [3, 3, 3, 40], f: [3, 3, 40, 24], leak: 0, residual: true },
+    { x: [2, 5, 5, 8], f: [3, 3, 8, 8], leak: 0.1, residual: false },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const label = `convBnAct x${c.x} f${c.f} leak ${c.leak} residual ${c.residual}`;
+    await assertMatchesCpu(t, label, () => {
+      const x = t4(c.x, 61 + i);
+      const f = t4(c.f, 62 + i);
+      const scale = tn([c.f[3]!], 63 + i) as tf.Tensor1D;
+      const shift = tn([c.f[3]!], 64 + i) as tf.Tensor1D;
+      const res = c.residual ? t4([c.x[0]!, c.x[1]!, c.x[2]!, c.f[3]!], 65 + i) : undefined;
+      if (tf.getBackend() === 'native') return nativeConvBnAct(x, f, scale, shift, { strides: 1, pad: 'same', leak: c.leak, residual: res });
+      let y = tf.conv2d(x, f, 1, 'same').mul(scale).add(shift);
+      if (res) y = y.add(res);
+      return c.leak === null ? y : tf.leakyRelu(y, c.leak);
+    }, 2e-5);
+  }
+  const impls = nativeConvImplementations().filter((r) => r.kind === 'inference' && r.params[1]! <= 5).map((r) => r.implementation);
+  t.true(impls.length >= 2, `primitives made: ${impls}`);
+  for (const impl of impls) t.false(impl.startsWith('ref'), `kernel ${impl}`);
+});
+
 nativeTest('conv2d with dilation 2 (forward) matches cpu', async (t) => {
   await assertMatchesCpu(t, 'dilated conv', () => tf.conv2d(t4([2, 9, 8, 3], 1), t4([3, 3, 3, 4], 2), 1, 'same', 'NHWC', 2));
 });
