@@ -112,13 +112,14 @@ bool winogradCandidate(const ConvShape& s, memory::dim minChannels) {
 }
 
 // Scratch memory for activations in a primitive's own layout, one growing block per slot (the
-// calls are synchronous, so one block per role is enough): 0 first input, 1 output, 2 second input.
+// calls are synchronous, so one block per role is enough): 0 first input, 1 output, 2 second input,
+// 3-5 a convolution chain's intermediates (convBnActChain).
 float* scratch(int slot, size_t floats) {
   struct Block {
     float* data = nullptr;
     size_t size = 0;
   };
-  static Block blocks[3];
+  static Block blocks[6];
   Block& b = blocks[slot];
   if (b.size < floats) {
     std::free(b.data);
@@ -527,6 +528,35 @@ bool optionalF32(napi_env env, napi_value v, float** out, size_t* n) {
   return *out != nullptr;
 }
 
+// Puts the NHWC residual where the fused primitive's `sum` post-op reads it: its destination `ym`
+// (in the primitive's layout), or the caller's output `y` itself when that is the destination.
+void residualInto(FusedConv& c, const ConvShape& s, float* residual, memory& ym, float* y) {
+  if (c.dst.active) {
+    memory residualMem(s.dst(), engine(), residual);
+    c.dst.toPrimitive.execute(stream(), residualMem, ym);
+  } else if (ym.get_data_handle() == y) {
+    parallelCopy(residual, y, static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
+  } else {
+    parallelCopy(residual, static_cast<float*>(ym.get_data_handle()), static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
+  }
+}
+
+// Runs fused primitive `c` from `src` into `dst` (memories in its layouts; dst already holds the
+// residual if any): scale and shift as binary post-ops, or the shift as bias where folded.
+void executeFused(FusedConv& c, const ConvShape& s, memory& src, memory& wm, memory& dst, float* shift, float* scale) {
+  std::unordered_map<int, memory> execArgs{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, dst}};
+  if (c.folded) {
+    if (shift) execArgs.emplace(DNNL_ARG_BIAS, memory({{s.oc}, dt::f32, tag::x}, engine(), shift));
+  } else {
+    const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);
+    int postOp = 0;
+    if (scale) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), scale));
+    if (shift) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), shift));
+  }
+  c.prim.execute(stream(), execArgs);
+  if (c.separateLeaky) c.leaky.execute(stream(), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}});
+}
+
 napi_value Conv2dForwardFused(napi_env env, napi_callback_info info) {
   Args args;
   if (!readArgs(env, info, args, 10)) return nullptr;
@@ -554,23 +584,80 @@ napi_value Conv2dForwardFused(napi_env env, napi_callback_info info) {
     FusedConv& c = fusedConv(p, scale != nullptr, shift != nullptr, residual != nullptr, activation, alpha);
     memory wm = fusedWeights(c, s, w, scale, weightsId);
     memory xm = c.src.input(x), ym = c.dst.target(y);
-    std::unordered_map<int, memory> execArgs{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}};
-    if (c.folded) {
-      if (shift) execArgs.emplace(DNNL_ARG_BIAS, memory({{s.oc}, dt::f32, tag::x}, engine(), shift));
-    } else {
-      const memory::desc perChannel({1, s.oc, 1, 1}, dt::f32, tag::nhwc);
-      int postOp = 0;
-      if (scale) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), scale));
-      if (shift) execArgs.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(postOp++) | DNNL_ARG_SRC_1, memory(perChannel, engine(), shift));
-    }
-    if (residual && c.dst.active) {
-      memory residualMem(s.dst(), engine(), residual);
-      c.dst.toPrimitive.execute(stream(), residualMem, ym);
-    }
-    if (residual && !c.dst.active) parallelCopy(residual, y, static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
-    c.prim.execute(stream(), execArgs);
-    if (c.separateLeaky) c.leaky.execute(stream(), {{DNNL_ARG_SRC, ym}, {DNNL_ARG_DST, ym}});
+    if (residual) residualInto(c, s, residual, ym, y);
+    executeFused(c, s, xm, wm, ym, shift, scale);
     c.dst.output(ym, y);
+    stream().wait();
+  })
+  return nothing(env);
+}
+
+// convBnActChain(params, x, weights, scales, shifts, weightIds, activations, alphas, residual, y):
+// k fused convolutions in a row (params: 17 per stage; weights, scales, shifts, weightIds: JS arrays
+// of k entries, scales/shifts entries may be null; activations Int32Array(k), alphas
+// Float32Array(k); residual: null or NHWC the size of y, added by the last stage). Each stage is
+// what conv2dForwardFused does, but the intermediate activations stay in the primitives' own
+// (blocked) layouts: no reorder to NHWC and back between stages, and one call from JS.
+napi_value ConvBnActChain(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 10)) return nullptr;
+  size_t np, nx, na, nl, nr, ny;
+  int32_t* p = i32(env, args.values[0], &np);
+  float* x = p ? f32(env, args.values[1], &nx) : nullptr;
+  int32_t* activations = x ? i32(env, args.values[6], &na) : nullptr;
+  float* alphas = activations ? f32(env, args.values[7], &nl) : nullptr;
+  float* residual = nullptr;
+  if (!alphas || !optionalF32(env, args.values[8], &residual, &nr)) return nullptr;
+  float* y = f32(env, args.values[9], &ny);
+  if (!y) return nullptr;
+  const size_t k = np / 17;
+  if (np % 17 != 0 || k < 1 || k > 8 || na != k || nl != k) return rangeError(env, "jointshot native: convBnActChain takes 1-8 stages of 17 parameters");
+  std::vector<float*> w(k), scale(k), shift(k);
+  std::vector<double> ids(k);
+  for (size_t i = 0; i < k; i++) {
+    napi_value wv, sv, hv, iv;
+    size_t nw, ns, nh;
+    napi_get_element(env, args.values[2], static_cast<uint32_t>(i), &wv);
+    napi_get_element(env, args.values[3], static_cast<uint32_t>(i), &sv);
+    napi_get_element(env, args.values[4], static_cast<uint32_t>(i), &hv);
+    napi_get_element(env, args.values[5], static_cast<uint32_t>(i), &iv);
+    w[i] = f32(env, wv, &nw);
+    if (!w[i] || !optionalF32(env, sv, &scale[i], &ns) || !optionalF32(env, hv, &shift[i], &nh)) return nullptr;
+    ids[i] = number(env, iv);
+    const ConvShape s(p + 17 * i);
+    const ConvShape in(i == 0 ? p : p + 17 * (i - 1));
+    const bool fits = i == 0 ? static_cast<memory::dim>(nx) == s.n * s.h * s.w * s.ic
+                             : in.n == s.n && in.oh == s.h && in.ow == s.w && in.oc == s.ic;
+    if (!fits || static_cast<memory::dim>(nw) != s.kh * s.kw * s.ic * s.oc || (scale[i] && static_cast<memory::dim>(ns) != s.oc) ||
+        (shift[i] && static_cast<memory::dim>(nh) != s.oc) || activations[i] < 0 || activations[i] > 1)
+      return rangeError(env, "jointshot native: convBnActChain stages do not fit");
+  }
+  const ConvShape last(p + 17 * (k - 1));
+  if (static_cast<memory::dim>(ny) != last.n * last.oh * last.ow * last.oc || (residual && nr != ny))
+    return rangeError(env, "jointshot native: convBnActChain output sizes do not fit");
+  DNNL_TRY({
+    memory cur;
+    for (size_t i = 0; i < k; i++) {
+      const ConvShape s(p + 17 * i);
+      const bool end = i == k - 1;
+      FusedConv& c = fusedConv(p + 17 * i, scale[i] != nullptr, shift[i] != nullptr, end && residual, activations[i], alphas[i]);
+      memory wm = fusedWeights(c, s, w[i], scale[i], ids[i]);
+      memory src;
+      if (i == 0) {
+        src = c.src.input(x);
+      } else if (cur.get_desc() == c.pd.src_desc()) {
+        src = cur;
+      } else {
+        src = memory(c.pd.src_desc(), engine(), scratch(5, c.pd.src_desc().get_size() / sizeof(float)));
+        dnnl::reorder(cur, src).execute(stream(), cur, src);
+      }
+      memory dst = end ? c.dst.target(y)
+                       : memory(c.pd.dst_desc(), engine(), scratch(3 + static_cast<int>(i % 2), c.pd.dst_desc().get_size() / sizeof(float)));
+      if (end && residual) residualInto(c, s, residual, dst, y);
+      executeFused(c, s, src, wm, dst, shift[i], scale[i]);
+      if (end) c.dst.output(dst, y);
+      cur = dst;
+    }
     stream().wait();
   })
   return nothing(env);
@@ -791,7 +878,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"convImplementations", nullptr, ConvImplementations, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"setWinograd", nullptr, SetWinograd, nullptr, nullptr, nullptr, napi_enumerable, nullptr}};
+      {"setWinograd", nullptr, SetWinograd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"convBnActChain", nullptr, ConvBnActChain, nullptr, nullptr, nullptr, napi_enumerable, nullptr}};
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   registerElementwise(env, exports);
   registerBufferPool(env, exports);

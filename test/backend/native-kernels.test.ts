@@ -1,6 +1,6 @@
 /** Every oneDNN/native kernel against the cpu backend: forward and gradients, odd shapes, fallbacks. */
 import { tf } from '../../src/tf.js';
-import { nativeConvBnAct, nativeConvImplementations, nativeIsa, nativeWinograd } from '../../src/backend/native/index.js';
+import { nativeConvBnAct, nativeConvBnActChain, nativeConvImplementations, nativeIsa, nativeWinograd } from '../../src/backend/native/index.js';
 import { assertMatchesCpu, countCalls, nativeTest, seededValues } from './native-helpers.js';
 
 const t4 = (shape: number[], seed: number) => tf.tensor4d(seededValues(shape.reduce((p, d) => p * d, 1), seed), shape as [number, number, number, number]);
@@ -137,6 +137,44 @@ nativeTest('nativeConvBnAct on small maps (blocked direct kernel, scale folded) 
   const impls = nativeConvImplementations().filter((r) => r.kind === 'inference' && r.params[1]! <= 5).map((r) => r.implementation);
   t.true(impls.length >= 2, `primitives made: ${impls}`);
   for (const impl of impls) t.false(impl.startsWith('ref'), `kernel ${impl}`);
+});
+
+nativeTest('nativeConvBnActChain = the stages of unfused cpu ops one after another (Winograd, strided, small-map and 1-stage chains; leaky, ReLU, none; residual)', async (t) => {
+  type Stage = { f: number[]; stride: number; pad: 'same' | 'valid' | number; leak: number | null };
+  const cases: Array<{ x: number[]; stages: Stage[]; residual: boolean }> = [
+    { x: [2, 8, 8, 32], stages: [{ f: [3, 3, 32, 32], stride: 1, pad: 'same', leak: 0 }, { f: [3, 3, 32, 32], stride: 1, pad: 'same', leak: 0 }], residual: true },
+    { x: [3, 6, 6, 16], stages: [{ f: [3, 3, 16, 32], stride: 1, pad: 'same', leak: 0.1 }, { f: [3, 3, 32, 32], stride: 1, pad: 'same', leak: 0.1 }, { f: [3, 3, 32, 32], stride: 1, pad: 'same', leak: null }], residual: true },
+    { x: [2, 9, 9, 16], stages: [{ f: [3, 3, 16, 32], stride: 2, pad: 1, leak: 0 }, { f: [3, 3, 32, 32], stride: 1, pad: 'same', leak: 0 }], residual: true },
+    { x: [2, 3, 3, 24], stages: [{ f: [3, 3, 24, 24], stride: 1, pad: 'same', leak: 0 }, { f: [1, 1, 24, 8], stride: 1, pad: 'valid', leak: 0.2 }], residual: false },
+    { x: [2, 7, 7, 4], stages: [{ f: [3, 3, 4, 6], stride: 1, pad: 'valid', leak: 0 }], residual: true },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const label = `chain x${c.x} ${c.stages.map((st) => `f${st.f} s${st.stride} leak ${st.leak}`).join(' | ')} residual ${c.residual}`;
+    await assertMatchesCpu(t, label, () => {
+      const x = t4(c.x, 71 + i);
+      const stages = c.stages.map((st, j) => ({
+        filter: t4(st.f, 72 + 10 * i + j), scale: tn([st.f[3]!], 73 + 10 * i + j) as tf.Tensor1D, shift: tn([st.f[3]!], 74 + 10 * i + j) as tf.Tensor1D,
+        strides: st.stride, pad: st.pad, leak: st.leak,
+      }));
+      let shape = x.shape;
+      for (const st of stages) shape = tf.conv2d(tf.zeros(shape) as tf.Tensor4D, st.filter, st.strides, st.pad).shape;
+      const residual = c.residual ? t4(shape, 75 + i) : undefined;
+      if (tf.getBackend() === 'native') return nativeConvBnActChain(x, stages, residual);
+      let y: tf.Tensor4D = x;
+      for (const [j, st] of stages.entries()) {
+        y = tf.conv2d(y, st.filter, st.strides, st.pad).mul(st.scale).add(st.shift);
+        if (j === stages.length - 1 && residual) y = y.add(residual);
+        if (st.leak !== null) y = tf.leakyRelu(y, st.leak);
+      }
+      return y;
+    }, 2e-5);
+  }
+  await tf.setBackend('native');
+  t.throws(() => tf.tidy(() => nativeConvBnActChain(t4([1, 4, 4, 3], 1), [
+    { filter: t4([3, 3, 3, 5], 2), scale: tn([5], 3) as tf.Tensor1D, shift: tn([5], 4) as tf.Tensor1D, strides: 1, pad: 'same', leak: 0 },
+    { filter: t4([3, 3, 4, 5], 2), scale: tn([5], 3) as tf.Tensor1D, shift: tn([5], 4) as tf.Tensor1D, strides: 1, pad: 'same', leak: 0 },
+  ])), { message: /do not fit/ }, 'a stage whose input channels differ from the previous output is refused');
+  await tf.setBackend('cpu');
 });
 
 nativeTest('conv2d with dilation 2 (forward) matches cpu', async (t) => {

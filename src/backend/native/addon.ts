@@ -23,6 +23,11 @@ export interface NativeAddon {
     params: Int32Array, x: Float32Array, filter: Float32Array, shift: Float32Array | null, residual: Float32Array | null,
     y: Float32Array, activation: 0 | 1, alpha: number, scale: Float32Array | null, weightsId: number,
   ): void;
+  /** k fused convolutions in a row (17 params per stage), intermediates kept in oneDNN's layouts; the last adds `residual`. */
+  convBnActChain(
+    params: Int32Array, x: Float32Array, filters: Float32Array[], scales: Array<Float32Array | null>, shifts: Array<Float32Array | null>,
+    weightIds: number[], activations: Int32Array, alphas: Float32Array, residual: Float32Array | null, y: Float32Array,
+  ): void;
   /** params: N,H,W,C,OH,OW,KH,KW,strideH,strideW,padTop,padLeft,kind (0 max, 1 avg),0. */
   poolForward(params: Int32Array, x: Float32Array, y: Float32Array): void;
   poolBackward(params: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;

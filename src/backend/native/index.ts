@@ -3,6 +3,6 @@ export { NATIVE_BACKEND, nativeConvImplementations, nativeIsa, nativeThreadCount
 export { loadNativeAddon, NATIVE_ADDON_PATH, type AddonLoad, type NativeAddon, type NativeIsa } from './addon.js';
 export { nativeKernelCounts, type KernelCallCounts } from './kernels/kernel-utils.js';
 export { nativeBatchNormActive, nativeBatchNormTrain } from './batchnorm.js';
-export { nativeConvBnAct, type ConvBnActOptions } from './conv-bn.js';
+export { nativeConvBnAct, nativeConvBnActChain, type ChainStage, type ConvBnActOptions } from './conv-bn.js';
 export { nativeSgdActive, nativeSgdUpdate } from './sgd.js';
 export { nativeRunningStats, nativeRunningStatsActive } from './running-stats.js';

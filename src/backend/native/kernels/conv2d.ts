@@ -150,3 +150,48 @@ export const convBnAct: NativeKernelBody = ({ inputs, backend, attrs = {} }, add
   return out.info;
 };
 
+
+/** jointshot's inference kernel for convolutions in a row (`nativeConvBnActChain`). */
+export const CONV_BN_ACT_CHAIN = 'JointshotConvBnActChain';
+
+/** One stage of a chain: how it convolves and its activation (null none, 0 ReLU, else leaky slope). */
+export interface ChainStageAttrs {
+  strides: number;
+  pad: 'same' | 'valid' | number;
+  leak: number | null;
+}
+
+/**
+ * Stages act(conv(x, filter_i) * scale_i + shift_i) one after another, the last adding `residual`
+ * before its activation; inputs x, filter{i}, scale{i}, shift{i}, residual (optional); attrs
+ * stages. The addon keeps the intermediate activations in oneDNN's layouts.
+ */
+export const convBnActChain: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
+  const stages = attrs.stages as ChainStageAttrs[];
+  const xs = float32Values(backend, inputs.x!);
+  const rs = inputs.residual ? float32Values(backend, inputs.residual) : null;
+  if (!xs || rs === undefined || !Array.isArray(stages) || stages.length === 0) throw new Error(`${CONV_BN_ACT_CHAIN}: needs float32 x and stages`);
+  const params = new Int32Array(17 * stages.length);
+  const filters: Float32Array[] = [];
+  const scales: Float32Array[] = [];
+  const shifts: Float32Array[] = [];
+  let shape = inputs.x!.shape;
+  for (const [i, stage] of stages.entries()) {
+    const filter = inputs[`filter${i}`];
+    const values = [filter, inputs[`scale${i}`], inputs[`shift${i}`]].map((t) => t && float32Values(backend, t));
+    const info = filter && nhwcInfo(shape, filter.shape, { strides: stage.strides, pad: stage.pad, dataFormat: 'NHWC' }, 1);
+    if (values.some((v) => !v) || !info) throw new Error(`${CONV_BN_ACT_CHAIN}: stage ${i} needs float32 filter, scale and shift and a padding oneDNN can express`);
+    params.set(convParams(info), 17 * i);
+    filters.push(values[0]!);
+    scales.push(values[1]!);
+    shifts.push(values[2]!);
+    shape = info.outShape;
+  }
+  const out = newOutput(addon, backend, shape);
+  if (out.values.length === 0) return out.info;
+  addon.convBnActChain(
+    params, xs, filters, scales, shifts, filters.map(contentId),
+    Int32Array.from(stages, (st) => (st.leak === null ? 0 : 1)), Float32Array.from(stages, (st) => st.leak ?? 0), rs, out.values,
+  );
+  return out.info;
+};

@@ -1,6 +1,6 @@
 /** The kernels the native backend runs through oneDNN, by tfjs kernel name. */
 import { batchMatMul } from './batch-matmul.js';
-import { CONV_BN_ACT, conv2D, conv2DBackpropFilter, conv2DBackpropInput, convBnAct, fusedConv2D } from './conv2d.js';
+import { CONV_BN_ACT, CONV_BN_ACT_CHAIN, conv2D, conv2DBackpropFilter, conv2DBackpropInput, convBnAct, convBnActChain, fusedConv2D } from './conv2d.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { padV2, slice } from './slice-pad.js';
 import { reverse, transpose } from './layout.js';
@@ -16,6 +16,7 @@ export const JOINTSHOT_KERNELS: Readonly<Record<string, NativeKernelBody>> = {
   [BN_TRAIN_FORWARD]: batchNormTrainForward,
   [BN_TRAIN_BACKWARD]: batchNormTrainBackward,
   [CONV_BN_ACT]: convBnAct,
+  [CONV_BN_ACT_CHAIN]: convBnActChain,
   [SGD_UPDATE]: sgdUpdate,
   [RUNNING_STATS]: runningStats,
 };
