@@ -278,12 +278,50 @@ napi_value UpsampleNearest(napi_env env, napi_callback_info info) {
   return nothing(env);
 }
 
-// batchNormTrainForward(x, gamma, beta, y, mean, variance, channels, epsilon): training-mode batch
-// norm over all rows of x [rows, channels] in two passes; mean and biased variance are outputs.
+// Up to 16 arguments (napi-util's Args holds 10).
+struct LongArgs {
+  size_t count = 16;
+  napi_value values[16];
+};
+
+// Reads the call's arguments; false (with a JS TypeError pending) when fewer than `expected`.
+bool readLongArgs(napi_env env, napi_callback_info info, LongArgs& args, size_t expected) {
+  napi_get_cb_info(env, info, &args.count, args.values, nullptr, nullptr);
+  if (args.count < expected) {
+    napi_throw_type_error(env, nullptr, "jointshot native: too few arguments");
+    return false;
+  }
+  return true;
+}
+
+// Whether optional argument i is absent, null or undefined.
+bool absent(napi_env env, const LongArgs& args, size_t i) {
+  if (i >= args.count) return true;
+  napi_valuetype type;
+  napi_typeof(env, args.values[i], &type);
+  return type == napi_null || type == napi_undefined;
+}
+
+// The optional activation arguments (act at i, slope at i + 1): act 0 none, 1 relu, 2 leaky relu
+// with slope > 0; false (with a JS RangeError pending) otherwise.
+bool readActivation(napi_env env, const LongArgs& args, size_t i, int* act, float* slope) {
+  *act = absent(env, args, i) ? 0 : int32(env, args.values[i]);
+  *slope = absent(env, args, i + 1) ? 0.0f : static_cast<float>(number(env, args.values[i + 1]));
+  if (*act < 0 || *act > 2 || (*act == 2 && !(*slope > 0))) {
+    rangeError(env, "jointshot native: batch norm activation must be 0 (none), 1 (relu) or 2 (leaky relu, slope > 0)");
+    return false;
+  }
+  return true;
+}
+
+// batchNormTrainForward(x, gamma, beta, y, mean, variance, channels, epsilon[, residual, act,
+// slope]): training-mode batch norm over all rows of x [rows, channels] in two passes, mean and
+// biased variance are outputs; y = act(bn(x) + residual) (residual null = none; act as
+// readActivation), the sum and activation in the second pass.
 napi_value BatchNormTrainForward(napi_env env, napi_callback_info info) {
-  Args args;
-  if (!readArgs(env, info, args, 8)) return nullptr;
-  size_t nx, ng, nb, ny, nm, nv;
+  LongArgs args;
+  if (!readLongArgs(env, info, args, 8)) return nullptr;
+  size_t nx, ng, nb, ny, nm, nv, nr = 0;
   float* x = f32(env, args.values[0], &nx);
   float* gamma = f32(env, args.values[1], &ng);
   float* beta = f32(env, args.values[2], &nb);
@@ -293,7 +331,15 @@ napi_value BatchNormTrainForward(napi_env env, napi_callback_info info) {
   if (!x || !gamma || !beta || !y || !mean || !variance) return nullptr;
   const size_t c = static_cast<size_t>(int32(env, args.values[6]));
   const double eps = number(env, args.values[7]);
-  if (c == 0 || nx % c != 0 || nx == 0 || ny != nx || ng != c || nb != c || nm != c || nv != c)
+  float* residual = nullptr;
+  if (!absent(env, args, 8)) {
+    residual = f32(env, args.values[8], &nr);
+    if (!residual) return nullptr;
+  }
+  int act;
+  float slope;
+  if (!readActivation(env, args, 9, &act, &slope)) return nullptr;
+  if (c == 0 || nx % c != 0 || nx == 0 || ny != nx || ng != c || nb != c || nm != c || nv != c || (residual && nr != nx))
     return rangeError(env, "jointshot native: batch norm sizes do not fit");
   const size_t rows = nx / c;
   std::vector<double> sum(c), sumSquares(c);
@@ -307,17 +353,20 @@ napi_value BatchNormTrainForward(napi_env env, napi_callback_info info) {
     k[j] = static_cast<float>(gamma[j] / std::sqrt(var + eps));
     shift[j] = static_cast<float>(beta[j] - m * gamma[j] / std::sqrt(var + eps));
   }
-  active->scaleShift(x, k.data(), shift.data(), y, rows, c);
+  if (residual || act != 0) active->scaleShiftAct(x, k.data(), shift.data(), residual, y, rows, c, act, slope);
+  else active->scaleShift(x, k.data(), shift.data(), y, rows, c);
   return nothing(env);
 }
 
-// batchNormTrainBackward(x, dy, gamma, mean, variance, dx, dgamma, dbeta, channels, epsilon): the
-// gradient of the forward above (batch statistics included) in two passes:
-// dx = gamma / std * (dy - dbeta / M - xhat * dgamma / M), dgamma = sum(dy * xhat), dbeta = sum(dy).
+// batchNormTrainBackward(x, dy, gamma, mean, variance, dx, dgamma, dbeta, channels, epsilon[, y,
+// act, slope, dresidual]): the gradient of the forward above (batch statistics included) in two
+// passes: with g = dy * act'(pre-activation) (recomputed from the forward's output y in both
+// passes), dx = gamma / std * (g - dbeta / M - xhat * dgamma / M), dgamma = sum(g * xhat),
+// dbeta = sum(g), and dresidual = g when given.
 napi_value BatchNormTrainBackward(napi_env env, napi_callback_info info) {
-  Args args;
-  if (!readArgs(env, info, args, 10)) return nullptr;
-  size_t nx, ndy, ng, nm, nv, ndx, ndg, ndb;
+  LongArgs args;
+  if (!readLongArgs(env, info, args, 10)) return nullptr;
+  size_t nx, ndy, ng, nm, nv, ndx, ndg, ndb, ny = 0, ndr = 0;
   float* x = f32(env, args.values[0], &nx);
   float* dy = f32(env, args.values[1], &ndy);
   float* gamma = f32(env, args.values[2], &ng);
@@ -329,16 +378,33 @@ napi_value BatchNormTrainBackward(napi_env env, napi_callback_info info) {
   if (!x || !dy || !gamma || !mean || !variance || !dx || !dgamma || !dbeta) return nullptr;
   const size_t c = static_cast<size_t>(int32(env, args.values[8]));
   const double eps = number(env, args.values[9]);
-  if (c == 0 || nx % c != 0 || nx == 0 || ndy != nx || ndx != nx || ng != c || nm != c || nv != c || ndg != c || ndb != c)
+  float* y = nullptr;
+  float* dresidual = nullptr;
+  if (!absent(env, args, 10)) {
+    y = f32(env, args.values[10], &ny);
+    if (!y) return nullptr;
+  }
+  int act;
+  float slope;
+  if (!readActivation(env, args, 11, &act, &slope)) return nullptr;
+  if (!absent(env, args, 13)) {
+    dresidual = f32(env, args.values[13], &ndr);
+    if (!dresidual) return nullptr;
+  }
+  if (act != 0 && !y) return rangeError(env, "jointshot native: batch norm gradient with an activation needs the forward's output");
+  if (c == 0 || nx % c != 0 || nx == 0 || ndy != nx || ndx != nx || ng != c || nm != c || nv != c || ndg != c || ndb != c ||
+      (y && ny != nx) || (dresidual && ndr != nx))
     return rangeError(env, "jointshot native: batch norm gradient sizes do not fit");
   const size_t rows = nx / c;
+  const bool plain = act == 0 && !dresidual;
   std::vector<double> sumDy(c), sumDyX(c);
-  active->channelSums(dy, x, rows, c, sumDy.data(), sumDyX.data());
-  // dx = a * dy + b * x + d per channel.
+  if (plain) active->channelSums(dy, x, rows, c, sumDy.data(), sumDyX.data());
+  else active->maskedChannelSums(dy, y ? y : dy, x, act, slope, rows, c, sumDy.data(), sumDyX.data());
+  // dx = a * g + b * x + d per channel.
   std::vector<float> a(c), b(c), d(c);
   for (size_t j = 0; j < c; j++) {
     const double invStd = 1.0 / std::sqrt(static_cast<double>(variance[j]) + eps);
-    const double g = (sumDyX[j] - mean[j] * sumDy[j]) * invStd;  // dgamma = sum(dy * xhat)
+    const double g = (sumDyX[j] - mean[j] * sumDy[j]) * invStd;  // dgamma = sum(g * xhat)
     dgamma[j] = static_cast<float>(g);
     dbeta[j] = static_cast<float>(sumDy[j]);
     const double k = gamma[j] * invStd;
@@ -346,7 +412,8 @@ napi_value BatchNormTrainBackward(napi_env env, napi_callback_info info) {
     b[j] = static_cast<float>(-k * g * invStd / rows);
     d[j] = static_cast<float>(-k * sumDy[j] / rows + k * g * invStd * mean[j] / rows);
   }
-  active->affine2(dy, x, a.data(), b.data(), d.data(), dx, rows, c);
+  if (plain) active->affine2(dy, x, a.data(), b.data(), d.data(), dx, rows, c);
+  else active->maskedAffine2(dy, y ? y : dy, x, act, slope, a.data(), b.data(), d.data(), dx, dresidual, rows, c);
   return nothing(env);
 }
 

@@ -35,6 +35,14 @@ struct ElementwiseKernels {
   void (*scaleShift)(const float* x, const float* k, const float* shift, float* y, size_t rows, size_t c);
   // dx[r, j] = a[j] * dy[r, j] + b[j] * x[r, j] + d[j].
   void (*affine2)(const float* dy, const float* x, const float* a, const float* b, const float* d, float* dx, size_t rows, size_t c);
+  // y[r, j] = act(x[r, j] * k[j] + shift[j] + residual[r, j]) (no residual when null); act 0 none,
+  // 1 relu, 2 leaky relu with `slope` > 0 (tfjs's: v < 0 ? slope * v : v; NaN passes).
+  void (*scaleShiftAct)(const float* x, const float* k, const float* shift, const float* residual, float* y, size_t rows, size_t c, int act, float slope);
+  // channelSums of g = dy * act'(from y) and of g * x: act' is 1 where y > 0, else 0 (relu) or
+  // slope (leaky), NaN where y is NaN (tfjs's step); act 0 = plain dy.
+  void (*maskedChannelSums)(const float* dy, const float* y, const float* x, int act, float slope, size_t rows, size_t c, double* sum, double* sumProduct);
+  // dx = a[j] * g + b[j] * x + d[j] with g as in maskedChannelSums; g also goes to dg unless null.
+  void (*maskedAffine2)(const float* dy, const float* y, const float* x, int act, float slope, const float* a, const float* b, const float* d, float* dx, float* dg, size_t rows, size_t c);
 };
 
 extern const ElementwiseKernels kElementwise_baseline;

@@ -65,8 +65,7 @@ export class BasicBlock {
     else if (this.shortcut === 'optionA') skip = optionAShortcut(x, this.stride, this.outC);
     else skip = x;
     if (fused) return this.conv2.inferFused(this.conv1.inferFused(x, 0), 0, skip);
-    const residual = this.conv2.apply(tf.relu(this.conv1.apply(x, training)), training);
-    return tf.relu(residual.add(skip)) as tf.Tensor4D;
+    return this.conv2.apply(this.conv1.apply(x, training, { leak: 0 }), training, { leak: 0, residual: skip });
   }
 }
 

@@ -38,7 +38,7 @@ class Conv4 extends BackboneBase {
     let out = x;
     const fused = !context.training && fusedInferenceActive();
     for (const block of this.blocks) {
-      out = maxPool2x2(fused ? block.inferFused(out, 0) : tf.relu(block.apply(out, context.training)));
+      out = maxPool2x2(fused ? block.inferFused(out, 0) : block.apply(out, context.training, { leak: 0 }));
     }
     return out;
   }

@@ -1,7 +1,8 @@
 /** Functional layers on raw tf ops: a store of named variables, conv (no bias) and batch norm. */
 import { tf } from '../tf.js';
-import { nativeBatchNormActive } from '../backend/native/batchnorm.js';
+import { nativeBatchNormActActive, nativeBatchNormActive, nativeBatchNormTrain } from '../backend/native/batchnorm.js';
 import { nativeConvBnAct } from '../backend/native/conv-bn.js';
+import { leakyRelu } from './activations.js';
 import { batchNormInference, batchNormTrain, BN_EPSILON, updateRunningStats } from './batchnorm.js';
 import { kaimingNormalKernel } from './init.js';
 
@@ -59,14 +60,44 @@ export class BatchNormLayer {
     });
   }
 
-  /** Normalises `x`: batch statistics (and running-average update) in training, running ones otherwise. */
-  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    if (!training) return batchNormInference(x, this.gamma, this.beta, this.runningMean, this.runningVar);
-    const rows = x.size / x.shape[3];
-    return batchNormTrain(x, this.gamma, this.beta, (mean, variance) =>
-      updateRunningStats(this.runningMean, this.runningVar, mean, variance, rows),
-    ) as tf.Tensor4D;
+  /**
+   * Normalises `x`: batch statistics (and running-average update) in training, running ones
+   * otherwise; then adds `residual` and applies the activation `leak` (ActOptions). In training
+   * on the native backend that is one kernel pair (nativeBatchNormActActive), elsewhere the
+   * separate ops: add, then tf.relu (leak 0) or activations.ts's leakyRelu (leak != 0).
+   */
+  apply(x: tf.Tensor4D, training: boolean, options: ActOptions = {}): tf.Tensor4D {
+    const { leak = null } = options;
+    const onStats = (mean: tf.Tensor1D, variance: tf.Tensor1D) =>
+      updateRunningStats(this.runningMean, this.runningVar, mean, variance, x.size / x.shape[3]);
+    if (training && fusesActivation(leak)) {
+      const residual = typeof options.residual === 'function' ? options.residual() : options.residual;
+      return nativeBatchNormTrain(x, this.gamma, this.beta, onStats, BN_EPSILON, { leak, residual });
+    }
+    let y = training
+      ? batchNormTrain(x, this.gamma, this.beta, onStats)
+      : batchNormInference(x, this.gamma, this.beta, this.runningMean, this.runningVar);
+    const residual = typeof options.residual === 'function' ? options.residual() : options.residual;
+    if (residual) y = y.add(residual) as tf.Tensor4D;
+    if (leak === null) return y;
+    return leak === 0 ? tf.relu(y) : leakyRelu(y, leak);
   }
+}
+
+/**
+ * What follows a batch norm: `residual` is added (a function is called after the convolution
+ * of ConvBn, so the forward's op order stays conv, residual, batch norm), then `leak`: null/
+ * undefined = no activation, 0 = ReLU, else leaky ReLU with that slope.
+ */
+export interface ActOptions {
+  leak?: number | null;
+  residual?: tf.Tensor4D | (() => tf.Tensor4D);
+}
+
+/** Whether a training batch norm with activation `leak` runs as one native kernel pair here. */
+function fusesActivation(leak: number | null): boolean {
+  // The backward reads the activation's mask off its output: needs ReLU or a positive slope.
+  return nativeBatchNormActActive() && (leak === null || leak >= 0);
 }
 
 /**
@@ -97,9 +128,9 @@ export class ConvBn {
     this.pad = stride === 1 ? 'same' : Math.floor(size / 2);
   }
 
-  /** conv then batch norm. */
-  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    return this.bn.apply(tf.conv2d(x, this.kernel, this.stride, this.pad), training);
+  /** conv, batch norm, then `options`' residual add and activation (BatchNormLayer.apply). */
+  apply(x: tf.Tensor4D, training: boolean, options: ActOptions = {}): tf.Tensor4D {
+    return this.bn.apply(tf.conv2d(x, this.kernel, this.stride, this.pad), training, options);
   }
 
   /**

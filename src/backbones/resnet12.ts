@@ -16,7 +16,6 @@ import {
   widthList,
   type ForwardContext,
 } from './base.js';
-import { leakyRelu } from './activations.js';
 import { dropBlock, dropBlockKeepRate, seededDropout } from './dropout.js';
 import { ConvBn, fusedInferenceActive, type ParameterStore } from './layers.js';
 import { maxPool2x2 } from './maxpool.js';
@@ -55,13 +54,10 @@ class ResidualBlock {
       const [u1, u2, u3] = this.units as [ConvBn, ConvBn, ConvBn];
       return maxPool2x2(u3.inferFused(u2.inferFused(u1.inferFused(x, leak), leak), leak, this.shortcut.inferFused(x, null)));
     }
-    let out = x;
-    this.units.forEach((unit, i) => {
-      out = unit.apply(out, training);
-      if (i < 2) out = leakyRelu(out, leak);
-    });
-    const sum = out.add(this.shortcut.apply(x, training)) as tf.Tensor4D;
-    return maxPool2x2(leakyRelu(sum, leak));
+    const [u1, u2, u3] = this.units as [ConvBn, ConvBn, ConvBn];
+    const out = u2.apply(u1.apply(x, training, { leak }), training, { leak });
+    // The shortcut runs after u3's convolution, before its batch norm (ConvBn.apply).
+    return maxPool2x2(u3.apply(out, training, { leak, residual: () => this.shortcut.apply(x, training) }));
   }
 }
 

@@ -56,7 +56,7 @@ class ResNet18 extends BackboneBase {
   protected features(x: tf.Tensor4D, context: ForwardContext): tf.Tensor4D {
     let out = !context.training && fusedInferenceActive()
       ? this.stemConv.inferFused(x, 0)
-      : (tf.relu(this.stemConv.apply(x, context.training)) as tf.Tensor4D);
+      : this.stemConv.apply(x, context.training, { leak: 0 });
     if (this.stem === 'imagenet') out = tf.maxPool(out, 3, 2, 1);
     for (const block of this.blocks) out = block.apply(out, context.training);
     return out;

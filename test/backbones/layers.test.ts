@@ -105,3 +105,29 @@ test.serial('LeakyReLU custom gradient equals tfjs leakyRelu gradient and value'
     });
   });
 });
+
+test.serial('BatchNormLayer.apply with residual and activation is bn, Add, then ReLU / leakyRelu off the native backend', async (t) => {
+  await withNoLeaks(t, () => {
+    const store = new ParameterStore();
+    const layer = new BatchNormLayer(store, 'bn', 3);
+    try {
+      tf.tidy(() => {
+        const x = tf.tensor4d(randomValues(24, 'act-x'), [2, 2, 2, 3]);
+        const skip = tf.tensor4d(randomValues(24, 'act-r'), [2, 2, 2, 3]);
+        for (const training of [true, false]) {
+          for (const leak of [null, 0, 0.1]) {
+            let calls = 0;
+            const residual = () => (calls++, skip);
+            const fused = layer.apply(x, training, { leak, residual });
+            const sum = layer.apply(x, training).add(skip) as tf.Tensor4D;
+            const expected = leak === null ? sum : leak === 0 ? tf.relu(sum) : leakyRelu(sum, leak);
+            t.is(calls, 1);
+            t.is(maxAbsDiff(fused, expected), 0, `training ${training}, leak ${leak}`);
+          }
+        }
+      });
+    } finally {
+      store.dispose();
+    }
+  });
+});

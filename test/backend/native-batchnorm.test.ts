@@ -29,3 +29,59 @@ nativeTest('nativeBatchNormTrain refuses to run on another backend', async (t) =
   t.throws(() => tf.tidy(() => nativeBatchNormTrain(tf.zeros([1, 1, 1, 1]), tf.ones([1]), tf.zeros([1]))), { message: /needs the 'native' backend/ });
   t.is(tf.memory().numTensors, before);
 });
+
+// y = act(bn(x) + residual) fused on native against batchNormTrain + Add + tfjs's own Relu /
+// LeakyRelu on cpu. Channels 0-2 have gamma 0 (bn(x) = beta exactly): channel 0 pre-activation
+// exactly 0 (beta 0, residual 0 there), 1 all negative, 2 exactly 0 as beta + residual = 0.3 - 0.3;
+// the gradients at 0 must be tfjs's (ReLU 0, leaky ReLU the slope).
+const SHAPE: [number, number, number, number] = [6, 4, 3, 9];
+for (const leak of [null, 0, 0.1]) {
+  for (const withResidual of [false, true]) {
+    nativeTest(`nativeBatchNormTrain leak ${leak}${withResidual ? ' + residual' : ''}: values, statistics and x/gamma/beta/residual gradients match the tfjs ops on cpu`, async (t) => {
+      await assertMatchesCpu(t, `bn-act ${leak} ${withResidual}`, () => {
+        const size = SHAPE.reduce((p, d) => p * d, 1);
+        const c = SHAPE[3];
+        const x = tf.tensor4d(seededValues(size, 70), SHAPE).mul(2).add(0.3) as tf.Tensor4D;
+        const gammaValues = seededValues(c, 71).map((v, j) => (j < 3 ? 0 : v + 1.1));
+        const betaValues = seededValues(c, 72).map((v, j) => [0, -0.5, 0.3][j] ?? v);
+        const gamma = tf.tensor1d(gammaValues);
+        const beta = tf.tensor1d(betaValues);
+        const residualValues = seededValues(size, 73).map((v, i) => [0, v, -0.3][i % c] ?? v);
+        const residual = withResidual ? tf.tensor4d(residualValues, SHAPE) : undefined;
+        const r = tf.tensor4d(seededValues(size, 74), SHAPE);
+        const native = nativeBatchNormActive();
+        const stats: Float32Array[] = [];
+        const keep = (m: tf.Tensor1D, v: tf.Tensor1D) => void stats.push(Float32Array.from(m.dataSync()), Float32Array.from(v.dataSync()));
+        const f = (a: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, res?: tf.Tensor4D, onStats?: typeof keep): tf.Tensor4D => {
+          if (native) return nativeBatchNormTrain(a, g, b, onStats, 1e-5, { leak, residual: res });
+          let y = batchNormTrain(a, g, b, onStats);
+          if (res) y = y.add(res) as tf.Tensor4D;
+          if (leak === null) return y;
+          return leak === 0 ? tf.relu(y) : tf.leakyRelu(y, leak);
+        };
+        const y = f(x, gamma, beta, residual, keep);
+        const inputs = residual ? [x, gamma, beta, residual] : [x, gamma, beta];
+        const grads = tf.grads((...a: tf.Tensor[]) => f(a[0] as tf.Tensor4D, a[1] as tf.Tensor1D, a[2] as tf.Tensor1D, a[3] as tf.Tensor4D | undefined).mul(r).sum())(inputs);
+        return [y, ...stats.map((s) => tf.tensor1d(s)), ...grads];
+      }, 5e-5);
+    });
+  }
+}
+
+nativeTest('nativeBatchNormTrain: exact zeros of the pre-activation get ReLU gradient 0 and leaky slope', async (t) => {
+  await tf.setBackend('native');
+  const before = tf.memory().numTensors;
+  // gamma 0, beta 0: bn(x) is exactly 0 everywhere, so dx/dgamma see only the activation's mask.
+  for (const [leak, expected] of [[0, 0], [0.25, 0.25]] as const) {
+    const dbeta = tf.tidy(() => {
+      const x = tf.tensor4d(seededValues(8, 80), [2, 2, 2, 1]);
+      const f = (g: tf.Tensor, b: tf.Tensor) => nativeBatchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D, undefined, 1e-5, { leak }).sum();
+      return tf.grads(f)([tf.zeros([1]), tf.zeros([1])])[1]!.dataSync()[0];
+    });
+    t.is(dbeta, 8 * expected, `leak ${leak}`);
+  }
+  t.throws(() => tf.tidy(() => nativeBatchNormTrain(tf.zeros([1, 1, 1, 1]), tf.ones([1]), tf.zeros([1]), undefined, 1e-5, { leak: -0.1 })), { message: /leak must be/ });
+  t.throws(() => tf.tidy(() => nativeBatchNormTrain(tf.zeros([1, 1, 1, 2]), tf.ones([2]), tf.zeros([2]), undefined, 1e-5, { residual: tf.zeros([1, 1, 1, 1]) })), { message: /residual shape/ });
+  t.is(tf.memory().numTensors, before);
+  await tf.setBackend('cpu');
+});

@@ -33,5 +33,46 @@ for (const [config, batch, side] of CASES) {
     t.is(calls.Conv2D!.native, calls.Conv2DBackpropFilter!.native, 'every unfused forward conv was a training one');
     // The global average pool (Mean over [1, 2]), its gradient's broadcast and ReLU's gradient cast.
     for (const name of ['Mean', 'Sum', 'Cast', 'Multiply', 'Add']) t.is(calls[name]?.fallback ?? 0, 0, `${name} never fell back`);
+    // Activations (and their gradients' Step) run inside the batch-norm kernels in training, the conv primitives in inference.
+    // (resnet20's stem, in resnet-cifar.ts, still runs tf.relu: one Relu and one Step.)
+    const stemRelu = config.name === 'resnet20' ? 1 : 0;
+    for (const name of ['Relu', 'Step']) t.is((calls[name]?.native ?? 0) + (calls[name]?.fallback ?? 0), stemRelu, `${name} kernels`);
+    t.is((calls.LeakyRelu?.native ?? 0) + (calls.LeakyRelu?.fallback ?? 0), 0, 'no LeakyRelu kernel');
+    t.true(calls.JointshotBatchNormTrainGrad!.native > 0);
+  });
+}
+
+/** Loss and every weight gradient of one training step on the active backend, as plain arrays. */
+function trainingStep(config: BackboneConfig, batch: number, side: number): number[][] {
+  const backbone = createBackbone(config);
+  try {
+    return tf.tidy(() => {
+      const x = tf.tensor4d(seededValues(batch * side * side * 3, 30), [batch, side, side, 3]);
+      const { value, grads } = tf.variableGrads(
+        () => backbone.embed(x, { training: true, rng: createRng(5) }).square().mean() as tf.Scalar,
+        backbone.variables,
+      );
+      return [value, ...backbone.variables.map((v) => grads[v.name]!)].map((t) => Array.from(t.dataSync()));
+    });
+  } finally {
+    backbone.dispose();
+  }
+}
+
+for (const [config, batch, side] of CASES) {
+  nativeTest(`${config.name}${config.stem ? ` (${String(config.stem)} stem)` : ''}: batch norm + residual + activation fused or as separate ops (JOINTSHOT_NATIVE_FUSED_BN_ACT=0) give bit-identical training steps`, async (t) => {
+    await tf.setBackend('native');
+    const before = tf.memory().numTensors;
+    try {
+      process.env.JOINTSHOT_NATIVE_FUSED_BN_ACT = '0';
+      const separate = trainingStep(config, batch, side);
+      delete process.env.JOINTSHOT_NATIVE_FUSED_BN_ACT;
+      const fused = trainingStep(config, batch, side);
+      t.deepEqual(fused, separate);
+    } finally {
+      delete process.env.JOINTSHOT_NATIVE_FUSED_BN_ACT;
+      await tf.setBackend('cpu');
+    }
+    t.is(tf.memory().numTensors, before);
   });
 }
