@@ -7,6 +7,8 @@
  *   fused-stats  batch-norm running statistics in one kernel (JOINTSHOT_NATIVE_FUSED_STATS)
  *   fused-sgd    the SGD update in one kernel per parameter (JOINTSHOT_NATIVE_FUSED_SGD)
  *   addon-copy   Slice/PadV2 copied by the addon, not JS (JOINTSHOT_NATIVE_JS_COPY)
+ *   conv-chain   a block's inference convolutions in one call, blocked in between (JOINTSHOT_NATIVE_CONV_CHAIN)
+ *   fused-bn-act training batch norm + residual + activation in one kernel (JOINTSHOT_NATIVE_FUSED_BN_ACT)
  * Usage: npx tsx benchmarks/switch-ab.ts --switch winograd [--models resnet12,resnet20] [--sizes 32,84]
  *   [--modes train,infer] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1] [--threads 2]
  */
@@ -41,6 +43,8 @@ const SWITCHES: Record<string, (on: boolean) => void> = {
   'fused-stats': envSwitch('JOINTSHOT_NATIVE_FUSED_STATS', '1', '0'),
   'fused-sgd': envSwitch('JOINTSHOT_NATIVE_FUSED_SGD', '1', '0'),
   'addon-copy': envSwitch('JOINTSHOT_NATIVE_JS_COPY', '0', '1'),
+  'conv-chain': envSwitch('JOINTSHOT_NATIVE_CONV_CHAIN', '1', '0'),
+  'fused-bn-act': envSwitch('JOINTSHOT_NATIVE_FUSED_BN_ACT', '1', '0'),
 };
 const flip = SWITCHES[values.switch!];
 if (!flip) {

@@ -7,7 +7,7 @@
  */
 import { tf } from '../tf.js';
 import { UsageError } from '../errors.js';
-import { ConvBn, fusedInferenceActive, type ParameterStore } from './layers.js';
+import { ConvBn, fusedInferenceActive, inferChain, type ParameterStore } from './layers.js';
 
 /** How a block's input reaches its output sum. */
 export type Shortcut = 'identity' | 'optionA' | 'projection';
@@ -64,7 +64,7 @@ export class BasicBlock {
     if (this.projection) skip = fused ? this.projection.inferFused(x, null) : this.projection.apply(x, training);
     else if (this.shortcut === 'optionA') skip = optionAShortcut(x, this.stride, this.outC);
     else skip = x;
-    if (fused) return this.conv2.inferFused(this.conv1.inferFused(x, 0), 0, skip);
+    if (fused) return inferChain([this.conv1, this.conv2], [0, 0], x, skip);
     return this.conv2.apply(this.conv1.apply(x, training, { leak: 0 }), training, { leak: 0, residual: skip });
   }
 }

@@ -1,7 +1,7 @@
 /** Functional layers on raw tf ops: a store of named variables, conv (no bias) and batch norm. */
 import { tf } from '../tf.js';
 import { nativeBatchNormActActive, nativeBatchNormActive, nativeBatchNormTrain } from '../backend/native/batchnorm.js';
-import { nativeConvBnAct } from '../backend/native/conv-bn.js';
+import { nativeConvBnAct, nativeConvBnActChain, type ChainStage } from '../backend/native/conv-bn.js';
 import { leakyRelu } from './activations.js';
 import { batchNormInference, batchNormTrain, BN_EPSILON, updateRunningStats } from './batchnorm.js';
 import { kaimingNormalKernel } from './init.js';
@@ -145,6 +145,33 @@ export class ConvBn {
       return nativeConvBnAct(x, this.kernel, scale, shift, { strides: this.stride, pad: this.pad, leak, residual });
     });
   }
+
+  /** This unit as a stage of `inferChain` (its scale and shift are new tensors: inside a tidy). */
+  chainStage(leak: number | null): ChainStage {
+    const { scale, shift } = this.bn.folded();
+    return { filter: this.kernel, scale, shift, strides: this.stride, pad: this.pad, leak };
+  }
+}
+
+/**
+ * Inference of units one after another, `leaks[i]` after unit i and `residual` added before the
+ * last activation: one native call that keeps the activations between units in oneDNN's layouts
+ * where `convChainActive()`, else one `inferFused` per unit (same results up to rounding).
+ */
+export function inferChain(units: ConvBn[], leaks: Array<number | null>, x: tf.Tensor4D, residual?: tf.Tensor4D): tf.Tensor4D {
+  if (convChainActive()) return tf.tidy(() => nativeConvBnActChain(x, units.map((u, i) => u.chainStage(leaks[i]!)), residual));
+  let out = x;
+  units.forEach((unit, i) => {
+    const previous = out;
+    out = unit.inferFused(out, leaks[i]!, i === units.length - 1 ? residual : undefined);
+    if (previous !== x) previous.dispose();
+  });
+  return out;
+}
+
+/** Whether `inferChain` runs as one native call (fused inference active; JOINTSHOT_NATIVE_CONV_CHAIN=0, read per call, turns it off for A/B). */
+export function convChainActive(): boolean {
+  return fusedInferenceActive() && process.env.JOINTSHOT_NATIVE_CONV_CHAIN !== '0';
 }
 
 /** Whether inference should use `ConvBn.inferFused` (the native backend, where it is one oneDNN call). */

@@ -42,7 +42,7 @@ class CifarResNet extends BackboneBase {
   }
 
   protected features(x: tf.Tensor4D, context: ForwardContext): tf.Tensor4D {
-    let out = !context.training && fusedInferenceActive() ? this.stem.inferFused(x, 0) : tf.relu(this.stem.apply(x, context.training));
+    let out = !context.training && fusedInferenceActive() ? this.stem.inferFused(x, 0) : this.stem.apply(x, context.training, { leak: 0 });
     for (const block of this.blocks) out = block.apply(out, context.training);
     return out;
   }

@@ -17,7 +17,7 @@ import {
   type ForwardContext,
 } from './base.js';
 import { dropBlock, dropBlockKeepRate, seededDropout } from './dropout.js';
-import { ConvBn, fusedInferenceActive, type ParameterStore } from './layers.js';
+import { ConvBn, fusedInferenceActive, inferChain, type ParameterStore } from './layers.js';
 import { maxPool2x2 } from './maxpool.js';
 import type { BackboneConfig, BuildOptions } from './types.js';
 
@@ -52,7 +52,7 @@ class ResidualBlock {
   apply(x: tf.Tensor4D, training: boolean, leak: number): tf.Tensor4D {
     if (!training && fusedInferenceActive()) {
       const [u1, u2, u3] = this.units as [ConvBn, ConvBn, ConvBn];
-      return maxPool2x2(u3.inferFused(u2.inferFused(u1.inferFused(x, leak), leak), leak, this.shortcut.inferFused(x, null)));
+      return maxPool2x2(inferChain([u1, u2, u3], [leak, leak, leak], x, this.shortcut.inferFused(x, null)));
     }
     const [u1, u2, u3] = this.units as [ConvBn, ConvBn, ConvBn];
     const out = u2.apply(u1.apply(x, training, { leak }), training, { leak });

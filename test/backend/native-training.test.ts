@@ -34,9 +34,7 @@ for (const [config, batch, side] of CASES) {
     // The global average pool (Mean over [1, 2]), its gradient's broadcast and ReLU's gradient cast.
     for (const name of ['Mean', 'Sum', 'Cast', 'Multiply', 'Add']) t.is(calls[name]?.fallback ?? 0, 0, `${name} never fell back`);
     // Activations (and their gradients' Step) run inside the batch-norm kernels in training, the conv primitives in inference.
-    // (resnet20's stem, in resnet-cifar.ts, still runs tf.relu: one Relu and one Step.)
-    const stemRelu = config.name === 'resnet20' ? 1 : 0;
-    for (const name of ['Relu', 'Step']) t.is((calls[name]?.native ?? 0) + (calls[name]?.fallback ?? 0), stemRelu, `${name} kernels`);
+    for (const name of ['Relu', 'Step']) t.is((calls[name]?.native ?? 0) + (calls[name]?.fallback ?? 0), 0, `${name} kernels`);
     t.is((calls.LeakyRelu?.native ?? 0) + (calls.LeakyRelu?.fallback ?? 0), 0, 'no LeakyRelu kernel');
     t.true(calls.JointshotBatchNormTrainGrad!.native > 0);
   });
@@ -71,6 +69,44 @@ for (const [config, batch, side] of CASES) {
       t.deepEqual(fused, separate);
     } finally {
       delete process.env.JOINTSHOT_NATIVE_FUSED_BN_ACT;
+      await tf.setBackend('cpu');
+    }
+    t.is(tf.memory().numTensors, before);
+  });
+}
+
+/** The inference embedding of a fresh backbone on the active backend, as a plain array. */
+function inference(config: BackboneConfig, batch: number, side: number): number[] {
+  const backbone = createBackbone(config);
+  try {
+    return tf.tidy(() => Array.from(backbone.embed(tf.tensor4d(seededValues(batch * side * side * 3, 31), [batch, side, side, 3])).dataSync()));
+  } finally {
+    backbone.dispose();
+  }
+}
+
+// Wide enough for Winograd (>= 16 channels, maps >= 4x4) so the chain keeps blocked activations between convolutions.
+const CHAIN_CASES: Array<[BackboneConfig, number, number]> = [
+  [{ name: 'resnet12', widths: [16, 32, 32, 48], seed: 4 }, 2, 32],
+  [{ name: 'resnet20', widths: [16, 32, 48], seed: 5 }, 2, 16],
+  [{ name: 'resnet18', widths: [16, 32, 32, 48], seed: 6 }, 2, 64],
+];
+
+for (const [config, batch, side] of CHAIN_CASES) {
+  nativeTest(`${config.name}: inference with each block's convolutions chained in one native call or one call each (JOINTSHOT_NATIVE_CONV_CHAIN=0) gives the same bits`, async (t) => {
+    await tf.setBackend('native');
+    const before = tf.memory().numTensors;
+    try {
+      process.env.JOINTSHOT_NATIVE_CONV_CHAIN = '0';
+      let calls = await countCalls(async () => void inference(config, batch, side));
+      const separate = inference(config, batch, side);
+      t.is(calls.JointshotConvBnActChain?.native ?? 0, 0);
+      delete process.env.JOINTSHOT_NATIVE_CONV_CHAIN;
+      calls = await countCalls(async () => void inference(config, batch, side));
+      t.true((calls.JointshotConvBnActChain?.native ?? 0) > 0, 'the chain ran');
+      t.deepEqual(inference(config, batch, side), separate);
+    } finally {
+      delete process.env.JOINTSHOT_NATIVE_CONV_CHAIN;
       await tf.setBackend('cpu');
     }
     t.is(tf.memory().numTensors, before);
