@@ -1,4 +1,5 @@
 /** Every oneDNN/native kernel against the cpu backend: forward and gradients, odd shapes, fallbacks. */
+import type { ExecutionContext } from 'ava';
 import { tf } from '../../src/tf.js';
 import { nativeConvBnAct, nativeConvBnActChain, nativeConvImplementations, nativeIsa, nativeWinograd } from '../../src/backend/native/index.js';
 import { assertMatchesCpu, countCalls, nativeTest, seededValues } from './native-helpers.js';
@@ -38,6 +39,30 @@ for (const [i, c] of CONV_CASES.entries()) {
     const expected = i === 5 ? 'fallback' : 'native';
     for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) t.true(calls[name]![expected] > 0, `${name} ran ${expected}`);
   });
+}
+
+/**
+ * Calls nativeConvBnAct on native for each [filter, scale, leak, residual?] and compares every
+ * result with unfused cpu ops (conv, * scale, + shift, + residual, leaky ReLU): the weights cache
+ * must never serve a changed filter or scale.
+ */
+async function checkConvBnActCalls(
+  t: ExecutionContext, x: tf.Tensor4D, shift: tf.Tensor1D, residual: tf.Tensor4D,
+  calls: ReadonlyArray<readonly [tf.Tensor4D, tf.Tensor1D, number | null, boolean]>,
+): Promise<void> {
+  for (const [i, [filter, scale, leak, res]] of calls.entries()) {
+    await tf.setBackend('native');
+    const native = tf.tidy(() => Array.from(nativeConvBnAct(x, filter, scale, shift, { strides: 1, pad: 'same', leak, residual: res ? residual : undefined }).dataSync()));
+    await tf.setBackend('cpu');
+    const expected = tf.tidy(() => {
+      let y = tf.conv2d(x, filter, 1, 'same').mul(scale).add(shift);
+      if (res) y = y.add(residual);
+      if (leak !== null) y = tf.leakyRelu(y, leak);
+      return Array.from(y.dataSync());
+    });
+    const worst = Math.max(...expected.map((v, j) => Math.abs(v - native[j]!)));
+    t.true(worst < 1e-4, `call ${i}: max difference ${worst}`);
+  }
 }
 
 /** The oneDNN kernels that ran the convolutions of input channels `ic`, output `oc` and map `h`, by kind. */
@@ -84,34 +109,18 @@ nativeTest('3x3 stride-1 convolutions of >= 32 channels train through Winograd k
 });
 
 nativeTest('nativeConvBnAct through Winograd (>= 16 channels): scale folded, leaky ReLU, residual; a changed scale or filter is never served from the weights cache', async (t) => {
-  await tf.setBackend('native');
   const x = t4([2, 9, 9, 32], 41);
   const filters = [t4([3, 3, 32, 16], 42), t4([3, 3, 32, 16], 43)];
   const scales = [tn([16], 44) as tf.Tensor1D, tn([16], 45) as tf.Tensor1D];
   const shift = tn([16], 46) as tf.Tensor1D;
   const residual = t4([2, 9, 9, 16], 47);
   const before = tf.memory().numTensors;
-  const calls = [[0, 0, 0.1, true], [0, 1, 0.1, true], [1, 1, 0.1, true], [0, 0, 0.1, true], [0, 0, 0, false], [1, 0, null, true], [0, 0, 0.1, true]] as const;
-  for (const [i, [f, sc, leak, res]] of calls.entries()) {
-    const filter = filters[f]!;
-    const scale = scales[sc]!;
-    const native = tf.tidy(() => Array.from(nativeConvBnAct(x, filter, scale, shift, { strides: 1, pad: 'same', leak, residual: res ? residual : undefined }).dataSync()));
-    await tf.setBackend('cpu');
-    const expected = tf.tidy(() => {
-      let y = tf.conv2d(x, filter, 1, 'same').mul(scale).add(shift);
-      if (res) y = y.add(residual);
-      if (leak !== null) y = tf.leakyRelu(y, leak);
-      return Array.from(y.dataSync());
-    });
-    await tf.setBackend('native');
-    const worst = Math.max(...expected.map((v, j) => Math.abs(v - native[j]!)));
-    t.true(worst < 1e-4, `call ${i}: max difference ${worst}`);
-  }
+  const order = [[0, 0, 0.1, true], [0, 1, 0.1, true], [1, 1, 0.1, true], [0, 0, 0.1, true], [0, 0, 0, false], [1, 0, null, true], [0, 0, 0.1, true]] as const;
+  await checkConvBnActCalls(t, x, shift, residual, order.map(([f, sc, leak, res]) => [filters[f]!, scales[sc]!, leak, res] as const));
   const impl = kernelsOf(32, 16, 9).inference;
   t.is(impl?.includes('wino'), winogradHere(), `inference kernel ${impl}`);
   t.is(tf.memory().numTensors, before);
   tf.dispose([x, ...filters, ...scales, shift, residual]);
-  await tf.setBackend('cpu');
 });
 
 nativeTest('nativeConvBnAct on small maps (blocked direct kernel, scale folded) with residual and leaky ReLU matches cpu and never runs oneDNN\'s reference kernel', async (t) => {
@@ -206,30 +215,16 @@ nativeTest('fused conv2d (bias per channel or full residual, relu / leaky relu) 
 });
 
 nativeTest('nativeConvBnAct = act(conv * scale + shift + residual) of unfused cpu ops; a changed filter is never served from the reorder cache', async (t) => {
-  await tf.setBackend('native');
   const x = t4([2, 9, 9, 16], 21);
   const filters = [t4([3, 3, 16, 32], 22), t4([3, 3, 16, 32], 23)];
   const scale = tn([32], 24) as tf.Tensor1D;
   const shift = tn([32], 25) as tf.Tensor1D;
   const residual = t4([2, 9, 9, 32], 26);
   const before = tf.memory().numTensors;
-  for (const [i, [f, leak, res]] of ([[0, 0.1, true], [1, 0.1, true], [0, 0.1, true], [0, 0.1, true], [0, null, false], [1, 0, false]] as const).entries()) {
-    const filter = filters[f]!;
-    const native = tf.tidy(() => Array.from(nativeConvBnAct(x, filter, scale, shift, { strides: 1, pad: 'same', leak, residual: res ? residual : undefined }).dataSync()));
-    await tf.setBackend('cpu');
-    const expected = tf.tidy(() => {
-      let y = tf.conv2d(x, filter, 1, 'same').mul(scale).add(shift);
-      if (res) y = y.add(residual);
-      if (leak !== null) y = tf.leakyRelu(y, leak);
-      return Array.from(y.dataSync());
-    });
-    await tf.setBackend('native');
-    const worst = Math.max(...expected.map((v, j) => Math.abs(v - native[j]!)));
-    t.true(worst < 1e-4, `call ${i}: max difference ${worst}`);
-  }
+  const order = [[0, 0.1, true], [1, 0.1, true], [0, 0.1, true], [0, 0.1, true], [0, null, false], [1, 0, false]] as const;
+  await checkConvBnActCalls(t, x, shift, residual, order.map(([f, leak, res]) => [filters[f]!, scale, leak, res] as const));
   t.is(tf.memory().numTensors, before);
   tf.dispose([x, ...filters, scale, shift, residual]);
-  await tf.setBackend('cpu');
 });
 
 nativeTest('max and average pooling with gradients match cpu (valid/same, odd sizes, stride 1 and 2)', async (t) => {
