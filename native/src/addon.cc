@@ -355,14 +355,13 @@ napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
 }
 
 // ------------------------------------------------- fused convolution (inference)
-// conv2dForwardFused(params, x, w, shift, residual, y, activation, alpha, scale, weightsId):
-// y = act(conv(x, w) * scale + shift + residual) as one oneDNN primitive (prop
-// forward_inference, post-ops in that order). scale and shift: per output channel [OC] or null
-// (inference batch norm without touching the caller's weights, or a bias). residual: a full NHWC
-// tensor the size of y or null (copied into y, then added by a `sum` post-op: the shortcut of a
-// residual block). activation 0: none; 1: ReLU with slope `alpha` below 0 (0 = ReLU, else leaky
-// ReLU). weightsId > 0 names the weights' contents (the caller's guarantee): the reordered
-// weights of the last call are reused when it repeats (and, folded, when the scale repeats too).
+// One fused stage: y = act(conv(x, w) * scale + shift + residual) as one oneDNN primitive
+// (post-ops in that order). scale and shift: per output channel [OC] or null (inference batch
+// norm without touching the caller's weights, or a bias). residual: a full NHWC tensor the size of
+// y or null (put in the destination, then added by a `sum` post-op: the shortcut of a residual
+// block). activation 0: none; 1: ReLU with slope `alpha` below 0 (0 = ReLU, else leaky ReLU).
+// weightsId > 0 names the weights' contents (the caller's guarantee): their reordered (and
+// folded) copy is reused while it repeats (fusedWeights).
 // NHWC direct kernels take scale and shift as binary post-ops. Winograd kernels (see
 // winogradCandidate) take no binary post-ops and no leaky ReLU, and the blocked direct kernel of
 // small maps (preferBlocked) no `sum` after binary post-ops: there the scale is folded into a
@@ -373,7 +372,6 @@ struct FusedConv {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward prim;
   Relayout src, dst;
-  bool winograd = false;
   bool folded = false;          // scale folded into the weights, shift as bias (Winograd, blocked)
   dnnl::eltwise_forward leaky;  // Winograd with a leaky ReLU: applied to dst afterwards
   bool separateLeaky = false;
@@ -416,7 +414,7 @@ FusedConv& fusedConv(const int32_t* p, bool scaled, bool shifted, bool residual,
   };
   if (winogradCandidate(s, 16)) {
     owned->pd = foldedPd(algorithm::convolution_winograd, prop_kind::forward_inference, false);
-    owned->winograd = owned->folded = static_cast<bool>(owned->pd);
+    owned->folded = static_cast<bool>(owned->pd);
     owned->separateLeaky = owned->folded && activation == 1 && alpha != 0.0f;
   }
   if (!owned->folded && preferBlocked(s)) {
@@ -528,14 +526,12 @@ bool optionalF32(napi_env env, napi_value v, float** out, size_t* n) {
   return *out != nullptr;
 }
 
-// Puts the NHWC residual where the fused primitive's `sum` post-op reads it: its destination `ym`
-// (in the primitive's layout), or the caller's output `y` itself when that is the destination.
-void residualInto(FusedConv& c, const ConvShape& s, float* residual, memory& ym, float* y) {
+// Puts the NHWC residual where the fused primitive's `sum` post-op reads it: its destination
+// `ym`, reordered into the primitive's layout where that is not NHWC.
+void residualInto(FusedConv& c, const ConvShape& s, float* residual, memory& ym) {
   if (c.dst.active) {
     memory residualMem(s.dst(), engine(), residual);
     c.dst.toPrimitive.execute(stream(), residualMem, ym);
-  } else if (ym.get_data_handle() == y) {
-    parallelCopy(residual, y, static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
   } else {
     parallelCopy(residual, static_cast<float*>(ym.get_data_handle()), static_cast<size_t>(s.n * s.oh), static_cast<size_t>(s.ow * s.oc));
   }
@@ -557,47 +553,12 @@ void executeFused(FusedConv& c, const ConvShape& s, memory& src, memory& wm, mem
   if (c.separateLeaky) c.leaky.execute(stream(), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}});
 }
 
-napi_value Conv2dForwardFused(napi_env env, napi_callback_info info) {
-  Args args;
-  if (!readArgs(env, info, args, 10)) return nullptr;
-  size_t np, nx, nw, nh, nr, ny, ns;
-  float *shift, *residual, *scale;
-  int32_t* p = i32(env, args.values[0], &np);
-  float* x = p ? f32(env, args.values[1], &nx) : nullptr;
-  float* w = x ? f32(env, args.values[2], &nw) : nullptr;
-  if (!w || !optionalF32(env, args.values[3], &shift, &nh) || !optionalF32(env, args.values[4], &residual, &nr) ||
-      !optionalF32(env, args.values[8], &scale, &ns))
-    return nullptr;
-  float* y = f32(env, args.values[5], &ny);
-  if (!y) return nullptr;
-  const int activation = int32(env, args.values[6]);
-  const float alpha = static_cast<float>(number(env, args.values[7]));
-  const double weightsId = number(env, args.values[9]);
-  if (np != 17) return rangeError(env, "jointshot native: wrong number of integer parameters");
-  if (activation < 0 || activation > 1) return rangeError(env, "jointshot native: unknown activation");
-  const ConvShape s(p);
-  if (static_cast<memory::dim>(nx) != s.n * s.h * s.w * s.ic || static_cast<memory::dim>(nw) != s.kh * s.kw * s.ic * s.oc ||
-      static_cast<memory::dim>(ny) != s.n * s.oh * s.ow * s.oc || (shift && static_cast<memory::dim>(nh) != s.oc) ||
-      (residual && nr != ny) || (scale && static_cast<memory::dim>(ns) != s.oc))
-    return rangeError(env, "jointshot native: fused convolution sizes do not fit");
-  DNNL_TRY({
-    FusedConv& c = fusedConv(p, scale != nullptr, shift != nullptr, residual != nullptr, activation, alpha);
-    memory wm = fusedWeights(c, s, w, scale, weightsId);
-    memory xm = c.src.input(x), ym = c.dst.target(y);
-    if (residual) residualInto(c, s, residual, ym, y);
-    executeFused(c, s, xm, wm, ym, shift, scale);
-    c.dst.output(ym, y);
-    stream().wait();
-  })
-  return nothing(env);
-}
-
 // convBnActChain(params, x, weights, scales, shifts, weightIds, activations, alphas, residual, y):
-// k fused convolutions in a row (params: 17 per stage; weights, scales, shifts, weightIds: JS arrays
-// of k entries, scales/shifts entries may be null; activations Int32Array(k), alphas
-// Float32Array(k); residual: null or NHWC the size of y, added by the last stage). Each stage is
-// what conv2dForwardFused does, but the intermediate activations stay in the primitives' own
-// (blocked) layouts: no reorder to NHWC and back between stages, and one call from JS.
+// k >= 1 fused stages in a row (params: 17 per stage; weights, scales, shifts, weightIds: JS
+// arrays of k entries, scales/shifts entries may be null; activations Int32Array(k), alphas
+// Float32Array(k); residual: null or NHWC the size of y, added by the last stage). The
+// activations between stages stay in the primitives' own (blocked) layouts: no reorder to NHWC
+// and back. One stage is tf.fused.conv2d / nativeConvBnAct.
 napi_value ConvBnActChain(napi_env env, napi_callback_info info) {
   Args args;
   if (!readArgs(env, info, args, 10)) return nullptr;
@@ -653,7 +614,7 @@ napi_value ConvBnActChain(napi_env env, napi_callback_info info) {
       }
       memory dst = end ? c.dst.target(y)
                        : memory(c.pd.dst_desc(), engine(), scratch(3 + static_cast<int>(i % 2), c.pd.dst_desc().get_size() / sizeof(float)));
-      if (end && residual) residualInto(c, s, residual, dst, y);
+      if (end && residual) residualInto(c, s, residual, dst);
       executeFused(c, s, src, wm, dst, shift[i], scale[i]);
       if (end) c.dst.output(dst, y);
       cur = dst;
@@ -871,7 +832,6 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dForward", nullptr, Conv2dForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackwardData", nullptr, Conv2dBackwardData, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackwardWeights", nullptr, Conv2dBackwardWeights, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"conv2dForwardFused", nullptr, Conv2dForwardFused, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"poolForward", nullptr, PoolForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"poolBackward", nullptr, PoolBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

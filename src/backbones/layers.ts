@@ -68,17 +68,17 @@ export class BatchNormLayer {
    */
   apply(x: tf.Tensor4D, training: boolean, options: ActOptions = {}): tf.Tensor4D {
     const { leak = null } = options;
+    const residual = () => (typeof options.residual === 'function' ? options.residual() : options.residual);
     const onStats = (mean: tf.Tensor1D, variance: tf.Tensor1D) =>
       updateRunningStats(this.runningMean, this.runningVar, mean, variance, x.size / x.shape[3]);
     if (training && fusesActivation(leak)) {
-      const residual = typeof options.residual === 'function' ? options.residual() : options.residual;
-      return nativeBatchNormTrain(x, this.gamma, this.beta, onStats, BN_EPSILON, { leak, residual });
+      return nativeBatchNormTrain(x, this.gamma, this.beta, onStats, BN_EPSILON, { leak, residual: residual() });
     }
     let y = training
       ? batchNormTrain(x, this.gamma, this.beta, onStats)
       : batchNormInference(x, this.gamma, this.beta, this.runningMean, this.runningVar);
-    const residual = typeof options.residual === 'function' ? options.residual() : options.residual;
-    if (residual) y = y.add(residual) as tf.Tensor4D;
+    const skip = residual();
+    if (skip) y = y.add(skip) as tf.Tensor4D;
     if (leak === null) return y;
     return leak === 0 ? tf.relu(y) : leakyRelu(y, leak);
   }
@@ -156,7 +156,7 @@ export class ConvBn {
 /**
  * Inference of units one after another, `leaks[i]` after unit i and `residual` added before the
  * last activation: one native call that keeps the activations between units in oneDNN's layouts
- * where `convChainActive()`, else one `inferFused` per unit (same results up to rounding).
+ * where `convChainActive()`, else one `inferFused` per unit (the same bits: the same primitives run).
  */
 export function inferChain(units: ConvBn[], leaks: Array<number | null>, x: tf.Tensor4D, residual?: tf.Tensor4D): tf.Tensor4D {
   if (convChainActive()) return tf.tidy(() => nativeConvBnActChain(x, units.map((u, i) => u.chainStage(leaks[i]!)), residual));

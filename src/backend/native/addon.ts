@@ -14,16 +14,11 @@ export interface NativeAddon {
   conv2dBackwardData(params: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
   conv2dBackwardWeights(params: Int32Array, x: Float32Array, dy: Float32Array, dFilter: Float32Array): void;
   /**
-   * y = act(conv(x, filter) * scale + shift + residual) as one inference primitive. scale and
-   * shift per output channel or null; residual the size of y or null; activation 0 none, 1 ReLU
-   * with slope alpha below 0; weightsId > 0 lets the addon reuse the reordered filter of the
-   * previous call with the same id (same contents).
+   * k >= 1 stages y = act(conv(x, filter) * scale + shift [+ residual, last stage]) as inference
+   * primitives in a row (17 params per stage), the activations between them kept in oneDNN's
+   * layouts. scale and shift per output channel or null; activation 0 none, 1 ReLU with slope
+   * alpha below 0; a weight id > 0 lets the addon reuse that filter's reordered copy (same contents).
    */
-  conv2dForwardFused(
-    params: Int32Array, x: Float32Array, filter: Float32Array, shift: Float32Array | null, residual: Float32Array | null,
-    y: Float32Array, activation: 0 | 1, alpha: number, scale: Float32Array | null, weightsId: number,
-  ): void;
-  /** k fused convolutions in a row (17 params per stage), intermediates kept in oneDNN's layouts; the last adds `residual`. */
   convBnActChain(
     params: Int32Array, x: Float32Array, filters: Float32Array[], scales: Array<Float32Array | null>, shifts: Array<Float32Array | null>,
     weightIds: number[], activations: Int32Array, alphas: Float32Array, residual: Float32Array | null, y: Float32Array,

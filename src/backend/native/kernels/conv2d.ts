@@ -120,7 +120,7 @@ export const fusedConv2D: NativeKernelBody = ({ inputs, backend, attrs = {} }, a
     else residual = bs;
   }
   const out = newOutput(addon, backend, info.outShape);
-  if (out.values.length > 0) addon.conv2dForwardFused(convParams(info), xs, ws, shift, residual, out.values, act[0], act[1], null, contentId(ws));
+  if (out.values.length > 0) addon.convBnActChain(convParams(info), xs, [ws], [null], [shift], [contentId(ws)], Int32Array.of(act[0]), Float32Array.of(act[1]), residual, out.values);
   return out.info;
 };
 
@@ -146,10 +146,9 @@ export const convBnAct: NativeKernelBody = ({ inputs, backend, attrs = {} }, add
   }
   const out = newOutput(addon, backend, info.outShape);
   if (out.values.length === 0) return out.info;
-  addon.conv2dForwardFused(convParams(info), xs, ws, hs, rs, out.values, attrs.activate ? 1 : 0, Number(attrs.leak ?? 0), ss, contentId(ws));
+  addon.convBnActChain(convParams(info), xs, [ws], [ss], [hs], [contentId(ws)], Int32Array.of(attrs.activate ? 1 : 0), Float32Array.of(Number(attrs.leak ?? 0)), rs, out.values);
   return out.info;
 };
-
 
 /** jointshot's inference kernel for convolutions in a row (`nativeConvBnActChain`). */
 export const CONV_BN_ACT_CHAIN = 'JointshotConvBnActChain';
