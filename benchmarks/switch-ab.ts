@@ -4,6 +4,7 @@
  * and size. Both settings see the same load, so the ratio holds on a busy machine where separate
  * runs would not. Not a test. Switches:
  *   winograd     oneDNN's Winograd kernels for 3x3 stride-1 convolutions (nativeWinograd)
+ *   fused-winograd the addon's own fused Winograd inference kernel, 16-64 channels (nativeFusedWinograd)
  *   fused-stats  batch-norm running statistics in one kernel (JOINTSHOT_NATIVE_FUSED_STATS)
  *   fused-sgd    the SGD update in one kernel per parameter (JOINTSHOT_NATIVE_FUSED_SGD)
  *   addon-copy   Slice/PadV2 copied by the addon, not JS (JOINTSHOT_NATIVE_JS_COPY)
@@ -14,7 +15,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { NATIVE_BACKEND, nativeWinograd, registerNativeBackend } from '../src/backend/native/index.js';
+import { NATIVE_BACKEND, nativeFusedWinograd, nativeWinograd, registerNativeBackend } from '../src/backend/native/index.js';
 import { createBackbone } from '../src/backbones/index.js';
 import { tf } from '../src/tf.js';
 import { Sgd } from '../src/train/sgd.js';
@@ -40,6 +41,7 @@ const envSwitch = (name: string, onValue: string, offValue: string) => (on: bool
 };
 const SWITCHES: Record<string, (on: boolean) => void> = {
   winograd: (on) => nativeWinograd(on),
+  'fused-winograd': (on) => nativeFusedWinograd(on),
   'fused-stats': envSwitch('JOINTSHOT_NATIVE_FUSED_STATS', '1', '0'),
   'fused-sgd': envSwitch('JOINTSHOT_NATIVE_FUSED_SGD', '1', '0'),
   'addon-copy': envSwitch('JOINTSHOT_NATIVE_JS_COPY', '0', '1'),

@@ -76,7 +76,7 @@
         {
           "target_name": "jointshot_kernels_avx512",
           "type": "static_library",
-          "sources": ["src/kernels.cc"],
+          "sources": ["src/kernels.cc", "src/wino.cc"],
           "defines": ["JOINTSHOT_ISA=avx512"],
           "cflags_cc": ["-march=x86-64-v4", "-mprefer-vector-width=512"],
           "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-march=x86-64-v4", "-mprefer-vector-width=512"]}

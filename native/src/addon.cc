@@ -7,6 +7,7 @@
 #include <omp.h>
 #endif
 
+#include "kernels.h"
 #include "napi-util.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -553,6 +554,80 @@ void executeFused(FusedConv& c, const ConvShape& s, memory& src, memory& wm, mem
   if (c.separateLeaky) c.leaky.execute(stream(), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}});
 }
 
+// The addon's own fused Winograd kernel (wino.cc) for the inference convolutions it covers: 3x3,
+// stride 1, padding 1 on every side, 16-64 input and output channels in multiples of 16, on a CPU
+// running the AVX-512 kernel table. JOINTSHOT_NATIVE_FUSED_WINOGRAD=0 at load turns it off,
+// setFusedWinograd() at run time; JOINTSHOT_NATIVE_WINOGRAD=0 / setWinograd(false) turn it off too
+// (it is a Winograd kernel: the direct convolution's results differ from it by rounding).
+bool& fusedWinogradEnabled() {
+  static bool enabled = [] {
+    const char* v = std::getenv("JOINTSHOT_NATIVE_FUSED_WINOGRAD");
+    return !(v && std::string(v) == "0");
+  }();
+  return enabled;
+}
+
+#if defined(JOINTSHOT_X86_VARIANTS)
+void runWinogradFilter(const float* w, const float* scale, int ic, int oc, float* u) { winogradFilter(w, scale, ic, oc, u); }
+void runWinogradForward(const WinogradArgs& a) { winogradForward(a); }
+#else  // not built (wino.cc is AVX-512 only); fusedWinogradRuns() is false
+void runWinogradFilter(const float*, const float*, int, int, float*) {}
+void runWinogradForward(const WinogradArgs&) {}
+#endif
+
+bool fusedWinogradCandidate(const ConvShape& s) {
+  auto channels = [](memory::dim c) { return c >= 16 && c <= kWinogradMaxChannels && c % 16 == 0; };
+  return fusedWinogradEnabled() && winogradEnabled() && fusedWinogradRuns() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 &&
+         s.dh == 1 && s.dw == 1 && s.pt == 1 && s.pl == 1 && s.pb == 1 && s.pr == 1 && s.oh == s.h && s.ow == s.w &&
+         channels(s.ic) && channels(s.oc);
+}
+
+// Shapes the fused Winograd kernel ran (for convImplementations).
+std::unordered_map<std::string, int> fusedWinogradShapes;
+
+// Transformed filters by shape, content id and folded scale, least recently used out past
+// kWinogradFiltersBytes (as fusedWeights).
+struct WinogradFilter {
+  memory::dim ic, oc;
+  double id;
+  std::vector<float> scale;
+  std::shared_ptr<float> u;
+};
+std::list<WinogradFilter> winogradFilters;
+constexpr size_t kWinogradFiltersBytes = size_t(256) << 20;
+
+std::shared_ptr<float> winogradFilterFor(const ConvShape& s, const float* w, const float* scale, double id) {
+  const size_t oc = static_cast<size_t>(s.oc);
+  for (auto it = winogradFilters.begin(); id > 0 && it != winogradFilters.end(); ++it) {
+    if (it->ic != s.ic || it->oc != s.oc || it->id != id) continue;
+    if (it->scale.size() == (scale ? oc : 0) && (!scale || std::memcmp(it->scale.data(), scale, oc * sizeof(float)) == 0)) {
+      winogradFilters.splice(winogradFilters.begin(), winogradFilters, it);
+      return it->u;
+    }
+    winogradFilters.erase(it);
+    break;
+  }
+  const size_t floats = static_cast<size_t>(36 * s.ic) * oc;
+  float* raw = static_cast<float*>(std::aligned_alloc(64, ((floats * sizeof(float) + 63) / 64) * 64));
+  if (!raw) throw std::bad_alloc();
+  std::shared_ptr<float> u(raw, std::free);
+  runWinogradFilter(w, scale, static_cast<int>(s.ic), static_cast<int>(s.oc), raw);
+  if (id > 0) {
+    winogradFilters.push_front({s.ic, s.oc, id, scale ? std::vector<float>(scale, scale + oc) : std::vector<float>(), u});
+    if (winogradFilters.size() * floats * sizeof(float) > kWinogradFiltersBytes) winogradFilters.pop_back();
+  }
+  return u;
+}
+
+// Strides of an activation with dims {n, c, h, w} in memory `desc` when it is NHWC or nChw16c.
+bool winogradLayout(const memory::desc& desc, WinogradLayout* out) {
+  const memory::dims d = desc.dims();
+  if (desc == memory::desc(d, dt::f32, tag::nhwc)) *out = {d[1] * d[2] * d[3], 16, d[1]};
+  else if (desc == memory::desc(d, dt::f32, tag::nChw16c)) *out = {d[1] * d[2] * d[3], d[2] * d[3] * 16, 16};
+  else return false;
+  return true;
+}
+
 // convBnActChain(params, x, weights, scales, shifts, weightIds, activations, alphas, residual, y):
 // k >= 1 fused stages in a row (params: 17 per stage; weights, scales, shifts, weightIds: JS
 // arrays of k entries, scales/shifts entries may be null; activations Int32Array(k), alphas
@@ -597,11 +672,59 @@ napi_value ConvBnActChain(napi_env env, napi_callback_info info) {
   if (static_cast<memory::dim>(ny) != last.n * last.oh * last.ow * last.oc || (residual && nr != ny))
     return rangeError(env, "jointshot native: convBnActChain output sizes do not fit");
   DNNL_TRY({
+    std::vector<FusedConv*> convs(k, nullptr);
+    for (size_t i = 0; i < k; i++) {
+      const ConvShape s(p + 17 * i);
+      if (fusedWinogradCandidate(s)) fusedWinogradShapes[cacheKey("fused", p + 17 * i, 17)]++;
+      else convs[i] = &fusedConv(p + 17 * i, scale[i] != nullptr, shift[i] != nullptr, i == k - 1 && residual, activations[i], alphas[i]);
+    }
     memory cur;
     for (size_t i = 0; i < k; i++) {
       const ConvShape s(p + 17 * i);
       const bool end = i == k - 1;
-      FusedConv& c = fusedConv(p + 17 * i, scale[i] != nullptr, shift[i] != nullptr, end && residual, activations[i], alphas[i]);
+      if (!convs[i]) {
+        // The fused Winograd kernel: reads and writes NHWC or nChw16c in place.
+        const memory::desc nhwc = s.src(), blocked({s.n, s.ic, s.h, s.w}, dt::f32, tag::nChw16c);
+        WinogradArgs a{};
+        if (i == 0) {
+          a.x = x;
+          winogradLayout(nhwc, &a.xLayout);
+        } else {
+          stream().wait();
+          if (!winogradLayout(cur.get_desc(), &a.xLayout)) {
+            memory to(blocked, engine(), scratch(5, blocked.get_size() / sizeof(float)));
+            dnnl::reorder(cur, to).execute(stream(), cur, to);
+            stream().wait();
+            cur = to;
+            winogradLayout(blocked, &a.xLayout);
+          }
+          a.x = static_cast<const float*>(cur.get_data_handle());
+        }
+        memory::desc outDesc = s.dst();
+        if (end) {
+          a.y = y;
+        } else {
+          const memory::desc nextBlocked({s.n, s.oc, s.oh, s.ow}, dt::f32, tag::nChw16c);
+          if (convs[i + 1] && convs[i + 1]->pd.src_desc() == nextBlocked) outDesc = nextBlocked;
+          a.y = scratch(3 + static_cast<int>(i % 2), outDesc.get_size() / sizeof(float));
+        }
+        winogradLayout(outDesc, &a.yLayout);
+        if (end && residual) {
+          a.residual = residual;
+          winogradLayout(s.dst(), &a.residualLayout);
+        }
+        const std::shared_ptr<float> u = winogradFilterFor(s, w[i], scale[i], ids[i]);
+        a.n = static_cast<int>(s.n), a.h = static_cast<int>(s.h), a.w = static_cast<int>(s.w);
+        a.ic = static_cast<int>(s.ic), a.oc = static_cast<int>(s.oc);
+        a.u = u.get();
+        a.bias = shift[i];
+        a.activation = activations[i];
+        a.alpha = alphas[i];
+        runWinogradForward(a);
+        if (!end) cur = memory(outDesc, engine(), a.y);
+        continue;
+      }
+      FusedConv& c = *convs[i];
       memory wm = fusedWeights(c, s, w[i], scale[i], ids[i]);
       memory src;
       if (i == 0) {
@@ -788,6 +911,20 @@ napi_value SetWinograd(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// setFusedWinograd(on?): the same for the addon's own fused Winograd kernel (fusedWinogradCandidate).
+napi_value SetFusedWinograd(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 0)) return nullptr;
+  if (args.count > 0) {
+    napi_valuetype type;
+    napi_typeof(env, args.values[0], &type);
+    if (type == napi_boolean) napi_get_value_bool(env, args.values[0], &fusedWinogradEnabled());
+  }
+  napi_value out;
+  napi_get_boolean(env, fusedWinogradEnabled() && fusedWinogradRuns(), &out);
+  return out;
+}
+
 // convImplementations(): [params (17 numbers), kind, oneDNN implementation] for every convolution
 // primitive made so far (kind: forward, backwardData, backwardWeights, inference); for tests and
 // profiles: which kernel (Winograd, jit, brgconv) a shape runs.
@@ -814,6 +951,7 @@ napi_value ConvImplementations(napi_env env, napi_callback_info) {
     }
   }
   for (const auto& [key, c] : fusedCache) push(key, "inference", c->pd.impl_info_str());
+  for (const auto& [key, count] : fusedWinogradShapes) push(key, "inference", "jointshot:wino_4x3_fused");
   return out;
 }
 
@@ -839,6 +977,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"convImplementations", nullptr, ConvImplementations, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setWinograd", nullptr, SetWinograd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setFusedWinograd", nullptr, SetFusedWinograd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"convBnActChain", nullptr, ConvBnActChain, nullptr, nullptr, nullptr, napi_enumerable, nullptr}};
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   registerElementwise(env, exports);

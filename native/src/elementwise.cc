@@ -419,6 +419,14 @@ napi_value BatchNormTrainBackward(napi_env env, napi_callback_info info) {
 
 }  // namespace
 
+bool jointshot::fusedWinogradRuns() {
+#if defined(JOINTSHOT_X86_VARIANTS)
+  return active == &kElementwise_avx512;
+#else
+  return false;
+#endif
+}
+
 // Adds the element-wise functions to the addon's exports.
 napi_status registerElementwise(napi_env env, napi_value exports) {
   const napi_property_descriptor functions[] = {

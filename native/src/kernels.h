@@ -51,4 +51,35 @@ extern const ElementwiseKernels kElementwise_avx2;
 extern const ElementwiseKernels kElementwise_avx512;
 #endif
 
+// The fused Winograd F(4x4, 3x3) inference convolution (wino.cc): 3x3, stride 1, padding 1,
+// 16-64 input and output channels in multiples of 16. Only in the AVX-512 build; call it only
+// where fusedWinogradRuns().
+constexpr int kWinogradMaxChannels = 64;
+
+// Strides in floats of an activation in blocks of 16 channels: NHWC [N,H,W,C] is {H*W*C, 16, C},
+// nChw16c is {C*H*W, H*W*16, 16}.
+struct WinogradLayout {
+  long image, block, pixel;
+};
+
+struct WinogradArgs {
+  const float* x;
+  WinogradLayout xLayout;
+  int n, h, w, ic, oc;
+  const float* u;         // winogradFilter's transformed filter
+  const float* bias;      // [oc] or null
+  const float* residual;  // added before the activation, or null
+  WinogradLayout residualLayout;
+  float* y;
+  WinogradLayout yLayout;
+  int activation;  // 0 none, 1 ReLU with slope `alpha` below 0 (tfjs's leaky ReLU where alpha != 0)
+  float alpha;
+};
+
+// The filter HWIO [3,3,ic,oc] times scale[o] (null: 1) transformed: [oc/16][36][ic][16] floats.
+void winogradFilter(const float* w, const float* scale, int ic, int oc, float* u);
+void winogradForward(const WinogradArgs& args);
+// Whether the active kernel table is the AVX-512 one (the only build with winogradForward).
+bool fusedWinogradRuns();
+
 }  // namespace jointshot

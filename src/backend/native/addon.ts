@@ -82,6 +82,8 @@ export interface NativeAddon {
   convImplementations(): Array<[string, 'forward' | 'backwardData' | 'backwardWeights' | 'inference', string]>;
   /** Turns oneDNN's Winograd kernels on or off when given a boolean; returns the setting in effect. */
   setWinograd(on?: boolean): boolean;
+  /** Turns the addon's own fused Winograd inference kernel on or off when given a boolean; returns whether it runs. */
+  setFusedWinograd(on?: boolean): boolean;
 }
 
 /** Which build of the element-wise loops runs (`baseline`, `avx2`, `avx512`) and which this CPU could run. */

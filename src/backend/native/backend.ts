@@ -147,3 +147,11 @@ export function nativeConvImplementations(): NativeConvImplementation[] {
 export function nativeWinograd(on?: boolean): boolean {
   return addonInUse ? addonInUse.setWinograd(on) : false;
 }
+
+/**
+ * Whether 3x3 stride-1 inference convolutions of 16-64 channels run the addon's own fused
+ * Winograd kernel (AVX-512 only; docs/native-backend.md); with `on`, switches first.
+ */
+export function nativeFusedWinograd(on?: boolean): boolean {
+  return addonInUse ? addonInUse.setFusedWinograd(on) : false;
+}
