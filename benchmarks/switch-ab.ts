@@ -4,7 +4,7 @@
  * and size. Both settings see the same load, so the ratio holds on a busy machine where separate
  * runs would not. Not a test. Switches:
  *   winograd     oneDNN's Winograd kernels for 3x3 stride-1 convolutions (nativeWinograd)
- *   fused-winograd the addon's own fused Winograd inference kernel, 16-64 channels (nativeFusedWinograd)
+ *   fused-winograd the addon's own fused Winograd inference kernel, 16-256 channels (nativeFusedWinograd)
  *   fused-stats  batch-norm running statistics in one kernel (JOINTSHOT_NATIVE_FUSED_STATS)
  *   fused-sgd    the SGD update in one kernel per parameter (JOINTSHOT_NATIVE_FUSED_SGD)
  *   addon-copy   Slice/PadV2 copied by the addon, not JS (JOINTSHOT_NATIVE_JS_COPY)

@@ -555,7 +555,7 @@ void executeFused(FusedConv& c, const ConvShape& s, memory& src, memory& wm, mem
 }
 
 // The addon's own fused Winograd kernel (wino.cc) for the inference convolutions it covers: 3x3,
-// stride 1, padding 1 on every side, 16-64 input and output channels in multiples of 16, on a CPU
+// stride 1, padding 1 on every side, 16-256 input and output channels in multiples of 16, on a CPU
 // running the AVX-512 kernel table. JOINTSHOT_NATIVE_FUSED_WINOGRAD=0 at load turns it off,
 // setFusedWinograd() at run time; JOINTSHOT_NATIVE_WINOGRAD=0 / setWinograd(false) turn it off too
 // (it is a Winograd kernel: the direct convolution's results differ from it by rounding).

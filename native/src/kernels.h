@@ -52,9 +52,9 @@ extern const ElementwiseKernels kElementwise_avx512;
 #endif
 
 // The fused Winograd F(4x4, 3x3) inference convolution (wino.cc): 3x3, stride 1, padding 1,
-// 16-64 input and output channels in multiples of 16. Only in the AVX-512 build; call it only
+// 16-256 input and output channels in multiples of 16. Only in the AVX-512 build; call it only
 // where fusedWinogradRuns().
-constexpr int kWinogradMaxChannels = 64;
+constexpr int kWinogradMaxChannels = 256;
 
 // Strides in floats of an activation in blocks of 16 channels: NHWC [N,H,W,C] is {H*W*C, 16, C},
 // nChw16c is {C*H*W, H*W*16, 16}.

@@ -186,7 +186,7 @@ nativeTest('nativeConvBnActChain = the stages of unfused cpu ops one after anoth
   await tf.setBackend('cpu');
 });
 
-nativeTest('the fused Winograd kernel (16-64 channels) matches cpu: partial tiles, tile groups across images, odd output blocks, leaky/ReLU/none, residual, handoffs to and from oneDNN stages; off, oneDNN runs', async (t) => {
+nativeTest('the fused Winograd kernel (16-256 channels) matches cpu: partial tiles, tile groups across images, odd output blocks, leaky/ReLU/none, residual, handoffs to and from oneDNN stages; off, oneDNN runs', async (t) => {
   type Stage = { f: number[]; stride: number; pad: 'same' | 'valid' | number; leak: number | null };
   const same = (ic: number, oc: number, leak: number | null): Stage => ({ f: [3, 3, ic, oc], stride: 1, pad: 'same', leak });
   const cases: Array<{ x: number[]; stages: Stage[]; residual: boolean }> = [

@@ -149,7 +149,7 @@ export function nativeWinograd(on?: boolean): boolean {
 }
 
 /**
- * Whether 3x3 stride-1 inference convolutions of 16-64 channels run the addon's own fused
+ * Whether 3x3 stride-1 inference convolutions of 16-256 channels run the addon's own fused
  * Winograd kernel (AVX-512 only; docs/native-backend.md); with `on`, switches first.
  */
 export function nativeFusedWinograd(on?: boolean): boolean {
