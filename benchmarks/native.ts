@@ -339,6 +339,15 @@ async function benchmarkSgd(model: string, size: number, batch: number): Promise
   }
 }
 
+/**
+ * glibc settings for the PyTorch process equal to what the native backend sets for itself with
+ * mallopt (native/src/buffer-pool.cc, keepFreedMemory): freed blocks stay in the process. Without
+ * them every PyTorch step maps fresh pages for its activations, and where first-touch page faults
+ * are slow (this VM from 2026-12-04 on) its steps took 5-20x longer (docs/performance.md).
+ * Variables the caller set win.
+ */
+const TORCH_MALLOC = { MALLOC_MMAP_THRESHOLD_: String(512 << 20), MALLOC_TRIM_THRESHOLD_: String(1 << 30) };
+
 /** The PyTorch reference for one model and size, or why it is missing. */
 function measureTorch(model: string, size: number): void {
   if (values.torch === 'off') return;
@@ -347,7 +356,7 @@ function measureTorch(model: string, size: number): void {
   const args = [script, '--models', model, '--sizes', String(size), '--modes', values.modes!, '--batch', values.batch!,
     '--batch-resnet84', values['batch-resnet84']!, '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)];
   for (const python of candidates) {
-    const run = spawnSync(python, args, { encoding: 'utf8' });
+    const run = spawnSync(python, args, { encoding: 'utf8', env: { ...TORCH_MALLOC, ...process.env } });
     const lines = (run.stdout ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     if (lines.length === 0 || lines[0]!.torch === null) continue;
     for (const line of lines) {
