@@ -299,6 +299,9 @@ memory weightsFor(const ConvShape& s, float* user, bool reorder, const memory::d
     return nullptr;                                                               \
   }
 
+// Runs a training convolution through the fused Winograd kernel where it covers the shape (below).
+bool trainingWinograd(const int32_t* p, const float* in, const float* w, float* out, bool backwardData);
+
 // conv2dForward(params, x, w, y)
 napi_value Conv2dForward(napi_env env, napi_callback_info info) {
   ParamsAndFloats call;
@@ -307,6 +310,7 @@ napi_value Conv2dForward(napi_env env, napi_callback_info info) {
   float *x = call.arrays[0], *w = call.arrays[1], *y = call.arrays[2];
   DNNL_TRY({
     const ConvShape s(p);
+    if (trainingWinograd(p, x, w, y, false)) return nothing(env);
     ConvPrimitives& c = convPrimitives(p, false);
     memory wm = weightsFor(s, w, c.fwdReorder, c.fwdWeightsMd, c.toFwdWeights, c.fwdWeightsBuf);
     memory xm = c.fwdSrc.input(x), ym = c.fwdDst.target(y);
@@ -325,6 +329,7 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   float *dy = call.arrays[0], *w = call.arrays[1], *dx = call.arrays[2];
   DNNL_TRY({
     const ConvShape s(p);
+    if (trainingWinograd(p, dy, w, dx, true)) return nothing(env);
     ConvPrimitives& c = convPrimitives(p, true);
     memory wm = weightsFor(s, w, c.bwdDataReorder, c.bwdDataWeightsMd, c.toBwdDataWeights, c.bwdDataWeightsBuf);
     memory dym = c.bwdDataDiffDst.input(dy), dxm = c.bwdDataDiffSrc.target(dx);
@@ -554,9 +559,10 @@ void executeFused(FusedConv& c, const ConvShape& s, memory& src, memory& wm, mem
   if (c.separateLeaky) c.leaky.execute(stream(), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}});
 }
 
-// The addon's own fused Winograd kernel (wino.cc) for the inference convolutions it covers: 3x3,
-// stride 1, padding 1 on every side, 16-256 input and output channels in multiples of 16, on a CPU
-// running the AVX-512 kernel table. JOINTSHOT_NATIVE_FUSED_WINOGRAD=0 at load turns it off,
+// The addon's own fused Winograd kernel (wino.cc) for the convolutions it covers (inference, and
+// training's forward and backward data): 3x3, stride 1, padding 1 on every side, output maps of
+// 4x4 and more (a 4x4 output tile on a smaller map is mostly waste), 16-256 input and output
+// channels in multiples of 16, on a CPU running the AVX-512 kernel table. JOINTSHOT_NATIVE_FUSED_WINOGRAD=0 at load turns it off,
 // setFusedWinograd() at run time; JOINTSHOT_NATIVE_WINOGRAD=0 / setWinograd(false) turn it off too
 // (it is a Winograd kernel: the direct convolution's results differ from it by rounding).
 bool& fusedWinogradEnabled() {
@@ -578,12 +584,12 @@ void runWinogradForward(const WinogradArgs&) {}
 bool fusedWinogradCandidate(const ConvShape& s) {
   auto channels = [](memory::dim c) { return c >= 16 && c <= kWinogradMaxChannels && c % 16 == 0; };
   return fusedWinogradEnabled() && winogradEnabled() && fusedWinogradRuns() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 &&
-         s.dh == 1 && s.dw == 1 && s.pt == 1 && s.pl == 1 && s.pb == 1 && s.pr == 1 && s.oh == s.h && s.ow == s.w &&
-         channels(s.ic) && channels(s.oc);
+         s.dh == 1 && s.dw == 1 && s.pt == 1 && s.pl == 1 && s.pb == 1 && s.pr == 1 && s.oh == s.h && s.ow == s.w && s.oh >= 4 &&
+         s.ow >= 4 && channels(s.ic) && channels(s.oc);
 }
 
-// Shapes the fused Winograd kernel ran (for convImplementations).
-std::unordered_map<std::string, int> fusedWinogradShapes;
+// Shapes the fused Winograd kernel ran, by cache key: their kind (for convImplementations).
+std::unordered_map<std::string, std::string> fusedWinogradShapes;
 
 // Transformed filters by shape, content id and folded scale, least recently used out past
 // kWinogradFiltersBytes (as fusedWeights).
@@ -625,6 +631,48 @@ bool winogradLayout(const memory::desc& desc, WinogradLayout* out) {
   if (desc == memory::desc(d, dt::f32, tag::nhwc)) *out = {d[1] * d[2] * d[3], 16, d[1]};
   else if (desc == memory::desc(d, dt::f32, tag::nChw16c)) *out = {d[1] * d[2] * d[3], d[2] * d[3] * 16, 16};
   else return false;
+  return true;
+}
+
+// A training convolution's forward (y = conv(x, w)) or backward data (dx = conv(dy, w rotated by
+// 180 degrees, input and output channels swapped): both are 3x3 stride-1 same-padding
+// convolutions, which the fused Winograd kernel runs on NHWC in place where it covers the shape.
+// The filter is transformed per call (the caller gives no content id; it is small next to the
+// convolution). False where the kernel does not cover it.
+bool trainingWinograd(const int32_t* p, const float* in, const float* w, float* out, bool backwardData) {
+  const ConvShape s(p);
+  if (!fusedWinogradCandidate(s)) return false;
+  const int ic = static_cast<int>(backwardData ? s.oc : s.ic), oc = static_cast<int>(backwardData ? s.ic : s.oc);
+  static std::vector<float> rotated;
+  const float* filter = w;
+  if (backwardData) {
+    rotated.resize(static_cast<size_t>(9) * ic * oc);
+    for (int ky = 0; ky < 3; ky++)
+      for (int kx = 0; kx < 3; kx++)
+        for (int i = 0; i < ic; i++)
+          for (int o = 0; o < oc; o++)
+            rotated[((ky * 3 + kx) * ic + i) * static_cast<size_t>(oc) + o] = w[(((2 - ky) * 3 + (2 - kx)) * oc + o) * static_cast<size_t>(ic) + i];
+    filter = rotated.data();
+  }
+  static std::shared_ptr<float> u;
+  static size_t uFloats = 0;
+  const size_t floats = static_cast<size_t>(36) * ic * oc;
+  if (uFloats < floats) {
+    float* raw = static_cast<float*>(std::aligned_alloc(64, ((floats * sizeof(float) + 63) / 64) * 64));
+    if (!raw) throw std::bad_alloc();
+    u.reset(raw, std::free);
+    uFloats = floats;
+  }
+  runWinogradFilter(filter, nullptr, ic, oc, u.get());
+  WinogradArgs a{};
+  a.x = in;
+  a.xLayout = {s.h * s.w * ic, 16, ic};
+  a.n = static_cast<int>(s.n), a.h = static_cast<int>(s.h), a.w = static_cast<int>(s.w), a.ic = ic, a.oc = oc;
+  a.u = u.get();
+  a.y = out;
+  a.yLayout = {s.h * s.w * oc, 16, oc};
+  runWinogradForward(a);
+  fusedWinogradShapes[cacheKey("conv", p, 17) + (backwardData ? ",backwardData" : ",forward")] = backwardData ? "backwardData" : "forward";
   return true;
 }
 
@@ -675,7 +723,7 @@ napi_value ConvBnActChain(napi_env env, napi_callback_info info) {
     std::vector<FusedConv*> convs(k, nullptr);
     for (size_t i = 0; i < k; i++) {
       const ConvShape s(p + 17 * i);
-      if (fusedWinogradCandidate(s)) fusedWinogradShapes[cacheKey("fused", p + 17 * i, 17)]++;
+      if (fusedWinogradCandidate(s)) fusedWinogradShapes[cacheKey("fused", p + 17 * i, 17)] = "inference";
       else convs[i] = &fusedConv(p + 17 * i, scale[i] != nullptr, shift[i] != nullptr, i == k - 1 && residual, activations[i], alphas[i]);
     }
     memory cur;
@@ -951,7 +999,7 @@ napi_value ConvImplementations(napi_env env, napi_callback_info) {
     }
   }
   for (const auto& [key, c] : fusedCache) push(key, "inference", c->pd.impl_info_str());
-  for (const auto& [key, count] : fusedWinogradShapes) push(key, "inference", "jointshot:wino_4x3_fused");
+  for (const auto& [key, kind] : fusedWinogradShapes) push(key, kind.c_str(), "jointshot:wino_4x3_fused");
   return out;
 }
 

@@ -116,18 +116,23 @@ float* threadBuffer(size_t floats) {
 void winogradFilter(const float* w, const float* scale, int ic, int oc, float* u) {
   static const double g[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
                                  {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
-  for (int i = 0; i < ic; i++)
-    for (int o = 0; o < oc; o++) {
-      const double k = scale ? scale[o] : 1.0;
-      double f[3][3], gf[6][3];
+  // G f G^T per filter, 16 output channels at a time (the inner loops vectorise).
+  for (int ob = 0; ob < oc / 16; ob++)
+    for (int i = 0; i < ic; i++) {
+      double f[3][3][16], gf[6][3][16];
       for (int y = 0; y < 3; y++)
-        for (int x = 0; x < 3; x++) f[y][x] = w[((y * 3 + x) * ic + i) * oc + o] * k;
+        for (int x = 0; x < 3; x++)
+          for (int l = 0; l < 16; l++) {
+            const int o = ob * 16 + l;
+            f[y][x][l] = static_cast<double>(w[((y * 3 + x) * ic + i) * oc + o]) * (scale ? scale[o] : 1.0f);
+          }
       for (int r = 0; r < 6; r++)
-        for (int x = 0; x < 3; x++) gf[r][x] = g[r][0] * f[0][x] + g[r][1] * f[1][x] + g[r][2] * f[2][x];
+        for (int x = 0; x < 3; x++)
+          for (int l = 0; l < 16; l++) gf[r][x][l] = g[r][0] * f[0][x][l] + g[r][1] * f[1][x][l] + g[r][2] * f[2][x][l];
       for (int r = 0; r < 6; r++)
-        for (int s = 0; s < 6; s++) {
-          const double v = gf[r][0] * g[s][0] + gf[r][1] * g[s][1] + gf[r][2] * g[s][2];
-          u[((static_cast<size_t>(o / 16) * 36 + r * 6 + s) * ic + i) * 16 + o % 16] = static_cast<float>(v);
+        for (int c = 0; c < 6; c++) {
+          float* out = u + ((static_cast<size_t>(ob) * 36 + r * 6 + c) * ic + i) * 16;
+          for (int l = 0; l < 16; l++) out[l] = static_cast<float>(gf[r][0][l] * g[c][0] + gf[r][1][l] * g[c][1] + gf[r][2][l] * g[c][2]);
         }
     }
 }

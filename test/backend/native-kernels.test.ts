@@ -73,7 +73,7 @@ function kernelsOf(ic: number, oc: number, h: number): Record<string, string> {
 /** Whether oneDNN has its Winograd kernels here (AVX-512). */
 const winogradHere = () => nativeIsa()?.available.includes('avx512') ?? false;
 
-nativeTest('3x3 stride-1 convolutions of >= 32 channels train through Winograd kernels and match cpu; strided, narrow and tiny-map ones do not use them', async (t) => {
+nativeTest('3x3 stride-1 training convolutions: same-padded ones of 16-256 channels (multiples of 16) run forward and backward data through the fused Winograd kernel, the rest of >= 32 channels through oneDNN\'s; all match cpu; strided, narrow and tiny-map ones use neither', async (t) => {
   const cases: ConvCase[] = [
     { x: [2, 10, 10, 32], f: [3, 3, 32, 48], stride: 1, pad: 'same' },
     { x: [3, 7, 6, 40], f: [3, 3, 40, 33], stride: 1, pad: 'valid' },
@@ -93,7 +93,11 @@ nativeTest('3x3 stride-1 convolutions of >= 32 channels train through Winograd k
     const kernels = kernelsOf(c.f[2]!, c.f[3]!, c.x[1]!);
     t.deepEqual(Object.keys(kernels).sort(), ['backwardData', 'backwardWeights', 'forward'], `${label}: primitives made`);
     const wino = winogradHere() && c.stride === 1 && c.f[2]! >= 32 && c.x[1]! >= 4;
-    for (const [kind, impl] of Object.entries(kernels)) t.is(impl.includes('wino'), wino, `${label} ${kind}: ${impl}`);
+    const fused = winogradHere() && c.stride === 1 && c.pad === 'same' && c.f[2]! % 16 === 0 && c.f[3]! % 16 === 0 && c.x[1]! >= 4;
+    for (const [kind, impl] of Object.entries(kernels)) {
+      const expected = fused && kind !== 'backwardWeights' ? 'jointshot:wino_4x3_fused' : wino ? 'wino' : 'not wino';
+      t.is(impl === 'jointshot:wino_4x3_fused' ? impl : impl.includes('wino') ? 'wino' : 'not wino', expected, `${label} ${kind}: ${impl}`);
+    }
   }
   t.true(nativeWinograd(), 'on by default');
   t.false(nativeWinograd(false));
