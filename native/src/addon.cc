@@ -560,9 +560,11 @@ void executeFused(FusedConv& c, const ConvShape& s, memory& src, memory& wm, mem
 }
 
 // The addon's own fused Winograd kernel (wino.cc) for the convolutions it covers (inference, and
-// training's forward and backward data): 3x3, stride 1, padding 1 on every side, output maps of
-// 4x4 and more (a 4x4 output tile on a smaller map is mostly waste), 16-256 input and output
-// channels in multiples of 16, on a CPU running the AVX-512 kernel table. JOINTSHOT_NATIVE_FUSED_WINOGRAD=0 at load turns it off,
+// training's forward and backward data): 3x3, stride 1, padding 1 on every side, 16-256 input and
+// output channels in multiples of 16, on a CPU running the AVX-512 kernel table; output maps of
+// at least `minMap` x `minMap`. Inference takes any map (ResNet-18's 2x2 maps on 32x32 inputs:
+// 0.90x the CPU with them); training only 4x4 and up, where the filter is transformed (and
+// rotated) per call (with 2x2 maps ResNet-18 32x32 training took 1.10x the CPU). JOINTSHOT_NATIVE_FUSED_WINOGRAD=0 at load turns it off,
 // setFusedWinograd() at run time; JOINTSHOT_NATIVE_WINOGRAD=0 / setWinograd(false) turn it off too
 // (it is a Winograd kernel: the direct convolution's results differ from it by rounding).
 bool& fusedWinogradEnabled() {
@@ -581,11 +583,11 @@ void runWinogradFilter(const float*, const float*, int, int, float*) {}
 void runWinogradForward(const WinogradArgs&) {}
 #endif
 
-bool fusedWinogradCandidate(const ConvShape& s) {
+bool fusedWinogradCandidate(const ConvShape& s, memory::dim minMap) {
   auto channels = [](memory::dim c) { return c >= 16 && c <= kWinogradMaxChannels && c % 16 == 0; };
   return fusedWinogradEnabled() && winogradEnabled() && fusedWinogradRuns() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 &&
-         s.dh == 1 && s.dw == 1 && s.pt == 1 && s.pl == 1 && s.pb == 1 && s.pr == 1 && s.oh == s.h && s.ow == s.w && s.oh >= 4 &&
-         s.ow >= 4 && channels(s.ic) && channels(s.oc);
+         s.dh == 1 && s.dw == 1 && s.pt == 1 && s.pl == 1 && s.pb == 1 && s.pr == 1 && s.oh == s.h && s.ow == s.w && s.oh >= minMap &&
+         s.ow >= minMap && channels(s.ic) && channels(s.oc);
 }
 
 // Shapes the fused Winograd kernel ran, by cache key: their kind (for convImplementations).
@@ -641,7 +643,7 @@ bool winogradLayout(const memory::desc& desc, WinogradLayout* out) {
 // convolution). False where the kernel does not cover it.
 bool trainingWinograd(const int32_t* p, const float* in, const float* w, float* out, bool backwardData) {
   const ConvShape s(p);
-  if (!fusedWinogradCandidate(s)) return false;
+  if (!fusedWinogradCandidate(s, 4)) return false;
   const int ic = static_cast<int>(backwardData ? s.oc : s.ic), oc = static_cast<int>(backwardData ? s.ic : s.oc);
   static std::vector<float> rotated;
   const float* filter = w;
@@ -723,7 +725,7 @@ napi_value ConvBnActChain(napi_env env, napi_callback_info info) {
     std::vector<FusedConv*> convs(k, nullptr);
     for (size_t i = 0; i < k; i++) {
       const ConvShape s(p + 17 * i);
-      if (fusedWinogradCandidate(s)) fusedWinogradShapes[cacheKey("fused", p + 17 * i, 17)] = "inference";
+      if (fusedWinogradCandidate(s, 1)) fusedWinogradShapes[cacheKey("fused", p + 17 * i, 17)] = "inference";
       else convs[i] = &fusedConv(p + 17 * i, scale[i] != nullptr, shift[i] != nullptr, i == k - 1 && residual, activations[i], alphas[i]);
     }
     memory cur;
