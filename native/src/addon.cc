@@ -946,30 +946,29 @@ napi_value Version(napi_env env, napi_callback_info) {
   return out;
 }
 
-// setWinograd(on?): turns the Winograd kernels on or off when `on` is a boolean (for A/B timing in
-// one process); returns the setting in effect.
-napi_value SetWinograd(napi_env env, napi_callback_info info) {
+// Sets `flag` from the first argument when it is a boolean (for A/B timing in one process).
+bool readSwitch(napi_env env, napi_callback_info info, bool& flag) {
   Args args;
-  if (!readArgs(env, info, args, 0)) return nullptr;
-  if (args.count > 0) {
-    napi_valuetype type;
-    napi_typeof(env, args.values[0], &type);
-    if (type == napi_boolean) napi_get_value_bool(env, args.values[0], &winogradEnabled());
-  }
+  if (!readArgs(env, info, args, 0)) return false;
+  napi_valuetype type = napi_undefined;
+  if (args.count > 0) napi_typeof(env, args.values[0], &type);
+  if (type == napi_boolean) napi_get_value_bool(env, args.values[0], &flag);
+  return true;
+}
+
+// setWinograd(on?): turns the Winograd kernels on or off when `on` is a boolean; returns the
+// setting in effect.
+napi_value SetWinograd(napi_env env, napi_callback_info info) {
+  if (!readSwitch(env, info, winogradEnabled())) return nullptr;
   napi_value out;
   napi_get_boolean(env, winogradEnabled(), &out);
   return out;
 }
 
-// setFusedWinograd(on?): the same for the addon's own fused Winograd kernel (fusedWinogradCandidate).
+// setFusedWinograd(on?): the same for the addon's own fused Winograd kernel; returns whether it
+// runs (on, and the AVX-512 kernel table active).
 napi_value SetFusedWinograd(napi_env env, napi_callback_info info) {
-  Args args;
-  if (!readArgs(env, info, args, 0)) return nullptr;
-  if (args.count > 0) {
-    napi_valuetype type;
-    napi_typeof(env, args.values[0], &type);
-    if (type == napi_boolean) napi_get_value_bool(env, args.values[0], &fusedWinogradEnabled());
-  }
+  if (!readSwitch(env, info, fusedWinogradEnabled())) return nullptr;
   napi_value out;
   napi_get_boolean(env, fusedWinogradEnabled() && fusedWinogradRuns(), &out);
   return out;

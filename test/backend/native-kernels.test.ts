@@ -152,36 +152,40 @@ nativeTest('nativeConvBnAct on small maps (blocked direct kernel, scale folded) 
   for (const impl of impls) t.false(impl.startsWith('ref'), `kernel ${impl}`);
 });
 
+type ChainStageCase = { f: number[]; stride: number; pad: 'same' | 'valid' | number; leak: number | null };
+interface ChainCase { x: number[]; stages: ChainStageCase[]; residual: boolean }
+
+/** Chain case `c` with seeds from `seed`: nativeConvBnActChain on native, the stages as unfused ops on cpu. */
+function runChainCase(c: ChainCase, seed: number): tf.Tensor {
+  const x = t4(c.x, seed);
+  const stages = c.stages.map((st, j) => ({
+    filter: t4(st.f, seed + 1 + 10 * j), scale: tn([st.f[3]!], seed + 2 + 10 * j) as tf.Tensor1D, shift: tn([st.f[3]!], seed + 3 + 10 * j) as tf.Tensor1D,
+    strides: st.stride, pad: st.pad, leak: st.leak,
+  }));
+  let shape = x.shape;
+  for (const st of stages) shape = tf.conv2d(tf.zeros(shape) as tf.Tensor4D, st.filter, st.strides, st.pad).shape;
+  const residual = c.residual ? t4(shape, seed + 4) : undefined;
+  if (tf.getBackend() === 'native') return nativeConvBnActChain(x, stages, residual);
+  let y: tf.Tensor4D = x;
+  for (const [j, st] of stages.entries()) {
+    y = tf.conv2d(y, st.filter, st.strides, st.pad).mul(st.scale).add(st.shift);
+    if (j === stages.length - 1 && residual) y = y.add(residual);
+    if (st.leak !== null) y = tf.leakyRelu(y, st.leak);
+  }
+  return y;
+}
+
+const chainLabel = (c: ChainCase) => `x${c.x} ${c.stages.map((st) => `f${st.f} s${st.stride} leak ${st.leak}`).join(' | ')} residual ${c.residual}`;
+
 nativeTest('nativeConvBnActChain = the stages of unfused cpu ops one after another (Winograd, strided, small-map and 1-stage chains; leaky, ReLU, none; residual)', async (t) => {
-  type Stage = { f: number[]; stride: number; pad: 'same' | 'valid' | number; leak: number | null };
-  const cases: Array<{ x: number[]; stages: Stage[]; residual: boolean }> = [
+  const cases: ChainCase[] = [
     { x: [2, 8, 8, 32], stages: [{ f: [3, 3, 32, 32], stride: 1, pad: 'same', leak: 0 }, { f: [3, 3, 32, 32], stride: 1, pad: 'same', leak: 0 }], residual: true },
     { x: [3, 6, 6, 16], stages: [{ f: [3, 3, 16, 32], stride: 1, pad: 'same', leak: 0.1 }, { f: [3, 3, 32, 32], stride: 1, pad: 'same', leak: 0.1 }, { f: [3, 3, 32, 32], stride: 1, pad: 'same', leak: null }], residual: true },
     { x: [2, 9, 9, 16], stages: [{ f: [3, 3, 16, 32], stride: 2, pad: 1, leak: 0 }, { f: [3, 3, 32, 32], stride: 1, pad: 'same', leak: 0 }], residual: true },
     { x: [2, 3, 3, 24], stages: [{ f: [3, 3, 24, 24], stride: 1, pad: 'same', leak: 0 }, { f: [1, 1, 24, 8], stride: 1, pad: 'valid', leak: 0.2 }], residual: false },
     { x: [2, 7, 7, 4], stages: [{ f: [3, 3, 4, 6], stride: 1, pad: 'valid', leak: 0 }], residual: true },
   ];
-  for (const [i, c] of cases.entries()) {
-    const label = `chain x${c.x} ${c.stages.map((st) => `f${st.f} s${st.stride} leak ${st.leak}`).join(' | ')} residual ${c.residual}`;
-    await assertMatchesCpu(t, label, () => {
-      const x = t4(c.x, 71 + i);
-      const stages = c.stages.map((st, j) => ({
-        filter: t4(st.f, 72 + 10 * i + j), scale: tn([st.f[3]!], 73 + 10 * i + j) as tf.Tensor1D, shift: tn([st.f[3]!], 74 + 10 * i + j) as tf.Tensor1D,
-        strides: st.stride, pad: st.pad, leak: st.leak,
-      }));
-      let shape = x.shape;
-      for (const st of stages) shape = tf.conv2d(tf.zeros(shape) as tf.Tensor4D, st.filter, st.strides, st.pad).shape;
-      const residual = c.residual ? t4(shape, 75 + i) : undefined;
-      if (tf.getBackend() === 'native') return nativeConvBnActChain(x, stages, residual);
-      let y: tf.Tensor4D = x;
-      for (const [j, st] of stages.entries()) {
-        y = tf.conv2d(y, st.filter, st.strides, st.pad).mul(st.scale).add(st.shift);
-        if (j === stages.length - 1 && residual) y = y.add(residual);
-        if (st.leak !== null) y = tf.leakyRelu(y, st.leak);
-      }
-      return y;
-    }, 2e-5);
-  }
+  for (const [i, c] of cases.entries()) await assertMatchesCpu(t, `chain ${chainLabel(c)}`, () => runChainCase(c, 71 + 10 * i), 2e-5);
   await tf.setBackend('native');
   t.throws(() => tf.tidy(() => nativeConvBnActChain(t4([1, 4, 4, 3], 1), [
     { filter: t4([3, 3, 3, 5], 2), scale: tn([5], 3) as tf.Tensor1D, shift: tn([5], 4) as tf.Tensor1D, strides: 1, pad: 'same', leak: 0 },
@@ -191,9 +195,8 @@ nativeTest('nativeConvBnActChain = the stages of unfused cpu ops one after anoth
 });
 
 nativeTest('the fused Winograd kernel (16-256 channels) matches cpu: partial tiles, tile groups across images, odd output blocks, leaky/ReLU/none, residual, handoffs to and from oneDNN stages; off, oneDNN runs', async (t) => {
-  type Stage = { f: number[]; stride: number; pad: 'same' | 'valid' | number; leak: number | null };
-  const same = (ic: number, oc: number, leak: number | null): Stage => ({ f: [3, 3, ic, oc], stride: 1, pad: 'same', leak });
-  const cases: Array<{ x: number[]; stages: Stage[]; residual: boolean }> = [
+  const same = (ic: number, oc: number, leak: number | null): ChainStageCase => ({ f: [3, 3, ic, oc], stride: 1, pad: 'same', leak });
+  const cases: ChainCase[] = [
     { x: [3, 9, 7, 16], stages: [same(16, 32, 0.1)], residual: true },
     { x: [2, 4, 4, 64], stages: [same(64, 48, 0)], residual: false },
     { x: [1, 13, 13, 32], stages: [same(32, 32, null)], residual: true },
@@ -203,32 +206,14 @@ nativeTest('the fused Winograd kernel (16-256 channels) matches cpu: partial til
   ];
   for (const on of [true, false]) {
     for (const [i, c] of cases.entries()) {
-      const label = `fused Winograd ${on ? 'on' : 'off'}: x${c.x} ${c.stages.map((st) => `f${st.f} s${st.stride} leak ${st.leak}`).join(' | ')} residual ${c.residual}`;
-      await assertMatchesCpu(t, label, () => {
-        const x = t4(c.x, 81 + i);
-        const stages = c.stages.map((st, j) => ({
-          filter: t4(st.f, 82 + 10 * i + j), scale: tn([st.f[3]!], 83 + 10 * i + j) as tf.Tensor1D, shift: tn([st.f[3]!], 84 + 10 * i + j) as tf.Tensor1D,
-          strides: st.stride, pad: st.pad, leak: st.leak,
-        }));
-        let shape = x.shape;
-        for (const st of stages) shape = tf.conv2d(tf.zeros(shape) as tf.Tensor4D, st.filter, st.strides, st.pad).shape;
-        const residual = c.residual ? t4(shape, 85 + i) : undefined;
-        if (tf.getBackend() === 'native') {
-          nativeFusedWinograd(on);
-          return nativeConvBnActChain(x, stages, residual);
-        }
-        let y: tf.Tensor4D = x;
-        for (const [j, st] of stages.entries()) {
-          y = tf.conv2d(y, st.filter, st.strides, st.pad).mul(st.scale).add(st.shift);
-          if (j === stages.length - 1 && residual) y = y.add(residual);
-          if (st.leak !== null) y = tf.leakyRelu(y, st.leak);
-        }
-        return y;
+      await assertMatchesCpu(t, `fused Winograd ${on ? 'on' : 'off'}: ${chainLabel(c)}`, () => {
+        if (tf.getBackend() === 'native') nativeFusedWinograd(on);
+        return runChainCase(c, 81 + 10 * i);
       }, 2e-5);
     }
   }
   t.is(nativeFusedWinograd(true), winogradHere(), 'the kernel runs where the AVX-512 build is active');
-  const fused = nativeConvImplementations().filter((r) => r.implementation === 'jointshot:wino_4x3_fused').map((r) => `${r.params[1]}x${r.params[2]}x${r.params[3]}->${r.params[4]}`);
+  const fused = nativeConvImplementations().filter((r) => r.kind === 'inference' && r.implementation === 'jointshot:wino_4x3_fused').map((r) => `${r.params[1]}x${r.params[2]}x${r.params[3]}->${r.params[4]}`);
   if (winogradHere()) {
     for (const shape of ['9x7x16->32', '4x4x64->48', '13x13x32->32', '5x5x32->32', '6x5x32->16', '6x6x16->64', '6x6x64->16', '6x6x16->16']) t.true(fused.includes(shape), `${shape} ran the fused kernel (${fused})`);
     for (const shape of ['6x5x16->24', '6x5x24->24', '10x10x16->32']) t.false(fused.includes(shape), `${shape} (1x1, 24 channels, stride 2) runs oneDNN`);
