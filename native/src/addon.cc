@@ -564,8 +564,8 @@ void executeFused(FusedConv& c, const ConvShape& s, memory& src, memory& wm, mem
 // output channels in multiples of 16, on a CPU running the AVX-512 kernel table; output maps of
 // at least `minMap` x `minMap`. Inference takes any map (ResNet-18's 2x2 maps on 32x32 inputs:
 // 0.90x the CPU with them); training only 4x4 and up, where the filter is transformed (and
-// rotated) per call (with 2x2 maps ResNet-18 32x32 training took 1.10x the CPU). JOINTSHOT_NATIVE_FUSED_WINOGRAD=0 at load turns it off,
-// setFusedWinograd() at run time; JOINTSHOT_NATIVE_WINOGRAD=0 / setWinograd(false) turn it off too
+// rotated) per call (with 2x2 maps ResNet-18 32x32 training took 1.10x the CPU).
+// JOINTSHOT_NATIVE_FUSED_WINOGRAD=0 at load turns it off, setFusedWinograd() at run time; JOINTSHOT_NATIVE_WINOGRAD=0 / setWinograd(false) turn it off too
 // (it is a Winograd kernel: the direct convolution's results differ from it by rounding).
 bool& fusedWinogradEnabled() {
   static bool enabled = [] {
@@ -600,8 +600,10 @@ struct WinogradFilter {
   double id;
   std::vector<float> scale;
   std::shared_ptr<float> u;
+  size_t bytes;
 };
 std::list<WinogradFilter> winogradFilters;
+size_t winogradFiltersBytes = 0;
 constexpr size_t kWinogradFiltersBytes = size_t(256) << 20;
 
 std::shared_ptr<float> winogradFilterFor(const ConvShape& s, const float* w, const float* scale, double id) {
@@ -612,6 +614,7 @@ std::shared_ptr<float> winogradFilterFor(const ConvShape& s, const float* w, con
       winogradFilters.splice(winogradFilters.begin(), winogradFilters, it);
       return it->u;
     }
+    winogradFiltersBytes -= it->bytes;
     winogradFilters.erase(it);
     break;
   }
@@ -621,8 +624,12 @@ std::shared_ptr<float> winogradFilterFor(const ConvShape& s, const float* w, con
   std::shared_ptr<float> u(raw, std::free);
   runWinogradFilter(w, scale, static_cast<int>(s.ic), static_cast<int>(s.oc), raw);
   if (id > 0) {
-    winogradFilters.push_front({s.ic, s.oc, id, scale ? std::vector<float>(scale, scale + oc) : std::vector<float>(), u});
-    if (winogradFilters.size() * floats * sizeof(float) > kWinogradFiltersBytes) winogradFilters.pop_back();
+    winogradFilters.push_front({s.ic, s.oc, id, scale ? std::vector<float>(scale, scale + oc) : std::vector<float>(), u, floats * sizeof(float)});
+    winogradFiltersBytes += floats * sizeof(float);
+    while (winogradFiltersBytes > kWinogradFiltersBytes && winogradFilters.size() > 1) {
+      winogradFiltersBytes -= winogradFilters.back().bytes;
+      winogradFilters.pop_back();
+    }
   }
   return u;
 }
