@@ -7,7 +7,8 @@
  *   [--backends native,wasm] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1]
  *   [--threads 2] [--torch auto|off] [--python python3] [--profile] [--bn-layer N,H,W,C] [--sgd-ab]
  * Asserts that the tensor count is the same before and after every measurement.
- * --profile: after each native measurement, one more step with the wall and CPU time of every kernel.
+ * --profile: after each native measurement, one more step with the wall and CPU time and the minor page
+ * faults of every kernel.
  * --bn-layer: only times one batch-norm layer, forward + backward, on native: the backbones'
  * batchNormTrain (tfjs ops) against the fused nativeBatchNormTrain.
  * --pipeline: only times the whole-class input pipeline for one batch of `--batch` 32x32 images
@@ -166,7 +167,7 @@ async function measureBackend(backend: string, model: string, size: number, batc
  */
 function profileKernels(label: string, body: () => void): void {
   const originals = tf.getKernelsForBackend(NATIVE_BACKEND);
-  const spent = new Map<string, { ms: number; cpuMs: number; calls: number }>();
+  const spent = new Map<string, { ms: number; cpuMs: number; faults: number; calls: number }>();
   let depth = 0;
   for (const kernel of originals) {
     tf.unregisterKernel(kernel.kernelName, NATIVE_BACKEND);
@@ -176,6 +177,7 @@ function profileKernels(label: string, body: () => void): void {
         depth++;
         const wall = process.hrtime.bigint();
         const start = process.cpuUsage();
+        const faults = process.resourceUsage().minorPageFault;
         try {
           return kernel.kernelFunc(args);
         } finally {
@@ -183,8 +185,9 @@ function profileKernels(label: string, body: () => void): void {
           const used = process.cpuUsage(start);
           // Only outermost kernels count (a kernel may call others through the engine).
           if (depth === 0) {
-            const entry = spent.get(kernel.kernelName) ?? { ms: 0, cpuMs: 0, calls: 0 };
+            const entry = spent.get(kernel.kernelName) ?? { ms: 0, cpuMs: 0, faults: 0, calls: 0 };
             entry.ms += Number(process.hrtime.bigint() - wall) / 1e6;
+            entry.faults += process.resourceUsage().minorPageFault - faults;
             entry.cpuMs += (used.user + used.system) / 1000;
             entry.calls++;
             spent.set(kernel.kernelName, entry);
@@ -196,6 +199,7 @@ function profileKernels(label: string, body: () => void): void {
   const countsBefore = nativeKernelCounts();
   const wall = process.hrtime.bigint();
   const start = process.cpuUsage();
+  const faults = process.resourceUsage().minorPageFault;
   try {
     body();
   } finally {
@@ -205,13 +209,14 @@ function profileKernels(label: string, body: () => void): void {
     }
   }
   const used = process.cpuUsage(start);
+  const totalFaults = process.resourceUsage().minorPageFault - faults;
   const totalMs = Number(process.hrtime.bigint() - wall) / 1e6;
   const totalCpu = (used.user + used.system) / 1000;
   const inKernels = [...spent.values()].reduce((a, e) => ({ ms: a.ms + e.ms, cpuMs: a.cpuMs + e.cpuMs }), { ms: 0, cpuMs: 0 });
   const top = [...spent].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20);
-  console.log(`  ${label}: ${totalMs.toFixed(0)} ms wall, ${totalCpu.toFixed(0)} ms CPU; outside kernels ` +
-    `${(totalMs - inKernels.ms).toFixed(0)} ms wall (${(totalCpu - inKernels.cpuMs).toFixed(0)} CPU); by kernel, wall (CPU) [calls]: ` +
-    top.map(([name, e]) => `${name} ${e.ms.toFixed(0)} (${e.cpuMs.toFixed(0)}) [${e.calls}]`).join(', '));
+  console.log(`  ${label}: ${totalMs.toFixed(0)} ms wall, ${totalCpu.toFixed(0)} ms CPU (${(used.system / 1000).toFixed(0)} in the kernel), ${totalFaults} minor page faults; outside kernels ` +
+    `${(totalMs - inKernels.ms).toFixed(0)} ms wall (${(totalCpu - inKernels.cpuMs).toFixed(0)} CPU); by kernel, wall (CPU) [calls, page faults]: ` +
+    top.map(([name, e]) => `${name} ${e.ms.toFixed(0)} (${e.cpuMs.toFixed(0)}) [${e.calls}, ${e.faults}]`).join(', '));
   const countsAfter = nativeKernelCounts();
   const fellBack = Object.entries(countsAfter)
     .map(([k, v]) => [k, v.fallback - (countsBefore[k]?.fallback ?? 0)] as const)

@@ -79,6 +79,17 @@ struct WinogradArgs {
 // The filter HWIO [3,3,ic,oc] times scale[o] (null: 1) transformed: [oc/16][36][ic][16] floats.
 void winogradFilter(const float* w, const float* scale, int ic, int oc, float* u);
 void winogradForward(const WinogradArgs& args);
+// The weight gradient of a 3x3, stride-1, padding-1 convolution by the same F(4x4, 3x3)
+// transforms: dw (HWIO [3,3,ic,oc], overwritten) = sum over images and pixels of x patch * dy.
+struct WinogradGradArgs {
+  const float* x;
+  WinogradLayout xLayout;
+  const float* dy;
+  WinogradLayout dyLayout;
+  int n, h, w, ic, oc;
+  float* dw;
+};
+void winogradBackwardWeights(const WinogradGradArgs& args);
 // Whether the active kernel table is the AVX-512 one (the only build with winogradForward).
 bool fusedWinogradRuns();
 

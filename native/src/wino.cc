@@ -13,13 +13,16 @@
 #include <immintrin.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace jointshot {
 namespace {
 
 constexpr int kTiles = 8;  // output tiles per group: the matrix product keeps 2 x kTiles sums in registers
+constexpr int kGradTiles = 32;  // tiles per group of the weight gradient
 
 // One activation element's address: image n, channel block cb (16 channels), pixel (y, x).
 inline const float* at(const float* base, const WinogradLayout& l, int w, long n, int cb, int y, int x) {
@@ -90,6 +93,62 @@ inline void multiply(const float* v, const float* u, int ic, int ob, float* m) {
     for (int t = 0; t < kTiles; t++) {
       _mm512_store_ps(m + (t * 36 + p) * 16, s0[t]);
       if (pair) _mm512_store_ps(m + ((kTiles + t) * 36 + p) * 16, s1[t]);
+    }
+  }
+}
+
+// A dy A^T for one 4x4 patch of 16 channels into 6x6 (the output transform's adjoint: the weight
+// gradient is G^T [(B^T x B) . (A dy A^T)] G summed over tiles).
+inline void gradientTransform(__m512 d[4][4], __m512 out[6][6]) {
+  auto rows = [](__m512 d0, __m512 d1, __m512 d2, __m512 d3, __m512* o) {
+    const __m512 a = _mm512_add_ps(d0, d2), b = _mm512_add_ps(d1, d3);
+    const __m512 c = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), d2, d0), e = _mm512_fmadd_ps(_mm512_set1_ps(8.0f), d3, _mm512_add_ps(d1, d1));
+    o[0] = d0;
+    o[1] = _mm512_add_ps(a, b);
+    o[2] = _mm512_sub_ps(a, b);
+    o[3] = _mm512_add_ps(c, e);
+    o[4] = _mm512_sub_ps(c, e);
+    o[5] = d3;
+  };
+  __m512 t[6][4], o[6];
+  for (int j = 0; j < 4; j++) {
+    rows(d[0][j], d[1][j], d[2][j], d[3][j], o);
+    for (int i = 0; i < 6; i++) t[i][j] = o[i];
+  }
+  for (int i = 0; i < 6; i++) rows(t[i][0], t[i][1], t[i][2], t[i][3], out[i]);
+}
+
+// Floats between the 36 positions of a group's transformed tiles: one cache line more than the
+// tiles take, so that the 36 stores of one tile do not all fall into the same L1 set (at 64
+// channels the unpadded stride is 8 KiB, and the transforms ran 5x slower).
+inline size_t gradStride(int channels) { return static_cast<size_t>(kGradTiles) * channels + 16; }
+
+// m[p][i][o] += sum over the group's tiles t of v[p][t][i] * gy[p][t][o]: `rows` input channels
+// by 1 (rows 16) or 2 (rows 8) blocks of 16 output channels, 16 sums in registers.
+template <int rows>
+inline void accumulateProducts(const float* v, const float* gy, int ic, int oc, int tiles, int ib, int ob, float* m) {
+  constexpr bool pair = rows == 8;
+  for (int p = 0; p < 36; p++) {
+    const float* vp = v + p * gradStride(ic) + ib;
+    const float* gp = gy + p * gradStride(oc) + ob * 16;
+    __m512 s0[rows], s1[rows];
+#pragma GCC unroll 16
+    for (int r = 0; r < rows; r++) s0[r] = s1[r] = _mm512_setzero_ps();
+    for (int t = 0; t < tiles; t++) {
+      const __m512 g0 = _mm512_load_ps(gp + t * oc);
+      const __m512 g1 = pair ? _mm512_load_ps(gp + t * oc + 16) : g0;
+#pragma GCC unroll 16
+      for (int r = 0; r < rows; r++) {
+        const __m512 x = _mm512_set1_ps(vp[t * ic + r]);
+        s0[r] = _mm512_fmadd_ps(x, g0, s0[r]);
+        if (pair) s1[r] = _mm512_fmadd_ps(x, g1, s1[r]);
+      }
+    }
+    float* mp = m + (static_cast<size_t>(p) * ic + ib) * oc + ob * 16;
+#pragma GCC unroll 16
+    for (int r = 0; r < rows; r++) {
+      _mm512_store_ps(mp + r * oc, _mm512_add_ps(_mm512_load_ps(mp + r * oc), s0[r]));
+      if (pair) _mm512_store_ps(mp + r * oc + 16, _mm512_add_ps(_mm512_load_ps(mp + r * oc + 16), s1[r]));
     }
   }
 }
@@ -202,6 +261,87 @@ void winogradForward(const WinogradArgs& a) {
       }
     }
   }
+}
+
+void winogradBackwardWeights(const WinogradGradArgs& a) {
+  const int th = (a.h + 3) / 4, tw = (a.w + 3) / 4, icb = a.ic / 16, ocb = a.oc / 16;
+  const long tiles = static_cast<long>(a.n) * th * tw, groups = (tiles + kGradTiles - 1) / kGradTiles;
+  const size_t mFloats = static_cast<size_t>(36) * a.ic * a.oc;
+  const int threads = groups > 1 ? omp_get_max_threads() : 1;
+  float* sums = static_cast<float*>(std::aligned_alloc(64, threads * mFloats * sizeof(float)));
+  if (!sums) throw std::bad_alloc();
+#pragma omp parallel num_threads(threads)
+  {
+    std::memset(sums + omp_get_thread_num() * mFloats, 0, mFloats * sizeof(float));
+    float* v = threadBuffer(36 * (gradStride(a.ic) + gradStride(a.oc)));
+    float* gy = v + 36 * gradStride(a.ic);
+    float* m = sums + omp_get_thread_num() * mFloats;
+#pragma omp for schedule(static)
+    for (long g = 0; g < groups; g++) {
+      const int count = static_cast<int>(std::min<long>(kGradTiles, tiles - g * kGradTiles));
+      for (int t = 0; t < count; t++) {
+        const long tile = g * kGradTiles + t;
+        const long n = tile / (th * tw);
+        const int ty = static_cast<int>(tile % (th * tw)) / tw, tx = static_cast<int>(tile % tw);
+        const int y0 = ty * 4 - 1, x0 = tx * 4 - 1;
+        for (int cb = 0; cb < icb; cb++) {
+          __m512 d[6][6];
+          for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) {
+              const int y = y0 + i, x = x0 + j;
+              d[i][j] = y >= 0 && y < a.h && x >= 0 && x < a.w ? _mm512_loadu_ps(at(a.x, a.xLayout, a.w, n, cb, y, x)) : _mm512_setzero_ps();
+            }
+          inputTransform(d);
+          for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) _mm512_store_ps(v + (i * 6 + j) * gradStride(a.ic) + t * a.ic + cb * 16, d[i][j]);
+        }
+        for (int cb = 0; cb < ocb; cb++) {
+          __m512 d[4][4], o[6][6];
+          for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+              const int y = ty * 4 + i, x = tx * 4 + j;
+              d[i][j] = y < a.h && x < a.w ? _mm512_loadu_ps(at(a.dy, a.dyLayout, a.w, n, cb, y, x)) : _mm512_setzero_ps();
+            }
+          gradientTransform(d, o);
+          for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) _mm512_store_ps(gy + (i * 6 + j) * gradStride(a.oc) + t * a.oc + cb * 16, o[i][j]);
+        }
+      }
+      for (int ob = 0; ob < ocb; ob += 2) {
+        if (ob + 1 < ocb)
+          for (int ib = 0; ib < a.ic; ib += 8) accumulateProducts<8>(v, gy, a.ic, a.oc, count, ib, ob, m);
+        else
+          for (int ib = 0; ib < a.ic; ib += 16) accumulateProducts<16>(v, gy, a.ic, a.oc, count, ib, ob, m);
+      }
+    }
+  }
+  // Sum the threads' products, then dw = G^T m G, 16 (input, output) channel pairs at a time.
+  static const float g[6][3] = {{1.0f / 4, 0, 0},           {-1.0f / 6, -1.0f / 6, -1.0f / 6}, {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                {1.0f / 24, 1.0f / 12, 1.0f / 6}, {1.0f / 24, -1.0f / 12, 1.0f / 6}, {0, 0, 1}};
+  const long pairs = static_cast<long>(a.ic) * a.oc;
+#pragma omp parallel for if (pairs >= 1024) schedule(static)
+  for (long k = 0; k < pairs; k += 16) {
+    __m512 mk[36], gm[3][6];
+    for (int p = 0; p < 36; p++) {
+      mk[p] = _mm512_load_ps(sums + p * pairs + k);
+      for (int r = 1; r < threads; r++) mk[p] = _mm512_add_ps(mk[p], _mm512_load_ps(sums + r * mFloats + p * pairs + k));
+    }
+    for (int r = 0; r < 3; r++)
+      for (int q = 0; q < 6; q++) {
+        __m512 s = _mm512_setzero_ps();
+        for (int p = 0; p < 6; p++)
+          if (g[p][r] != 0) s = _mm512_fmadd_ps(_mm512_set1_ps(g[p][r]), mk[p * 6 + q], s);
+        gm[r][q] = s;
+      }
+    for (int r = 0; r < 3; r++)
+      for (int c = 0; c < 3; c++) {
+        __m512 s = _mm512_setzero_ps();
+        for (int q = 0; q < 6; q++)
+          if (g[q][c] != 0) s = _mm512_fmadd_ps(gm[r][q], _mm512_set1_ps(g[q][c]), s);
+        _mm512_storeu_ps(a.dw + (r * 3 + c) * pairs + k, s);
+      }
+  }
+  std::free(sums);
 }
 
 }  // namespace jointshot

@@ -73,13 +73,19 @@ function kernelsOf(ic: number, oc: number, h: number): Record<string, string> {
 /** Whether oneDNN has its Winograd kernels here (AVX-512). */
 const winogradHere = () => nativeIsa()?.available.includes('avx512') ?? false;
 
-nativeTest('3x3 stride-1 training convolutions: same-padded ones of 16-256 channels (multiples of 16) run forward and backward data through the fused Winograd kernel, the rest of >= 32 channels through oneDNN\'s; all match cpu; strided, narrow and tiny-map ones use neither', async (t) => {
+nativeTest('3x3 stride-1 training convolutions: same-padded ones of 16-256 channels (multiples of 16) run forward, backward data and backward weights through the fused Winograd kernel, the rest of >= 32 channels through oneDNN\'s; all match cpu; strided, narrow and tiny-map ones use neither', async (t) => {
   const cases: ConvCase[] = [
     { x: [2, 10, 10, 32], f: [3, 3, 32, 48], stride: 1, pad: 'same' },
     { x: [3, 7, 6, 40], f: [3, 3, 40, 33], stride: 1, pad: 'valid' },
     { x: [2, 10, 10, 32], f: [3, 3, 32, 32], stride: 2, pad: 'same' },
     { x: [2, 11, 11, 16], f: [3, 3, 16, 16], stride: 1, pad: 'same' },
     { x: [2, 3, 3, 32], f: [3, 3, 32, 32], stride: 1, pad: 'same' },
+    // Weight gradient (fused from 2 tiles per channel of the wider side on): 3 x 4 x 3 = 36 tiles
+    // (a group of 32 and a partial one) with partial tiles at the bottom and right; 3 output
+    // blocks (a pair and a single) against 1 input block; 3 input blocks against 1 output block.
+    { x: [3, 13, 10, 16], f: [3, 3, 16, 16], stride: 1, pad: 'same' },
+    { x: [6, 13, 14, 16], f: [3, 3, 16, 48], stride: 1, pad: 'same' },
+    { x: [5, 17, 13, 48], f: [3, 3, 48, 16], stride: 1, pad: 'same' },
   ];
   for (const [i, c] of cases.entries()) {
     const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad}`;
@@ -95,7 +101,9 @@ nativeTest('3x3 stride-1 training convolutions: same-padded ones of 16-256 chann
     const wino = winogradHere() && c.stride === 1 && c.f[2]! >= 32 && c.x[1]! >= 4;
     const fused = winogradHere() && c.stride === 1 && c.pad === 'same' && c.f[2]! % 16 === 0 && c.f[3]! % 16 === 0 && c.x[1]! >= 4;
     for (const [kind, impl] of Object.entries(kernels)) {
-      const expected = fused && kind !== 'backwardWeights' ? 'jointshot:wino_4x3_fused' : wino ? 'wino' : 'not wino';
+      const tiles = c.x[0]! * Math.ceil(c.x[1]! / 4) * Math.ceil(c.x[2]! / 4);
+      const fusedHere = fused && (kind !== 'backwardWeights' || tiles >= 2 * Math.max(c.f[2]!, c.f[3]!));
+      const expected = fusedHere ? 'jointshot:wino_4x3_fused' : wino ? 'wino' : 'not wino';
       t.is(impl === 'jointshot:wino_4x3_fused' ? impl : impl.includes('wino') ? 'wino' : 'not wino', expected, `${label} ${kind}: ${impl}`);
     }
   }
