@@ -268,8 +268,16 @@ void winogradBackwardWeights(const WinogradGradArgs& a) {
   const long tiles = static_cast<long>(a.n) * th * tw, groups = (tiles + kGradTiles - 1) / kGradTiles;
   const size_t mFloats = static_cast<size_t>(36) * a.ic * a.oc;
   const int threads = groups > 1 ? omp_get_max_threads() : 1;
-  float* sums = static_cast<float*>(std::aligned_alloc(64, threads * mFloats * sizeof(float)));
-  if (!sums) throw std::bad_alloc();
+  // The threads' sums, kept between calls (a fresh block each call page-faulted in every time).
+  static float* sums = nullptr;
+  static size_t sumsFloats = 0;
+  if (sumsFloats < threads * mFloats) {
+    std::free(sums);
+    sumsFloats = 0;
+    sums = static_cast<float*>(std::aligned_alloc(64, threads * mFloats * sizeof(float)));
+    if (!sums) throw std::bad_alloc();
+    sumsFloats = threads * mFloats;
+  }
 #pragma omp parallel num_threads(threads)
   {
     std::memset(sums + omp_get_thread_num() * mFloats, 0, mFloats * sizeof(float));
@@ -341,7 +349,6 @@ void winogradBackwardWeights(const WinogradGradArgs& a) {
         _mm512_storeu_ps(a.dw + (r * 3 + c) * pairs + k, s);
       }
   }
-  std::free(sums);
 }
 
 }  // namespace jointshot
