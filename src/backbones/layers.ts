@@ -54,11 +54,25 @@ export class BatchNormLayer {
    * shift = beta - runningMean * k, for folding into the preceding convolution.
    */
   folded(): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
-    return tf.tidy(() => {
+    const sources = [this.gamma, this.beta, this.runningMean, this.runningVar].map((v) => v.dataId);
+    const kept = this.foldedValues;
+    if (kept && kept.backend === tf.getBackend() && kept.sources.every((id, i) => id === sources[i])) {
+      return { scale: tf.tensor1d(kept.scale), shift: tf.tensor1d(kept.shift) };
+    }
+    const folded = tf.tidy(() => {
       const scale = this.gamma.mul(this.runningVar.add(BN_EPSILON).rsqrt()) as tf.Tensor1D;
       return { scale, shift: this.beta.sub(this.runningMean.mul(scale)) as tf.Tensor1D };
     });
+    this.foldedValues = { sources, backend: tf.getBackend(), scale: (folded.scale.dataSync() as Float32Array).slice(), shift: (folded.shift.dataSync() as Float32Array).slice() };
+    return folded;
   }
+
+  /**
+   * The last folded() values and what they came from: the variables' data ids (a variable gets a
+   * new one at every assign, and tensor data never changes) and the backend. Saves the 5 small
+   * ops per layer and batch of an evaluation (ResNet-18: 80 ops, 3-4 ms of a 30 ms batch).
+   */
+  private foldedValues?: { sources: object[]; backend: string; scale: Float32Array; shift: Float32Array };
 
   /**
    * Normalises `x`: batch statistics (and running-average update) in training, running ones

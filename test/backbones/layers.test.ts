@@ -92,6 +92,47 @@ test.serial('batch norm layer: training normalises with batch stats and updates 
   });
 });
 
+test.serial('batch norm layer: folded() is reused while no variable changed and recomputed after every assign (gamma, beta, running stats)', async (t) => {
+  await withNoLeaks(t, async () => {
+    const store = new ParameterStore();
+    const bn = new BatchNormLayer(store, 'bn', 3);
+    const direct = () => tf.tidy(() => {
+      const v = (name: string) => store.trainable[`bn/${name}`] ?? store.state[`bn/${name}`]!;
+      const scale = v('gamma').mul(v('runningVar').add(BN_EPSILON).rsqrt());
+      return [...scale.dataSync(), ...v('beta').sub(v('runningMean').mul(scale)).dataSync()];
+    });
+    const check = (label: string) => {
+      const { scale, shift } = bn.folded();
+      t.deepEqual([...scale.dataSync(), ...shift.dataSync()], direct(), label);
+      tf.dispose([scale, shift]);
+    };
+    /** Kernels one folded() call runs: none when its last result is reused. */
+    const kernelsRun = async () => {
+      const info = await tf.profile(() => {
+        const { scale, shift } = bn.folded();
+        return [scale, shift];
+      });
+      tf.dispose(info.result as tf.Tensor[]);
+      return info.kernels.length;
+    };
+    check('first call');
+    t.is(await kernelsRun(), 0, 'unchanged: reused');
+    check('unchanged');
+    const assignments: Array<[string, number[]]> = [
+      ['gamma', [2, -1, 0.5]], ['beta', [0.3, 0, -0.2]], ['runningMean', [1, 2, 3]], ['runningVar', [4, 0.25, 9]],
+    ];
+    for (const [name, values] of assignments) {
+      const value = tf.tensor1d(values);
+      (store.trainable[`bn/${name}`] ?? store.state[`bn/${name}`]!).assign(value);
+      value.dispose();
+      t.true(await kernelsRun() > 0, `after assigning ${name}: recomputed`);
+      check(`after assigning ${name}`);
+      t.is(await kernelsRun(), 0, `after assigning ${name}: then reused`);
+    }
+    store.dispose();
+  });
+});
+
 test.serial('LeakyReLU custom gradient equals tfjs leakyRelu gradient and value', async (t) => {
   await withNoLeaks(t, () => {
     tf.tidy(() => {
