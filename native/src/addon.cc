@@ -302,6 +302,9 @@ memory weightsFor(const ConvShape& s, float* user, bool reorder, const memory::d
 // Runs a training convolution through the fused Winograd kernel where it covers the shape (below).
 bool trainingWinograd(const int32_t* p, const float* in, const float* w, float* out, bool backwardData);
 bool trainingWinogradWeights(const int32_t* p, const float* x, const float* dy, float* dw);
+// Runs a convolution with a 1x1 output map as matrix products where it covers the shape (below).
+enum class ConvPass { forward, backwardData, backwardWeights };
+bool singlePixelConv(const int32_t* p, const float* a, const float* b, float* out, ConvPass pass);
 
 // conv2dForward(params, x, w, y)
 napi_value Conv2dForward(napi_env env, napi_callback_info info) {
@@ -311,6 +314,7 @@ napi_value Conv2dForward(napi_env env, napi_callback_info info) {
   float *x = call.arrays[0], *w = call.arrays[1], *y = call.arrays[2];
   DNNL_TRY({
     const ConvShape s(p);
+    if (singlePixelConv(p, x, w, y, ConvPass::forward)) return nothing(env);
     if (trainingWinograd(p, x, w, y, false)) return nothing(env);
     ConvPrimitives& c = convPrimitives(p, false);
     memory wm = weightsFor(s, w, c.fwdReorder, c.fwdWeightsMd, c.toFwdWeights, c.fwdWeightsBuf);
@@ -330,6 +334,7 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   float *dy = call.arrays[0], *w = call.arrays[1], *dx = call.arrays[2];
   DNNL_TRY({
     const ConvShape s(p);
+    if (singlePixelConv(p, dy, w, dx, ConvPass::backwardData)) return nothing(env);
     if (trainingWinograd(p, dy, w, dx, true)) return nothing(env);
     ConvPrimitives& c = convPrimitives(p, true);
     memory wm = weightsFor(s, w, c.bwdDataReorder, c.bwdDataWeightsMd, c.toBwdDataWeights, c.bwdDataWeightsBuf);
@@ -349,6 +354,7 @@ napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
   float *x = call.arrays[0], *dy = call.arrays[1], *dw = call.arrays[2];
   DNNL_TRY({
     const ConvShape s(p);
+    if (singlePixelConv(p, x, dy, dw, ConvPass::backwardWeights)) return nothing(env);
     if (trainingWinogradWeights(p, x, dy, dw)) return nothing(env);
     ConvPrimitives& c = convPrimitives(p, true);
     memory xm = c.bwdWeightsSrc.input(x), dym = c.bwdWeightsDiffDst.input(dy);
@@ -594,8 +600,12 @@ bool fusedWinogradCandidate(const ConvShape& s, memory::dim minMap) {
          s.ow >= minMap && channels(s.ic) && channels(s.oc);
 }
 
-// Shapes the fused Winograd kernel ran, by cache key: their kind (for convImplementations).
-std::unordered_map<std::string, std::string> fusedWinogradShapes;
+// Shapes the addon's own kernels ran, by cache key: their kind and kernel (for convImplementations).
+struct OwnKernel {
+  std::string kind, implementation;
+};
+std::unordered_map<std::string, OwnKernel> ownKernelShapes;
+constexpr const char* kFusedWinograd = "jointshot:wino_4x3_fused";
 
 // Transformed filters by shape, content id and folded scale, least recently used out past
 // kWinogradFiltersBytes (as fusedWeights).
@@ -685,7 +695,7 @@ bool trainingWinograd(const int32_t* p, const float* in, const float* w, float* 
   a.y = out;
   a.yLayout = {s.h * s.w * oc, 16, oc};
   runWinogradForward(a);
-  fusedWinogradShapes[cacheKey("conv", p, 17) + (backwardData ? ",backwardData" : ",forward")] = backwardData ? "backwardData" : "forward";
+  ownKernelShapes[cacheKey("conv", p, 17) + (backwardData ? ",backwardData" : ",forward")] = {backwardData ? "backwardData" : "forward", kFusedWinograd};
   return true;
 }
 
@@ -711,7 +721,49 @@ bool trainingWinogradWeights(const int32_t* p, const float* x, const float* dy, 
   a.ic = static_cast<int>(s.ic), a.oc = static_cast<int>(s.oc);
   a.dw = dw;
   runWinogradBackwardWeights(a);
-  fusedWinogradShapes[cacheKey("conv", p, 17) + ",backwardWeights"] = "backwardWeights";
+  ownKernelShapes[cacheKey("conv", p, 17) + ",backwardWeights"] = {"backwardWeights", kFusedWinograd};
+  return true;
+}
+
+// A convolution whose output map is 1x1 and whose filter covers the whole (padded) input: ResNet-18's
+// last 3x3 convolutions on 32x32 images (1x1 maps, 512 channels) and the stride-2 one into them
+// (2x2 maps). Output pixel (0, 0) sees input row iy through filter row iy + pt, and the row's w
+// pixels through the consecutive filter columns pl..pl + w - 1, which HWIO stores as one
+// (w * ic) x oc matrix: per input row one matrix product on the caller's NHWC and HWIO arrays
+// (oneDNN's sgemm). oneDNN's direct kernel reordered the 512x512x3x3 filter to its layout and
+// the gradient back at every call (3 ms each) and ran all 9 taps. The weight gradient's other
+// taps are zeros. False where the shape is not of this kind, or with
+// JOINTSHOT_NATIVE_PIXEL_GEMM=0 (read per call).
+bool singlePixelConv(const int32_t* p, const float* a, const float* b, float* out, ConvPass pass) {
+  const ConvShape s(p);
+  if (s.oh != 1 || s.ow != 1 || s.dh != 1 || s.dw != 1 || s.pt < 0 || s.pl < 0 || s.h + s.pt > s.kh || s.w + s.pl > s.kw) return false;
+  const char* off = std::getenv("JOINTSHOT_NATIVE_PIXEL_GEMM");
+  if (off && std::string(off) == "0") return false;
+  const dnnl_dim_t n = s.n, ic = s.ic, oc = s.oc, row = s.w * ic, image = s.h * s.w * ic;
+  auto gemm = [](char ta, char tb, dnnl_dim_t m, dnnl_dim_t nn, dnnl_dim_t k, const float* A, dnnl_dim_t lda, const float* B,
+                 dnnl_dim_t ldb, float beta, float* C, dnnl_dim_t ldc) {
+    const dnnl_status_t status = dnnl_sgemm(ta, tb, m, nn, k, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    if (status != dnnl_success) throw dnnl::error(status, "sgemm of a single-pixel convolution failed");
+  };
+  const size_t filterFloats = static_cast<size_t>(s.kh * s.kw) * ic * oc;
+  if (pass == ConvPass::backwardWeights) std::memset(out, 0, filterFloats * sizeof(float));
+  for (memory::dim iy = 0; iy < s.h; iy++) {
+    const size_t tap = static_cast<size_t>((iy + s.pt) * s.kw + s.pl) * ic * oc;
+    switch (pass) {
+      case ConvPass::forward:  // y (n x oc) += x row (n x w*ic) . filter rows (w*ic x oc)
+        gemm('N', 'N', n, oc, row, a + iy * row, image, b + tap, oc, iy == 0 ? 0.0f : 1.0f, out, oc);
+        break;
+      case ConvPass::backwardData:  // dx row (n x w*ic) = dy (n x oc) . filter rows^T
+        gemm('N', 'T', n, row, oc, a, oc, b + tap, oc, 0.0f, out + iy * row, image);
+        break;
+      case ConvPass::backwardWeights:  // dw rows (w*ic x oc) = x row^T . dy
+        gemm('T', 'N', row, oc, n, a + iy * row, image, b, oc, 0.0f, out + tap, oc);
+        break;
+    }
+  }
+  static const char* kinds[] = {"forward", "backwardData", "backwardWeights"};
+  const char* kind = kinds[static_cast<int>(pass)];
+  ownKernelShapes[cacheKey("conv", p, 17) + "," + kind] = {kind, "jointshot:gemm_single_pixel"};
   return true;
 }
 
@@ -762,7 +814,7 @@ napi_value ConvBnActChain(napi_env env, napi_callback_info info) {
     std::vector<FusedConv*> convs(k, nullptr);
     for (size_t i = 0; i < k; i++) {
       const ConvShape s(p + 17 * i);
-      if (fusedWinogradCandidate(s, 1)) fusedWinogradShapes[cacheKey("fused", p + 17 * i, 17)] = "inference";
+      if (fusedWinogradCandidate(s, 1)) ownKernelShapes[cacheKey("fused", p + 17 * i, 17)] = {"inference", kFusedWinograd};
       else convs[i] = &fusedConv(p + 17 * i, scale[i] != nullptr, shift[i] != nullptr, i == k - 1 && residual, activations[i], alphas[i]);
     }
     memory cur;
@@ -1037,7 +1089,7 @@ napi_value ConvImplementations(napi_env env, napi_callback_info) {
     }
   }
   for (const auto& [key, c] : fusedCache) push(key, "inference", c->pd.impl_info_str());
-  for (const auto& [key, kind] : fusedWinogradShapes) push(key, kind.c_str(), "jointshot:wino_4x3_fused");
+  for (const auto& [key, own] : ownKernelShapes) push(key, own.kind.c_str(), own.implementation.c_str());
   return out;
 }
 

@@ -120,6 +120,43 @@ nativeTest('3x3 stride-1 training convolutions: same-padded ones of 16-256 chann
   }
 });
 
+nativeTest('convolutions with a 1x1 output map that their filter covers run as matrix products (forward, dx, dfilter) and match cpu; JOINTSHOT_NATIVE_PIXEL_GEMM=0 hands them back to oneDNN', async (t) => {
+  const cases: Array<ConvCase & { gemm: boolean }> = [
+    { x: [5, 1, 1, 24], f: [3, 3, 24, 20], stride: 1, pad: 1, gemm: true }, // ResNet-18's last block on 32x32
+    { x: [5, 2, 2, 24], f: [3, 3, 24, 36], stride: 2, pad: 1, gemm: true }, // the stride-2 convolution into it
+    { x: [4, 2, 3, 8], f: [3, 3, 8, 12], stride: 2, pad: 1, gemm: false }, // output 1x2
+    { x: [3, 1, 2, 8], f: [3, 3, 8, 12], stride: 2, pad: 1, gemm: true }, // 1x2 input rows, one GEMM per input row
+    { x: [3, 1, 1, 6], f: [1, 1, 6, 10], stride: 1, pad: 0, gemm: true },
+    { x: [3, 3, 3, 6], f: [3, 3, 6, 10], stride: 1, pad: 'valid', gemm: true },
+    { x: [3, 2, 2, 6], f: [1, 1, 6, 10], stride: 2, pad: 0, gemm: false }, // the 1x1 shortcut samples one pixel of 4
+  ];
+  for (const pixelGemm of ['1', '0']) {
+    process.env.JOINTSHOT_NATIVE_PIXEL_GEMM = pixelGemm;
+    try {
+      for (const [i, c] of cases.entries()) {
+        const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad} (JOINTSHOT_NATIVE_PIXEL_GEMM=${pixelGemm})`;
+        const calls = await countCalls(() => assertMatchesCpu(t, label, () => {
+          const x = t4(c.x, 71 + i);
+          const f = t4(c.f, 72 + i);
+          const r = tn(tf.conv2d(x, f, c.stride, c.pad).shape, 73 + i);
+          const [dx, df] = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).mul(r).sum())([x, f]);
+          return [tf.conv2d(x, f, c.stride, c.pad), dx!, df!];
+        }, 2e-5));
+        for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) t.true(calls[name]!.native > 0, `${label}: ${name} ran native`);
+        const rows = nativeConvImplementations().filter((r) => r.params.slice(0, 5).join() === [...c.x, c.f[3]!].join() && r.params[5] === c.f[0]);
+        const gemmKinds = rows.filter((r) => r.implementation === 'jointshot:gemm_single_pixel').map((r) => r.kind).sort();
+        if (c.gemm) t.deepEqual(gemmKinds, ['backwardData', 'backwardWeights', 'forward'], `${label}: ran as matrix products`);
+        else t.deepEqual(gemmKinds, [], `${label}: not a single-pixel convolution`);
+        if (pixelGemm === '1') continue;
+        const others = rows.filter((r) => r.implementation !== 'jointshot:gemm_single_pixel').map((r) => r.kind).sort();
+        t.deepEqual(others, ['backwardData', 'backwardWeights', 'forward'], `${label}: oneDNN made its primitives when switched off`);
+      }
+    } finally {
+      delete process.env.JOINTSHOT_NATIVE_PIXEL_GEMM;
+    }
+  }
+});
+
 nativeTest('nativeConvBnAct through Winograd (>= 16 channels): scale folded, leaky ReLU, residual; a changed scale or filter is never served from the weights cache', async (t) => {
   const x = t4([2, 9, 9, 32], 41);
   const filters = [t4([3, 3, 32, 16], 42), t4([3, 3, 32, 16], 43)];
