@@ -1,7 +1,8 @@
 /** Native Transpose and Reverse (one strided copy in the addon) against cpu; recycled output buffers. */
 import { tf } from '../../src/tf.js';
 import { collapseStrides } from '../../src/backend/native/kernels/layout.js';
-import { outputBufferStats } from '../../src/backend/native/output-buffers.js';
+import { idleLimit, idleLimitFromEnv, outputBufferStats, setIdleLimit } from '../../src/backend/native/output-buffers.js';
+import { UsageError } from '../../src/errors.js';
 import { assertMatchesCpu, countCalls, nativeTest, seededValues } from './native-helpers.js';
 import test from 'ava';
 
@@ -85,6 +86,39 @@ nativeTest('outputs of a size seen before reuse its released buffer (no new Arra
     source.dispose();
     t.is(tf.memory().numTensors, before);
   } finally {
+    await tf.setBackend('cpu');
+  }
+});
+
+test('JOINTSHOT_NATIVE_IDLE_MB: megabytes >= 0, unset or empty for the default; anything else is a UsageError naming it', (t) => {
+  t.is(idleLimitFromEnv(undefined), undefined);
+  t.is(idleLimitFromEnv(' '), undefined);
+  t.is(idleLimitFromEnv('512'), 512 * 2 ** 20);
+  t.is(idleLimitFromEnv('0'), 0);
+  t.is(idleLimitFromEnv('0.5'), 2 ** 19);
+  for (const bad of ['abc', '-1', 'Infinity', '1e400']) {
+    const error = t.throws(() => idleLimitFromEnv(bad), { instanceOf: UsageError });
+    t.regex(error!.message, /^JOINTSHOT_NATIVE_IDLE_MB: .*found '/, bad);
+  }
+});
+
+nativeTest('idle output buffers are kept up to the idle limit: over it a released buffer goes back and the next output of its size is new', async (t) => {
+  await tf.setBackend('native');
+  const limit = idleLimit();
+  try {
+    const source = tf.tensor1d(seededValues(30001, 85));
+    for (const [bytes, kept] of [[0, false], [limit, true]] as const) {
+      setIdleLimit(bytes);
+      tf.neg(source).dispose(); // released: kept idle or handed back
+      t.true(outputBufferStats().idleBytes <= bytes, `limit ${bytes}: idle bytes within it`);
+      const start = outputBufferStats();
+      tf.abs(source).dispose();
+      const end = outputBufferStats();
+      t.is(end.created - start.created, kept ? 0 : 1, `limit ${bytes}: a new buffer ${kept ? 'not ' : ''}needed`);
+    }
+    source.dispose();
+  } finally {
+    setIdleLimit(limit);
     await tf.setBackend('cpu');
   }
 });

@@ -9,7 +9,7 @@ import { tf } from '../../tf.js';
 import { loadNativeAddon, type NativeAddon, type NativeIsa } from './addon.js';
 import { JOINTSHOT_KERNELS, NATIVE_KERNELS } from './kernels/index.js';
 import { nativeKernel } from './kernels/kernel-utils.js';
-import { pooledBuffers, releaseOutputBuffer } from './output-buffers.js';
+import { idleLimitFromEnv, pooledBuffers, releaseOutputBuffer, setIdleLimit } from './output-buffers.js';
 
 /** The tfjs backend name the native backend registers under. */
 export const NATIVE_BACKEND = 'native';
@@ -85,13 +85,17 @@ function registerKernels(addon: NativeAddon): void {
  * Loads the addon and registers the `native` backend once per process (it is then selectable
  * with tf.setBackend('native')). Threads: `threads`, else JOINTSHOT_NATIVE_THREADS, else the
  * CPU count. Also makes glibc keep freed memory for reuse (process-wide: first-touch page faults
- * dominate large allocations in a VM; the resident size stays at its peak instead). Never throws:
- * an unusable addon is reported in `detail`.
+ * dominate large allocations in a VM; the resident size stays at its peak instead), and keeps up to
+ * JOINTSHOT_NATIVE_IDLE_MB megabytes of idle output buffers (default half the machine's memory;
+ * output-buffers.ts). An unusable addon is reported in `detail`; throws a UsageError only for a
+ * malformed JOINTSHOT_NATIVE_IDLE_MB.
  */
 export function registerNativeBackend(threads?: number): NativeProbe {
   const load = loadNativeAddon();
   if (!load.addon) return { available: false, detail: load.reason };
   if (!addonInUse) {
+    const idle = idleLimitFromEnv(process.env.JOINTSHOT_NATIVE_IDLE_MB);
+    if (idle !== undefined) setIdleLimit(idle);
     addonInUse = load.addon;
     const wanted = threads ?? (Number(process.env.JOINTSHOT_NATIVE_THREADS) || os.availableParallelism());
     addonInUse.setThreads(wanted);

@@ -6,6 +6,8 @@
  * full garbage collection for each 64 MB of it, which was 25-35 mark-compacts (about 0.5 s) per
  * ResNet-12 84x84 training step before.
  */
+import os from 'node:os';
+import { UsageError } from '../../errors.js';
 import type { NativeAddon } from './addon.js';
 
 /** From this many elements on, outputs come from the recycled buffers (below, a JS array is cheaper). */
@@ -13,9 +15,36 @@ export const POOLED_MIN_ELEMENTS = 4096;
 
 /**
  * At most this many bytes of idle ArrayBuffers are kept (the sizes released longest ago go back
- * to the addon first). A ResNet-12 84x84 batch-16 training step cycles through 1.65 GB of outputs.
+ * to the addon first): setIdleLimit, by default half the machine's memory. Memory handed back
+ * costs first-touch page faults when it is used again, and in a VM those are very slow and not
+ * even counted as kernel time: with a 2 GiB limit a ResNet-56 84x84 batch-80 training step
+ * (about 6 GB of outputs) took 2.0-2.2 s and faulted 10-12 thousand times, with 8 GiB 1.1-1.2 s and
+ * a few hundred (docs/performance.md, "Idle output buffers"). The process keeps what its largest
+ * step used, as PyTorch's allocator does.
  */
-const MAX_IDLE_BYTES = 2 ** 31;
+let maxIdleBytes = Math.floor(os.totalmem() / 2);
+
+/** The idle-buffer limit in bytes that JOINTSHOT_NATIVE_IDLE_MB (megabytes) asks for; undefined when unset or empty. */
+export function idleLimitFromEnv(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const mb = Number(value);
+  if (!(Number.isFinite(mb) && mb >= 0)) {
+    throw new UsageError(`JOINTSHOT_NATIVE_IDLE_MB: expected the megabytes of idle output buffers to keep (a number >= 0), found '${value}'; unset it for half the machine's memory`);
+  }
+  return Math.floor(mb * 2 ** 20);
+}
+
+/** Sets the idle-buffer limit in bytes (from JOINTSHOT_NATIVE_IDLE_MB at registration); returns it. */
+export function setIdleLimit(bytes: number): number {
+  if (!(Number.isFinite(bytes) && bytes >= 0)) throw new RangeError(`idle-buffer limit must be a number of bytes >= 0, found ${bytes}`);
+  maxIdleBytes = bytes;
+  return maxIdleBytes;
+}
+
+/** The idle-buffer limit in bytes now. */
+export function idleLimit(): number {
+  return maxIdleBytes;
+}
 
 /**
  * Recycled buffers handed out and in use, with how many live tensor-data entries hold each
@@ -64,8 +93,8 @@ export function releaseOutputBuffer(addon: NativeAddon, buffer: ArrayBufferLike)
   list.push(buffer);
   idleBytes += bytes;
   for (const [size, stale] of idle) {
-    if (idleBytes <= MAX_IDLE_BYTES) break;
-    while (stale.length > 0 && idleBytes > MAX_IDLE_BYTES) {
+    if (idleBytes <= maxIdleBytes) break;
+    while (stale.length > 0 && idleBytes > maxIdleBytes) {
       addon.release(stale.pop()!);
       idleBytes -= size;
     }
