@@ -278,8 +278,11 @@ void winogradBackwardWeights(const WinogradGradArgs& a) {
     if (!sums) throw std::bad_alloc();
     sumsFloats = threads * mFloats;
   }
+  int used = 1;  // threads in the team (OpenMP may give fewer than asked): only theirs are summed
 #pragma omp parallel num_threads(threads)
   {
+#pragma omp single
+    used = omp_get_num_threads();
     std::memset(sums + omp_get_thread_num() * mFloats, 0, mFloats * sizeof(float));
     float* v = threadBuffer(36 * (gradStride(a.ic) + gradStride(a.oc)));
     float* gy = v + 36 * gradStride(a.ic);
@@ -332,7 +335,7 @@ void winogradBackwardWeights(const WinogradGradArgs& a) {
     __m512 mk[36], gm[3][6];
     for (int p = 0; p < 36; p++) {
       mk[p] = _mm512_load_ps(sums + p * pairs + k);
-      for (int r = 1; r < threads; r++) mk[p] = _mm512_add_ps(mk[p], _mm512_load_ps(sums + r * mFloats + p * pairs + k));
+      for (int r = 1; r < used; r++) mk[p] = _mm512_add_ps(mk[p], _mm512_load_ps(sums + r * mFloats + p * pairs + k));
     }
     for (int r = 0; r < 3; r++)
       for (int q = 0; q < 6; q++) {
