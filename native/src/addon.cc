@@ -584,11 +584,11 @@ bool& fusedWinogradEnabled() {
 }
 
 #if defined(JOINTSHOT_X86_VARIANTS)
-void runWinogradFilter(const float* w, const float* scale, int ic, int oc, float* u) { winogradFilter(w, scale, ic, oc, u); }
+void runWinogradFilter(const float* w, const float* scale, int ic, int oc, float* u, bool rotated = false) { winogradFilter(w, scale, ic, oc, u, rotated); }
 void runWinogradForward(const WinogradArgs& a) { winogradForward(a); }
 void runWinogradBackwardWeights(const WinogradGradArgs& a) { winogradBackwardWeights(a); }
 #else  // not built (wino.cc is AVX-512 only); fusedWinogradRuns() is false
-void runWinogradFilter(const float*, const float*, int, int, float*) {}
+void runWinogradFilter(const float*, const float*, int, int, float*, bool = false) {}
 void runWinogradForward(const WinogradArgs&) {}
 void runWinogradBackwardWeights(const WinogradGradArgs&) {}
 #endif
@@ -666,17 +666,6 @@ bool trainingWinograd(const int32_t* p, const float* in, const float* w, float* 
   const ConvShape s(p);
   if (!fusedWinogradCandidate(s, 4)) return false;
   const int ic = static_cast<int>(backwardData ? s.oc : s.ic), oc = static_cast<int>(backwardData ? s.ic : s.oc);
-  static std::vector<float> rotated;
-  const float* filter = w;
-  if (backwardData) {
-    rotated.resize(static_cast<size_t>(9) * ic * oc);
-    for (int ky = 0; ky < 3; ky++)
-      for (int kx = 0; kx < 3; kx++)
-        for (int i = 0; i < ic; i++)
-          for (int o = 0; o < oc; o++)
-            rotated[((ky * 3 + kx) * ic + i) * static_cast<size_t>(oc) + o] = w[(((2 - ky) * 3 + (2 - kx)) * oc + o) * static_cast<size_t>(ic) + i];
-    filter = rotated.data();
-  }
   static std::shared_ptr<float> u;
   static size_t uFloats = 0;
   const size_t floats = static_cast<size_t>(36) * ic * oc;
@@ -686,7 +675,7 @@ bool trainingWinograd(const int32_t* p, const float* in, const float* w, float* 
     u.reset(raw, std::free);
     uFloats = floats;
   }
-  runWinogradFilter(filter, nullptr, ic, oc, u.get());
+  runWinogradFilter(w, nullptr, ic, oc, u.get(), backwardData);
   WinogradArgs a{};
   a.x = in;
   a.xLayout = {s.h * s.w * ic, 16, ic};

@@ -77,7 +77,9 @@ struct WinogradArgs {
 };
 
 // The filter HWIO [3,3,ic,oc] times scale[o] (null: 1) transformed: [oc/16][36][ic][16] floats.
-void winogradFilter(const float* w, const float* scale, int ic, int oc, float* u);
+// rotated: w is [3,3,oc,ic] and the filter is w rotated by 180 degrees with its channels swapped
+// (a backward data's), read in place.
+void winogradFilter(const float* w, const float* scale, int ic, int oc, float* u, bool rotated = false);
 void winogradForward(const WinogradArgs& args);
 // The weight gradient of a 3x3, stride-1, padding-1 convolution by the same F(4x4, 3x3)
 // transforms: dw (HWIO [3,3,ic,oc], overwritten) = sum over images and pixels of x patch * dy.

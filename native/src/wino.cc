@@ -172,28 +172,34 @@ float* threadBuffer(size_t floats) {
 
 }  // namespace
 
-void winogradFilter(const float* w, const float* scale, int ic, int oc, float* u) {
-  static const double g[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                 {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
-  // G f G^T per filter, 16 output channels at a time (the inner loops vectorise).
-  for (int ob = 0; ob < oc / 16; ob++)
-    for (int i = 0; i < ic; i++) {
-      double f[3][3][16], gf[6][3][16];
-      for (int y = 0; y < 3; y++)
-        for (int x = 0; x < 3; x++)
-          for (int l = 0; l < 16; l++) {
-            const int o = ob * 16 + l;
-            f[y][x][l] = static_cast<double>(w[((y * 3 + x) * ic + i) * oc + o]) * (scale ? scale[o] : 1.0f);
-          }
-      for (int r = 0; r < 6; r++)
-        for (int x = 0; x < 3; x++)
-          for (int l = 0; l < 16; l++) gf[r][x][l] = g[r][0] * f[0][x][l] + g[r][1] * f[1][x][l] + g[r][2] * f[2][x][l];
-      for (int r = 0; r < 6; r++)
-        for (int c = 0; c < 6; c++) {
-          float* out = u + ((static_cast<size_t>(ob) * 36 + r * 6 + c) * ic + i) * 16;
-          for (int l = 0; l < 16; l++) out[l] = static_cast<float>(gf[r][0][l] * g[c][0] + gf[r][1][l] * g[c][1] + gf[r][2][l] * g[c][2]);
-        }
-    }
+void winogradFilter(const float* w, const float* scale, int ic, int oc, float* u, bool rotated) {
+  // G f G^T per filter, 16 output channels at a time in one vector. `rotated`: w is the forward
+  // filter [3][3][oc][ic] of the convolution whose backward data this is: taps read 180 degrees
+  // around and channels swapped (16 output lanes gathered from stride ic).
+  const float g[6][3] = {{1.0f / 4, 0, 0},           {-1.0f / 6, -1.0f / 6, -1.0f / 6}, {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                         {1.0f / 24, 1.0f / 12, 1.0f / 6}, {1.0f / 24, -1.0f / 12, 1.0f / 6}, {0, 0, 1}};
+  const int blocks = oc / 16;
+  const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(ic));
+#pragma omp parallel for if (static_cast<long>(ic) * oc >= 4096) schedule(static)
+  for (long job = 0; job < static_cast<long>(blocks) * ic; job++) {
+    const int ob = static_cast<int>(job / ic), i = static_cast<int>(job % ic);
+    const __m512 k = scale ? _mm512_loadu_ps(scale + ob * 16) : _mm512_set1_ps(1.0f);
+    __m512 f[3][3], gf[6][3];
+    for (int y = 0; y < 3; y++)
+      for (int x = 0; x < 3; x++) {
+        const float* tap = rotated ? w + (static_cast<size_t>((2 - y) * 3 + (2 - x)) * oc + ob * 16) * ic + i
+                                   : w + (static_cast<size_t>(y * 3 + x) * ic + i) * oc + ob * 16;
+        f[y][x] = _mm512_mul_ps(rotated ? _mm512_i32gather_ps(lanes, tap, 4) : _mm512_loadu_ps(tap), k);
+      }
+    for (int r = 0; r < 6; r++)
+      for (int x = 0; x < 3; x++)
+        gf[r][x] = _mm512_fmadd_ps(_mm512_set1_ps(g[r][0]), f[0][x], _mm512_fmadd_ps(_mm512_set1_ps(g[r][1]), f[1][x], _mm512_mul_ps(_mm512_set1_ps(g[r][2]), f[2][x])));
+    for (int r = 0; r < 6; r++)
+      for (int c = 0; c < 6; c++) {
+        const __m512 v = _mm512_fmadd_ps(gf[r][0], _mm512_set1_ps(g[c][0]), _mm512_fmadd_ps(gf[r][1], _mm512_set1_ps(g[c][1]), _mm512_mul_ps(gf[r][2], _mm512_set1_ps(g[c][2]))));
+        _mm512_store_ps(u + ((static_cast<size_t>(ob) * 36 + r * 6 + c) * ic + i) * 16, v);
+      }
+  }
 }
 
 void winogradForward(const WinogradArgs& a) {
