@@ -48,6 +48,25 @@ inline void inputTransform(__m512 d[6][6]) {
   for (int i = 0; i < 6; i++) rows(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], d[i]);
 }
 
+// Tile `tile` of a map of th x tw tiles per image: its image n and tile row and column.
+inline void tilePosition(long tile, int th, int tw, long* n, int* ty, int* tx) {
+  *n = tile / (th * tw);
+  *ty = static_cast<int>(tile % (th * tw)) / tw;
+  *tx = static_cast<int>(tile % tw);
+}
+
+// B^T d B of the 6x6 input patch of tile (ty, tx) in image n, channel block cb (zeros outside the
+// map, and everywhere when `valid` is false: a tile past the last).
+inline void transformedPatch(const float* x, const WinogradLayout& l, int h, int w, long n, int cb, int ty, int tx, bool valid, __m512 d[6][6]) {
+  const int y0 = ty * 4 - 1, x0 = tx * 4 - 1;
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 6; j++) {
+      const int y = y0 + i, xx = x0 + j;
+      d[i][j] = valid && y >= 0 && y < h && xx >= 0 && xx < w ? _mm512_loadu_ps(at(x, l, w, n, cb, y, xx)) : _mm512_setzero_ps();
+    }
+  inputTransform(d);
+}
+
 // A^T m A for one 6x6 product of 16 channels into 4x4 outputs.
 inline void outputTransform(const float* m, __m512 out[4][4]) {
   auto cols = [](__m512 v0, __m512 v1, __m512 v2, __m512 v3, __m512 v4, __m512 v5, __m512* o) {
@@ -215,18 +234,12 @@ void winogradForward(const WinogradArgs& a) {
       // Input transform of the group's tiles (a tile past the last is zeros).
       for (int t = 0; t < kTiles; t++) {
         const long tile = g * kTiles + t;
-        const long n = tile / (th * tw);
-        const int ty = static_cast<int>(tile % (th * tw)) / tw, tx = static_cast<int>(tile % tw);
-        const int y0 = ty * 4 - 1, x0 = tx * 4 - 1;
+        long n;
+        int ty, tx;
+        tilePosition(tile, th, tw, &n, &ty, &tx);
         for (int cb = 0; cb < icb; cb++) {
           __m512 d[6][6];
-          for (int i = 0; i < 6; i++)
-            for (int j = 0; j < 6; j++) {
-              const int y = y0 + i, x = x0 + j;
-              d[i][j] = tile < tiles && y >= 0 && y < a.h && x >= 0 && x < a.w ? _mm512_loadu_ps(at(a.x, a.xLayout, a.w, n, cb, y, x))
-                                                                               : _mm512_setzero_ps();
-            }
-          inputTransform(d);
+          transformedPatch(a.x, a.xLayout, a.h, a.w, n, cb, ty, tx, tile < tiles, d);
           for (int i = 0; i < 6; i++)
             for (int j = 0; j < 6; j++) _mm512_store_ps(v + (static_cast<size_t>(i * 6 + j) * kTiles + t) * a.ic + cb * 16, d[i][j]);
         }
@@ -243,8 +256,9 @@ void winogradForward(const WinogradArgs& a) {
           for (int t = 0; t < kTiles; t++) {
             const long tile = g * kTiles + t;
             if (tile >= tiles) break;
-            const long n = tile / (th * tw);
-            const int ty = static_cast<int>(tile % (th * tw)) / tw, tx = static_cast<int>(tile % tw);
+            long n;
+            int ty, tx;
+            tilePosition(tile, th, tw, &n, &ty, &tx);
             __m512 o[4][4];
             outputTransform(m + (j * kTiles + t) * 36 * 16, o);
             for (int i = 0; i < 4; i++) {
@@ -297,18 +311,12 @@ void winogradBackwardWeights(const WinogradGradArgs& a) {
     for (long g = 0; g < groups; g++) {
       const int count = static_cast<int>(std::min<long>(kGradTiles, tiles - g * kGradTiles));
       for (int t = 0; t < count; t++) {
-        const long tile = g * kGradTiles + t;
-        const long n = tile / (th * tw);
-        const int ty = static_cast<int>(tile % (th * tw)) / tw, tx = static_cast<int>(tile % tw);
-        const int y0 = ty * 4 - 1, x0 = tx * 4 - 1;
+        long n;
+        int ty, tx;
+        tilePosition(g * kGradTiles + t, th, tw, &n, &ty, &tx);
         for (int cb = 0; cb < icb; cb++) {
           __m512 d[6][6];
-          for (int i = 0; i < 6; i++)
-            for (int j = 0; j < 6; j++) {
-              const int y = y0 + i, x = x0 + j;
-              d[i][j] = y >= 0 && y < a.h && x >= 0 && x < a.w ? _mm512_loadu_ps(at(a.x, a.xLayout, a.w, n, cb, y, x)) : _mm512_setzero_ps();
-            }
-          inputTransform(d);
+          transformedPatch(a.x, a.xLayout, a.h, a.w, n, cb, ty, tx, true, d);
           for (int i = 0; i < 6; i++)
             for (int j = 0; j < 6; j++) _mm512_store_ps(v + (i * 6 + j) * gradStride(a.ic) + t * a.ic + cb * 16, d[i][j]);
         }
