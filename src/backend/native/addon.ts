@@ -59,15 +59,41 @@ export interface NativeAddon {
   keepFreedMemory(): void;
   /** Bytes of freed buffers kept for reuse (at most 1 GiB). */
   pooledBytes(): number;
-  /** Training-mode batch norm of x [rows, channels]: y, and the batch mean and biased variance. */
+  /**
+   * Training-mode batch norm of x [rows, channels]: y = act(bn(x) + residual), and the batch mean
+   * and biased variance. act 0 none, 1 ReLU, 2 leaky ReLU with `slope` > 0; residual null = none.
+   */
   batchNormTrainForward(
     x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
-    channels: number, epsilon: number,
+    channels: number, epsilon: number, residual?: Float32Array | null, act?: number, slope?: number,
   ): void;
-  /** Its gradient: dx, dgamma, dbeta from x, dy and the forward's statistics. */
+  /**
+   * Its gradient: dx, dgamma, dbeta from x, dy and the forward's statistics; with an activation
+   * the forward's output y (its mask), and dresidual (the masked dy) when given.
+   */
   batchNormTrainBackward(
     x: Float32Array, dy: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number,
+    y?: Float32Array | null, act?: number, slope?: number, dresidual?: Float32Array | null,
+  ): void;
+  /**
+   * One SGD step of a parameter into pOut (and bufOut), g = grad + weightDecay * p: with momentum
+   * buf' = momentum * buf + g and step = nesterov ? g + momentum * buf' : buf', else step = g;
+   * p' = p - lr * step. buf and bufOut null without momentum (native/src/sgd.cc).
+   */
+  sgdUpdate(
+    p: Float32Array, grad: Float32Array, buf: Float32Array | null, pOut: Float32Array, bufOut: Float32Array | null,
+    lr: number, momentum: number, weightDecay: number, nesterov: 0 | 1,
+  ): void;
+  /**
+   * The box `size` at `srcBegin` of src (shape srcShape) written at `dstBegin` of dst (shape
+   * dstShape); with `fill`, every other element of dst set to it. Both Float32Arrays or both
+   * Int32Arrays; shapes of one rank 1-8; RangeError when the box does not fit (native/src/copy-box.cc;
+   * absent from addons built before it).
+   */
+  copyBox?(
+    src: Float32Array | Int32Array, dst: Float32Array | Int32Array, srcShape: Int32Array, srcBegin: Int32Array,
+    dstShape: Int32Array, dstBegin: Int32Array, size: Int32Array, fill?: number,
   ): void;
   /**
    * The instruction set of the addon's element-wise loops: switches to `name` when given (a

@@ -7,7 +7,6 @@
  * dresidual (the masked dy) when there is a residual.
  */
 import { tf } from '../../../tf.js';
-import type { NativeAddon } from '../addon.js';
 import { float32Values, newOutput, type NativeKernelBody } from './kernel-utils.js';
 
 /**
@@ -19,20 +18,6 @@ import { float32Values, newOutput, type NativeKernelBody } from './kernel-utils.
 export const BN_TRAIN_FORWARD = 'JointshotBatchNormTrain';
 export const BN_TRAIN_BACKWARD = 'JointshotBatchNormTrainGrad';
 
-/** The addon's batch-norm functions with their optional trailing activation/residual arguments. */
-interface BatchNormActAddon {
-  batchNormTrainForward(
-    x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
-    channels: number, epsilon: number, residual: Float32Array | null, act: number, slope: number,
-  ): void;
-  batchNormTrainBackward(
-    x: Float32Array, dy: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number,
-    y: Float32Array | null, act: number, slope: number, dresidual: Float32Array | null,
-  ): void;
-}
-
-const withActivation = (addon: NativeAddon) => addon as unknown as BatchNormActAddon;
 
 /** [y, mean, variance] of training-mode batch norm (y = act(bn(x) + residual)). */
 export const batchNormTrainForward: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
@@ -44,7 +29,7 @@ export const batchNormTrainForward: NativeKernelBody = ({ inputs, backend, attrs
   const y = newOutput(addon, backend, x!.shape);
   const mean = newOutput(addon, backend, [channels]);
   const variance = newOutput(addon, backend, [channels]);
-  withActivation(addon).batchNormTrainForward(
+  addon.batchNormTrainForward(
     xs, gs, bs, y.values, mean.values, variance.values, channels, attrs.epsilon as number,
     rs, (attrs.act as number | undefined) ?? 0, (attrs.slope as number | undefined) ?? 0,
   );
@@ -63,7 +48,7 @@ export const batchNormTrainBackward: NativeKernelBody = ({ inputs, backend, attr
   const dgamma = newOutput(addon, backend, [channels]);
   const dbeta = newOutput(addon, backend, [channels]);
   const dresidual = attrs.residual ? newOutput(addon, backend, x!.shape) : null;
-  withActivation(addon).batchNormTrainBackward(
+  addon.batchNormTrainBackward(
     xs!, dys!, gs!, ms!, vs!, dx.values, dgamma.values, dbeta.values, channels, attrs.epsilon as number,
     ys, (attrs.act as number | undefined) ?? 0, (attrs.slope as number | undefined) ?? 0, dresidual?.values ?? null,
   );

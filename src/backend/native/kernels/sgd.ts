@@ -5,7 +5,6 @@
  * storage may be shared with other tensors (tf.variable(t), v.assign(t)); the caller assigns them.
  */
 import { tf } from '../../../tf.js';
-import type { NativeAddon } from '../addon.js';
 import { float32Values, newOutput, type NativeKernelBody } from './kernel-utils.js';
 
 /** Kernel name (inputs p, grad and, with momentum, buf; attrs lr, momentum, weightDecay, nesterov). */
@@ -19,13 +18,6 @@ export interface SgdUpdateAttrs {
   nesterov: boolean;
 }
 
-/** The addon function behind the kernel (native/src/sgd.cc); buf and bufOut are null without momentum. */
-type SgdAddon = NativeAddon & {
-  sgdUpdate(
-    p: Float32Array, grad: Float32Array, buf: Float32Array | null, pOut: Float32Array, bufOut: Float32Array | null,
-    lr: number, momentum: number, weightDecay: number, nesterov: 0 | 1,
-  ): void;
-};
 
 /** [p', buf'] with momentum, [p'] without: buf' = mu * buf + (grad + wd * p), p' = p - lr * step. */
 export const sgdUpdate: NativeKernelBody = ({ inputs, backend, attrs = {} }, addon) => {
@@ -37,6 +29,6 @@ export const sgdUpdate: NativeKernelBody = ({ inputs, backend, attrs = {} }, add
   if (!ps || !gs || bs === undefined) throw new Error(`${SGD_UPDATE}: float32 inputs expected (p, grad and, with momentum, buf)`);
   const pOut = newOutput(addon, backend, p!.shape);
   const bufOut = bs ? newOutput(addon, backend, p!.shape) : undefined;
-  (addon as SgdAddon).sgdUpdate(ps, gs, bs, pOut.values, bufOut?.values ?? null, lr, momentum, weightDecay, nesterov ? 1 : 0);
+  addon.sgdUpdate(ps, gs, bs, pOut.values, bufOut?.values ?? null, lr, momentum, weightDecay, nesterov ? 1 : 0);
   return (bufOut ? [pOut.info, bufOut.info] : [pOut.info]) as unknown as tf.TensorInfo;
 };

@@ -14,18 +14,6 @@ import { tf } from '../../../tf.js';
 import type { NativeAddon } from '../addon.js';
 import { newOutput, type NativeKernelArgs, type NativeKernelBody } from './kernel-utils.js';
 
-/** The addon function behind the kernels (native/src/copy-box.cc). */
-type CopyBoxAddon = NativeAddon & {
-  /**
-   * The box `size` at `srcBegin` of src (shape srcShape) written at `dstBegin` of dst (shape
-   * dstShape); with `fill`, every other element of dst set to it. Both Float32Arrays or both
-   * Int32Arrays; shapes of one rank 1-8; RangeError when the box does not fit.
-   */
-  copyBox(
-    src: Float32Array | Int32Array, dst: Float32Array | Int32Array, srcShape: Int32Array, srcBegin: Int32Array,
-    dstShape: Int32Array, dstBegin: Int32Array, size: Int32Array, fill?: number,
-  ): void;
-};
 
 /** Row-major element strides of `shape`. */
 export const rowStrides = (shape: number[]): number[] => {
@@ -67,8 +55,8 @@ export function copyBox(
 }
 
 /** Whether the addon copies (not JOINTSHOT_NATIVE_JS_COPY=1, read at every call for A/B timings). */
-const nativeCopy = (addon: NativeAddon): addon is CopyBoxAddon =>
-  process.env.JOINTSHOT_NATIVE_JS_COPY !== '1' && typeof (addon as Partial<CopyBoxAddon>).copyBox === 'function';
+const nativeCopy = (addon: NativeAddon): addon is NativeAddon & Required<Pick<NativeAddon, 'copyBox'>> =>
+  process.env.JOINTSHOT_NATIVE_JS_COPY !== '1' && typeof addon.copyBox === 'function';
 
 /** The float32 or int32 storage of input x, or undefined for other dtypes (and scalars). */
 function boxValues({ inputs, backend }: NativeKernelArgs): Float32Array | Int32Array | undefined {
