@@ -71,6 +71,12 @@ struct ConvShape {
   }
 };
 
+// Whether environment variable `name` is "0" (a switch turned off).
+bool switchedOff(const char* name) {
+  const char* v = std::getenv(name);
+  return v && std::string(v) == "0";
+}
+
 // Where the output map is small (under 64 positions, e.g. ResNet-12's last block: 4x4 on 32x32
 // inputs, 5x5 on 84x84) and the filter is not 1x1, oneDNN 2.6's NHWC kernel (brgconv) is slow:
 // 124-149 ms CPU for an 80x4x4x640 3x3 convolution on one thread here, against 53 ms for its
@@ -78,10 +84,7 @@ struct ConvShape {
 // convolutions run blocked: src/dst `any`, reordered from and to the caller's NHWC.
 // JOINTSHOT_NATIVE_BLOCKED_CONV=0 turns this off (for comparisons).
 bool preferBlocked(const ConvShape& s) {
-  static const bool enabled = [] {
-    const char* v = std::getenv("JOINTSHOT_NATIVE_BLOCKED_CONV");
-    return !(v && std::string(v) == "0");
-  }();
+  static const bool enabled = !switchedOff("JOINTSHOT_NATIVE_BLOCKED_CONV");
   return enabled && s.kh * s.kw > 1 && s.oh * s.ow < 64;
 }
 
@@ -100,10 +103,7 @@ bool preferBlocked(const ConvShape& s) {
 // Whether Winograd kernels are tried: JOINTSHOT_NATIVE_WINOGRAD=0 at load turns them off,
 // setWinograd() at run time (primitives are cached per setting).
 bool& winogradEnabled() {
-  static bool enabled = [] {
-    const char* v = std::getenv("JOINTSHOT_NATIVE_WINOGRAD");
-    return !(v && std::string(v) == "0");
-  }();
+  static bool enabled = !switchedOff("JOINTSHOT_NATIVE_WINOGRAD");
   return enabled;
 }
 
@@ -576,10 +576,7 @@ void executeFused(FusedConv& c, const ConvShape& s, memory& src, memory& wm, mem
 // JOINTSHOT_NATIVE_FUSED_WINOGRAD=0 at load turns it off, setFusedWinograd() at run time; JOINTSHOT_NATIVE_WINOGRAD=0 / setWinograd(false) turn it off too
 // (it is a Winograd kernel: the direct convolution's results differ from it by rounding).
 bool& fusedWinogradEnabled() {
-  static bool enabled = [] {
-    const char* v = std::getenv("JOINTSHOT_NATIVE_FUSED_WINOGRAD");
-    return !(v && std::string(v) == "0");
-  }();
+  static bool enabled = !switchedOff("JOINTSHOT_NATIVE_FUSED_WINOGRAD");
   return enabled;
 }
 
@@ -690,17 +687,17 @@ bool trainingWinograd(const int32_t* p, const float* in, const float* w, float* 
 
 // A training convolution's weight gradient through the fused Winograd kernel's transforms where
 // it covers the shape (as trainingWinograd) and has at least 2 tiles per channel of the wider
-// side: each thread sums into its own 36 x ic x oc products, which few tiles do not pay for
-// (ResNet-18's 4x4 maps of 128 channels at batch 80, 80 tiles: 2.7x oneDNN's time; 6x6 of 256,
-// 320 tiles: 1.3x; 8x8 of 160, 320 tiles: 0.75x). Reads x and dy as NHWC in place; false
-// elsewhere. JOINTSHOT_NATIVE_FUSED_WINOGRAD_WEIGHTS=0 (read per call) leaves it to oneDNN.
+// side: each thread sums into its own 36 x ic x oc products, which few tiles do not pay for (a
+// first version took 2.7x oneDNN's time on ResNet-18's 4x4 maps of 128 channels at batch 80, 80
+// tiles, and 0.75x on 8x8 maps of 160, 320 tiles; the kept version was even with oneDNN on 6x6
+// maps of 256, 320 tiles). Reads x and dy as NHWC in place; false elsewhere.
+// JOINTSHOT_NATIVE_FUSED_WINOGRAD_WEIGHTS=0 (read per call) leaves it to oneDNN.
 bool trainingWinogradWeights(const int32_t* p, const float* x, const float* dy, float* dw) {
   const ConvShape s(p);
   if (!fusedWinogradCandidate(s, 4)) return false;
   const memory::dim tiles = s.n * ((s.h + 3) / 4) * ((s.w + 3) / 4);
   if (tiles < 2 * std::max(s.ic, s.oc)) return false;
-  const char* off = std::getenv("JOINTSHOT_NATIVE_FUSED_WINOGRAD_WEIGHTS");
-  if (off && std::string(off) == "0") return false;
+  if (switchedOff("JOINTSHOT_NATIVE_FUSED_WINOGRAD_WEIGHTS")) return false;
   WinogradGradArgs a{};
   a.x = x;
   a.xLayout = {s.h * s.w * s.ic, 16, s.ic};
@@ -726,8 +723,7 @@ bool trainingWinogradWeights(const int32_t* p, const float* x, const float* dy, 
 bool singlePixelConv(const int32_t* p, const float* a, const float* b, float* out, ConvPass pass) {
   const ConvShape s(p);
   if (s.oh != 1 || s.ow != 1 || s.dh != 1 || s.dw != 1 || s.pt < 0 || s.pl < 0 || s.h + s.pt > s.kh || s.w + s.pl > s.kw) return false;
-  const char* off = std::getenv("JOINTSHOT_NATIVE_PIXEL_GEMM");
-  if (off && std::string(off) == "0") return false;
+  if (switchedOff("JOINTSHOT_NATIVE_PIXEL_GEMM")) return false;
   const dnnl_dim_t n = s.n, ic = s.ic, oc = s.oc, row = s.w * ic, image = s.h * s.w * ic;
   auto gemm = [](char ta, char tb, dnnl_dim_t m, dnnl_dim_t nn, dnnl_dim_t k, const float* A, dnnl_dim_t lda, const float* B,
                  dnnl_dim_t ldb, float beta, float* C, dnnl_dim_t ldc) {
