@@ -645,6 +645,29 @@ std::shared_ptr<float> winogradFilterFor(const ConvShape& s, const float* w, con
   return u;
 }
 
+// Drops the cached inference weights (fusedWeights) and transformed filters (winogradFilterFor)
+// made from content `id`: the caller's storage behind it is gone, so the id never repeats. Without
+// this, every evaluation after a training step left a whole model's copies behind until the caches'
+// byte bounds (768 MiB together) pushed them out.
+void forgetContent(double id) {
+  for (auto it = weightsCache.begin(); it != weightsCache.end();) {
+    if (it->id != id) {
+      ++it;
+      continue;
+    }
+    weightsCacheBytes -= it->bytes;
+    it = weightsCache.erase(it);
+  }
+  for (auto it = winogradFilters.begin(); it != winogradFilters.end();) {
+    if (it->id != id) {
+      ++it;
+      continue;
+    }
+    winogradFiltersBytes -= it->bytes;
+    it = winogradFilters.erase(it);
+  }
+}
+
 // Strides of an activation with dims {n, c, h, w} in memory `desc` when it is NHWC or nChw16c.
 bool winogradLayout(const memory::desc& desc, WinogradLayout* out) {
   const memory::dims d = desc.dims();
@@ -1078,6 +1101,36 @@ napi_value ConvImplementations(napi_env env, napi_callback_info) {
   return out;
 }
 
+// forgetContent(ids: number[]): forgets every cached copy made from these content ids.
+napi_value ForgetContent(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!readArgs(env, info, a, 1)) return nullptr;
+  uint32_t length = 0;
+  if (napi_get_array_length(env, a.values[0], &length) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "forgetContent: expected an array of content ids");
+    return nullptr;
+  }
+  for (uint32_t i = 0; i < length; i++) {
+    napi_value v;
+    double id = 0;
+    napi_get_element(env, a.values[0], i, &v);
+    if (napi_get_value_double(env, v, &id) == napi_ok && id > 0) forgetContent(id);
+  }
+  return nullptr;
+}
+
+// contentCacheBytes(): [inference weights, transformed Winograd filters] held by content id, in
+// bytes (for tests and soaks).
+napi_value ContentCacheBytes(napi_env env, napi_callback_info) {
+  napi_value out, w, f;
+  napi_create_array(env, &out);
+  napi_create_double(env, static_cast<double>(weightsCacheBytes), &w);
+  napi_create_double(env, static_cast<double>(winogradFiltersBytes), &f);
+  napi_set_element(env, out, 0, w);
+  napi_set_element(env, out, 1, f);
+  return out;
+}
+
 }  // namespace
 
 napi_status registerElementwise(napi_env env, napi_value exports);
@@ -1101,7 +1154,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"convImplementations", nullptr, ConvImplementations, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setWinograd", nullptr, SetWinograd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setFusedWinograd", nullptr, SetFusedWinograd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"convBnActChain", nullptr, ConvBnActChain, nullptr, nullptr, nullptr, napi_enumerable, nullptr}};
+      {"convBnActChain", nullptr, ConvBnActChain, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"forgetContent", nullptr, ForgetContent, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"contentCacheBytes", nullptr, ContentCacheBytes, nullptr, nullptr, nullptr, napi_enumerable, nullptr}};
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   registerElementwise(env, exports);
   registerBufferPool(env, exports);

@@ -1,7 +1,7 @@
 /** Every oneDNN/native kernel against the cpu backend: forward and gradients, odd shapes, fallbacks. */
 import type { ExecutionContext } from 'ava';
 import { tf } from '../../src/tf.js';
-import { nativeConvBnAct, nativeConvBnActChain, nativeConvImplementations, nativeFusedWinograd, nativeIsa, nativeWinograd } from '../../src/backend/native/index.js';
+import { nativeContentCacheBytes, nativeConvBnAct, nativeConvBnActChain, nativeConvImplementations, nativeFusedWinograd, nativeIsa, nativeWinograd } from '../../src/backend/native/index.js';
 import { assertMatchesCpu, countCalls, nativeTest, seededValues } from './native-helpers.js';
 
 const t4 = (shape: number[], seed: number) => tf.tensor4d(seededValues(shape.reduce((p, d) => p * d, 1), seed), shape as [number, number, number, number]);
@@ -170,6 +170,37 @@ nativeTest('nativeConvBnAct through Winograd (>= 16 channels): scale folded, lea
   t.is(impl?.includes('wino'), winogradHere(), `inference kernel ${impl}`);
   t.is(tf.memory().numTensors, before);
   tf.dispose([x, ...filters, ...scales, shift, residual]);
+});
+
+nativeTest('inference weight copies cached by content id go when their tensor is disposed, not while a view of it lives', async (t) => {
+  await tf.setBackend('native');
+  try {
+    const total = () => { const b = nativeContentCacheBytes(); return b.weights + b.winogradFilters; };
+    const x = t4([2, 9, 9, 32], 51);
+    const shift = tn([16], 52) as tf.Tensor1D;
+    const scale = tn([16], 53) as tf.Tensor1D;
+    const run = (f: tf.Tensor4D) => tf.tidy(() => nativeConvBnAct(x, f, scale, shift, { strides: 1, pad: 'same', leak: 0 }).dataSync());
+    const start = total();
+    const filter = t4([3, 3, 32, 16], 54);
+    run(filter);
+    const held = total() - start;
+    t.true(held >= 3 * 3 * 32 * 16 * 4, `a 32->16 filter's copies: ${held} bytes held`);
+    run(filter);
+    t.is(total() - start, held, 'the same filter again is served from the cache');
+    const view = filter.reshape([3, 3, 32, 16]) as tf.Tensor4D;
+    filter.dispose();
+    t.is(total() - start, held, 'a reshape still shares the storage: kept');
+    const expected = run(view);
+    view.dispose();
+    t.is(total(), start, 'storage disposed: its copies gone');
+    const again = t4([3, 3, 32, 16], 54);
+    t.deepEqual(run(again), expected, 'same contents in new storage: same result');
+    again.dispose();
+    t.is(total(), start);
+    tf.dispose([x, shift, scale]);
+  } finally {
+    await tf.setBackend('cpu');
+  }
 });
 
 nativeTest('nativeConvBnAct on small maps (blocked direct kernel, scale folded) with residual and leaky ReLU matches cpu and never runs oneDNN\'s reference kernel', async (t) => {

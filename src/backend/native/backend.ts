@@ -8,7 +8,7 @@ import os from 'node:os';
 import { tf } from '../../tf.js';
 import { loadNativeAddon, type NativeAddon, type NativeIsa } from './addon.js';
 import { JOINTSHOT_KERNELS, NATIVE_KERNELS } from './kernels/index.js';
-import { nativeKernel } from './kernels/kernel-utils.js';
+import { forgetContent, nativeKernel } from './kernels/kernel-utils.js';
 import { idleLimitFromEnv, pooledBuffers, releaseOutputBuffer, setIdleLimit } from './output-buffers.js';
 
 /** The tfjs backend name the native backend registers under. */
@@ -51,6 +51,7 @@ class NativeBackend extends MathBackendCPU {
   override disposeData(dataId: DataId, force = false): boolean {
     const values = this.data.has(dataId) ? this.data.get(dataId)!.values : undefined;
     const removed = super.disposeData(dataId, force);
+    if (removed) forgetContent(this.addon, values);
     const buffer = removed ? bufferOf(values) : undefined;
     const holders = buffer && pooledBuffers.get(buffer);
     if (holders !== undefined) {
@@ -142,6 +143,15 @@ export function nativeConvImplementations(): NativeConvImplementation[] {
     kind,
     implementation,
   }));
+}
+
+/**
+ * Bytes of inference weight copies the addon holds by content id (reordered or folded weights,
+ * transformed Winograd filters); they go when their source tensor is disposed. For tests and soaks.
+ */
+export function nativeContentCacheBytes(): { weights: number; winogradFilters: number } {
+  const [weights, winogradFilters] = addonInUse?.contentCacheBytes() ?? [0, 0];
+  return { weights, winogradFilters };
 }
 
 /**

@@ -95,3 +95,15 @@ export function contentId(values: Float32Array): number {
   }
   return id;
 }
+
+/**
+ * Tells the addon that `values` is gone (its tensor data disposed): the copies it cached under the
+ * array's content id can never be used again, so they go now rather than when its caches fill.
+ */
+export function forgetContent(addon: NativeAddon, values: unknown): void {
+  if (!(values instanceof Float32Array)) return;
+  const id = contentIds.get(values);
+  if (id === undefined) return;
+  contentIds.delete(values);
+  addon.forgetContent([id]);
+}
