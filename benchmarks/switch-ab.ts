@@ -6,7 +6,7 @@
  *   winograd     oneDNN's Winograd kernels for 3x3 stride-1 convolutions (nativeWinograd)
  *   fused-winograd the addon's own fused Winograd inference kernel, 16-256 channels (nativeFusedWinograd)
  *   fused-winograd-weights its training weight gradient alone (JOINTSHOT_NATIVE_FUSED_WINOGRAD_WEIGHTS)
- *   pixel-gemm   training convolutions with a 1x1 output map as matrix products (JOINTSHOT_NATIVE_PIXEL_GEMM)
+ *   small-map-gemm  training convolutions on small output maps as matrix products (JOINTSHOT_NATIVE_SMALL_MAP_GEMM)
  *   fused-stats  batch-norm running statistics in one kernel (JOINTSHOT_NATIVE_FUSED_STATS)
  *   fused-sgd    the SGD update in one kernel per parameter (JOINTSHOT_NATIVE_FUSED_SGD)
  *   addon-copy   Slice/PadV2 copied by the addon, not JS (JOINTSHOT_NATIVE_JS_COPY)
@@ -45,7 +45,7 @@ const SWITCHES: Record<string, (on: boolean) => void> = {
   winograd: (on) => nativeWinograd(on),
   'fused-winograd': (on) => nativeFusedWinograd(on),
   'fused-winograd-weights': envSwitch('JOINTSHOT_NATIVE_FUSED_WINOGRAD_WEIGHTS', '1', '0'),
-  'pixel-gemm': envSwitch('JOINTSHOT_NATIVE_PIXEL_GEMM', '1', '0'),
+  'small-map-gemm': envSwitch('JOINTSHOT_NATIVE_SMALL_MAP_GEMM', '1', '0'),
   'fused-stats': envSwitch('JOINTSHOT_NATIVE_FUSED_STATS', '1', '0'),
   'fused-sgd': envSwitch('JOINTSHOT_NATIVE_FUSED_SGD', '1', '0'),
   'addon-copy': envSwitch('JOINTSHOT_NATIVE_JS_COPY', '0', '1'),

@@ -304,7 +304,7 @@ bool trainingWinograd(const int32_t* p, const float* in, const float* w, float* 
 bool trainingWinogradWeights(const int32_t* p, const float* x, const float* dy, float* dw);
 // Runs a convolution with a 1x1 output map as matrix products where it covers the shape (below).
 enum class ConvPass { forward, backwardData, backwardWeights };
-bool singlePixelConv(const int32_t* p, const float* a, const float* b, float* out, ConvPass pass);
+bool smallMapConv(const int32_t* p, const float* a, const float* b, float* out, ConvPass pass);
 
 // conv2dForward(params, x, w, y)
 napi_value Conv2dForward(napi_env env, napi_callback_info info) {
@@ -314,7 +314,7 @@ napi_value Conv2dForward(napi_env env, napi_callback_info info) {
   float *x = call.arrays[0], *w = call.arrays[1], *y = call.arrays[2];
   DNNL_TRY({
     const ConvShape s(p);
-    if (singlePixelConv(p, x, w, y, ConvPass::forward)) return nothing(env);
+    if (smallMapConv(p, x, w, y, ConvPass::forward)) return nothing(env);
     if (trainingWinograd(p, x, w, y, false)) return nothing(env);
     ConvPrimitives& c = convPrimitives(p, false);
     memory wm = weightsFor(s, w, c.fwdReorder, c.fwdWeightsMd, c.toFwdWeights, c.fwdWeightsBuf);
@@ -334,7 +334,7 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   float *dy = call.arrays[0], *w = call.arrays[1], *dx = call.arrays[2];
   DNNL_TRY({
     const ConvShape s(p);
-    if (singlePixelConv(p, dy, w, dx, ConvPass::backwardData)) return nothing(env);
+    if (smallMapConv(p, dy, w, dx, ConvPass::backwardData)) return nothing(env);
     if (trainingWinograd(p, dy, w, dx, true)) return nothing(env);
     ConvPrimitives& c = convPrimitives(p, true);
     memory wm = weightsFor(s, w, c.bwdDataReorder, c.bwdDataWeightsMd, c.toBwdDataWeights, c.bwdDataWeightsBuf);
@@ -354,7 +354,7 @@ napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
   float *x = call.arrays[0], *dy = call.arrays[1], *dw = call.arrays[2];
   DNNL_TRY({
     const ConvShape s(p);
-    if (singlePixelConv(p, x, dy, dw, ConvPass::backwardWeights)) return nothing(env);
+    if (smallMapConv(p, x, dy, dw, ConvPass::backwardWeights)) return nothing(env);
     if (trainingWinogradWeights(p, x, dy, dw)) return nothing(env);
     ConvPrimitives& c = convPrimitives(p, true);
     memory xm = c.bwdWeightsSrc.input(x), dym = c.bwdWeightsDiffDst.input(dy);
@@ -734,44 +734,124 @@ bool trainingWinogradWeights(const int32_t* p, const float* x, const float* dy, 
   return true;
 }
 
-// A convolution whose output map is 1x1 and whose filter covers the whole (padded) input: ResNet-18's
-// last 3x3 convolutions on 32x32 images (1x1 maps, 512 channels) and the stride-2 one into them
-// (2x2 maps). Output pixel (0, 0) sees input row iy through filter row iy + pt, and the row's w
-// pixels through the consecutive filter columns pl..pl + w - 1, which HWIO stores as one
-// (w * ic) x oc matrix: per input row one matrix product on the caller's NHWC and HWIO arrays
-// (oneDNN's sgemm). oneDNN's direct kernel reordered the 512x512x3x3 filter to its layout and
-// the gradient back at every call (3 ms each) and ran all 9 taps. The weight gradient's other
-// taps are zeros. False where the shape is not of this kind, or with
-// JOINTSHOT_NATIVE_PIXEL_GEMM=0 (read per call).
-bool singlePixelConv(const int32_t* p, const float* a, const float* b, float* out, ConvPass pass) {
+// Output maps of at most this many positions run as matrix products in training
+// (smallMapConv); JOINTSHOT_NATIVE_SMALL_MAP_PIXELS overrides it (read per call, for A/B timing).
+constexpr memory::dim kSmallMapPixels = 9;
+// ... and, on maps of more than one pixel, input x output channels of at least this (below it the
+// 21 small products of a 3x3 map cost more than oneDNN's one call: 128 -> 128 channels on 3x3 maps
+// at batch 80 took 1.0-1.2x oneDNN's time, 128 -> 256 into 2x2 0.57-0.73x; docs/performance.md).
+constexpr memory::dim kSmallMapChannelProduct = 128 * 256;
+
+memory::dim smallMapPixels() {
+  const char* v = std::getenv("JOINTSHOT_NATIVE_SMALL_MAP_PIXELS");
+  if (!v || !*v) return kSmallMapPixels;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  return end && *end == 0 && n >= 0 ? n : kSmallMapPixels;
+}
+
+// A training convolution on a small output map (ResNet-18's last stage: 3x3 maps of 512 channels
+// on 84x84 images, 1x1 on 32x32) as matrix products on the caller's NHWC and HWIO arrays. For
+// output pixel (oy, ox) and filter row ky, the input row iy = oy * sh + ky - pt holds the pixels
+// its filter columns kx0..kx1 - 1 see side by side, and HWIO stores those taps as one
+// (run * ic) x oc matrix: one sgemm over the batch per (pixel, filter row), taps in the padding
+// skipped (49 of 81 on a 3x3 map). oneDNN's direct kernels ran all taps and reordered the filter
+// to their layout (and the weight gradient back) at every call. Backward data and weights are the
+// same products with the filter transposed once per call (backward data), and per tap one product
+// over the gathered rows of the batch's pixels it joins (weight gradient). False where the map is
+// larger than smallMapPixels(), on maps of more than one pixel where the filter is 1x1 (oneDNN's 1x1
+// kernels) or the channels are few (kSmallMapChannelProduct), where the convolution is dilated, or
+// with JOINTSHOT_NATIVE_SMALL_MAP_GEMM=0 (read per call).
+bool smallMapConv(const int32_t* p, const float* a, const float* b, float* out, ConvPass pass) {
   const ConvShape s(p);
-  if (s.oh != 1 || s.ow != 1 || s.dh != 1 || s.dw != 1 || s.pt < 0 || s.pl < 0 || s.h + s.pt > s.kh || s.w + s.pl > s.kw) return false;
-  if (switchedOff("JOINTSHOT_NATIVE_PIXEL_GEMM")) return false;
-  const dnnl_dim_t n = s.n, ic = s.ic, oc = s.oc, row = s.w * ic, image = s.h * s.w * ic;
+  if (s.dh != 1 || s.dw != 1 || s.oh * s.ow > smallMapPixels()) return false;
+  if (s.oh * s.ow > 1 && (s.kh * s.kw == 1 || s.ic * s.oc < kSmallMapChannelProduct)) return false;
+  if (switchedOff("JOINTSHOT_NATIVE_SMALL_MAP_GEMM")) return false;
+  const dnnl_dim_t n = s.n, ic = s.ic, oc = s.oc, image = s.h * s.w * ic, outImage = s.oh * s.ow * oc;
   auto gemm = [](char ta, char tb, dnnl_dim_t m, dnnl_dim_t nn, dnnl_dim_t k, const float* A, dnnl_dim_t lda, const float* B,
                  dnnl_dim_t ldb, float beta, float* C, dnnl_dim_t ldc) {
     const dnnl_status_t status = dnnl_sgemm(ta, tb, m, nn, k, 1.0f, A, lda, B, ldb, beta, C, ldc);
-    if (status != dnnl_success) throw dnnl::error(status, "sgemm of a single-pixel convolution failed");
+    if (status != dnnl_success) throw dnnl::error(status, "sgemm of a small-map convolution failed");
   };
-  const size_t filterFloats = static_cast<size_t>(s.kh * s.kw) * ic * oc;
-  if (pass == ConvPass::backwardWeights) std::memset(out, 0, filterFloats * sizeof(float));
-  for (memory::dim iy = 0; iy < s.h; iy++) {
-    const size_t tap = static_cast<size_t>((iy + s.pt) * s.kw + s.pl) * ic * oc;
-    switch (pass) {
-      case ConvPass::forward:  // y (n x oc) += x row (n x w*ic) . filter rows (w*ic x oc)
-        gemm('N', 'N', n, oc, row, a + iy * row, image, b + tap, oc, iy == 0 ? 0.0f : 1.0f, out, oc);
-        break;
-      case ConvPass::backwardData:  // dx row (n x w*ic) = dy (n x oc) . filter rows^T
-        gemm('N', 'T', n, row, oc, a, oc, b + tap, oc, 0.0f, out + iy * row, image);
-        break;
-      case ConvPass::backwardWeights:  // dw rows (w*ic x oc) = x row^T . dy
-        gemm('T', 'N', row, oc, n, a + iy * row, image, b, oc, 0.0f, out + tap, oc);
-        break;
+  // Scratch kept between calls (fresh pages cost first-touch faults): the transposed filter of
+  // backward data, the gathered rows of the weight gradient.
+  static std::vector<float> scratch;
+  if (pass == ConvPass::backwardWeights) {
+    // Per tap, the pixels it reaches gathered into rows: dw tap (ic x oc) = xg^T . dyg, one product
+    // over batch x pixels (per output pixel, 80-row products added into the 1.5 MB tap block ran
+    // at two thirds of the speed).
+    const size_t pixels = static_cast<size_t>(s.oh * s.ow);
+    scratch.resize(static_cast<size_t>(n) * pixels * static_cast<size_t>(ic + oc));
+    float* xg = scratch.data();
+    float* dyg = xg + static_cast<size_t>(n) * pixels * ic;
+    for (memory::dim ky = 0; ky < s.kh; ky++)
+      for (memory::dim kx = 0; kx < s.kw; kx++) {
+        float* tap = out + static_cast<size_t>((ky * s.kw + kx) * ic) * oc;
+        std::vector<std::pair<size_t, size_t>> rows;  // (input pixel, output pixel) pairs the tap joins
+        for (memory::dim oy = 0; oy < s.oh; oy++)
+          for (memory::dim ox = 0; ox < s.ow; ox++) {
+            const memory::dim iy = oy * s.sh + ky - s.pt, ix = ox * s.sw + kx - s.pl;
+            if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) rows.emplace_back(static_cast<size_t>(iy * s.w + ix), static_cast<size_t>(oy * s.ow + ox));
+          }
+        if (rows.empty()) {
+          std::memset(tap, 0, static_cast<size_t>(ic * oc) * sizeof(float));
+          continue;
+        }
+        const long long count = static_cast<long long>(n);
+        const size_t r = rows.size();
+#pragma omp parallel for if (n * r * (ic + oc) >= (1 << 15)) schedule(static)
+        for (long long i = 0; i < count; i++)
+          for (size_t j = 0; j < r; j++) {
+            std::memcpy(xg + (i * r + j) * ic, a + i * image + rows[j].first * ic, static_cast<size_t>(ic) * sizeof(float));
+            std::memcpy(dyg + (i * r + j) * oc, b + i * outImage + rows[j].second * oc, static_cast<size_t>(oc) * sizeof(float));
+          }
+        gemm('T', 'N', ic, oc, n * static_cast<dnnl_dim_t>(r), xg, ic, dyg, oc, 0.0f, tap, oc);
+      }
+  } else {
+    const float* t = b;  // forward: the HWIO filter; backward data: t[ky][o][kx][i] = w[ky][kx][i][o]
+    dnnl_dim_t ldt = oc;
+    if (pass == ConvPass::backwardData) {
+      std::memset(out, 0, static_cast<size_t>(n * image) * sizeof(float));
+      const dnnl_dim_t kw = s.kw, taps = s.kh * kw;
+      scratch.resize(static_cast<size_t>(taps * ic * oc));
+      float* tr = scratch.data();
+      const long long blocks = static_cast<long long>(taps) * ((ic + 15) / 16);
+#pragma omp parallel for if (taps * ic * oc >= (1 << 15)) schedule(static)
+      for (long long blk = 0; blk < blocks; blk++) {
+        const dnnl_dim_t tap = blk / ((ic + 15) / 16), i0 = (blk % ((ic + 15) / 16)) * 16, i1 = std::min(ic, i0 + 16);
+        const dnnl_dim_t ky = tap / kw, kx = tap % kw;
+        const float* src = b + tap * ic * oc;
+        float* dst = tr + ky * oc * kw * ic + kx * ic;
+        for (dnnl_dim_t o = 0; o < oc; o++)
+          for (dnnl_dim_t i = i0; i < i1; i++) dst[o * kw * ic + i] = src[i * oc + o];
+      }
+      t = tr;
+      ldt = kw * ic;
     }
+    for (memory::dim oy = 0; oy < s.oh; oy++)
+      for (memory::dim ox = 0; ox < s.ow; ox++) {
+        const size_t pixel = static_cast<size_t>(oy * s.ow + ox) * oc;
+        const memory::dim ix0 = ox * s.sw - s.pl, kx0 = std::max<memory::dim>(0, -ix0), kx1 = std::min(s.kw, s.w - ix0);
+        bool first = true;
+        for (memory::dim ky = 0; ky < s.kh && kx1 > kx0; ky++) {
+          const memory::dim iy = oy * s.sh + ky - s.pt;
+          if (iy < 0 || iy >= s.h) continue;
+          const dnnl_dim_t run = (kx1 - kx0) * ic;
+          const size_t in = static_cast<size_t>(iy * s.w + ix0 + kx0) * ic;
+          if (pass == ConvPass::forward)  // y pixel (n x oc) += x run (n x run) . filter rows (run x oc)
+            gemm('N', 'N', n, oc, run, a + in, image, t + static_cast<size_t>((ky * s.kw + kx0) * ic) * oc, ldt, first ? 0.0f : 1.0f,
+                 out + pixel, outImage);
+          else  // dx run (n x run) += dy pixel (n x oc) . transposed filter rows (oc x run)
+            gemm('N', 'N', n, run, oc, a + pixel, outImage, t + static_cast<size_t>(ky * oc * s.kw + kx0) * ic, ldt, 1.0f, out + in, image);
+          first = false;
+        }
+        if (first && pass == ConvPass::forward)  // every tap in the padding
+          for (dnnl_dim_t i = 0; i < n; i++) std::memset(out + i * outImage + pixel, 0, static_cast<size_t>(oc) * sizeof(float));
+      }
   }
   static const char* kinds[] = {"forward", "backwardData", "backwardWeights"};
   const char* kind = kinds[static_cast<int>(pass)];
-  ownKernelShapes[cacheKey("conv", p, 17) + "," + kind] = {kind, "jointshot:gemm_single_pixel"};
+  ownKernelShapes[cacheKey("conv", p, 17) + "," + kind] = {kind, "jointshot:gemm_small_map"};
   return true;
 }
 

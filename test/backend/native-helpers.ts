@@ -45,7 +45,7 @@ export async function assertMatchesCpu(t: ExecutionContext, label: string, compu
     const n = native[i]!;
     t.deepEqual(n.shape, c.shape, `${label}[${i}] shape`);
     t.is(n.dtype, c.dtype, `${label}[${i}] dtype`);
-    const scale = Math.max(1, ...c.values.filter(Number.isFinite).map(Math.abs));
+    const scale = c.values.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 1);
     let worst = 0;
     c.values.forEach((v, j) => {
       const d = Number.isNaN(v) && Number.isNaN(n.values[j]!) ? 0 : Math.abs(v - n.values[j]!);

@@ -120,21 +120,29 @@ nativeTest('3x3 stride-1 training convolutions: same-padded ones of 16-256 chann
   }
 });
 
-nativeTest('convolutions with a 1x1 output map that their filter covers run as matrix products (forward, dx, dfilter) and match cpu; JOINTSHOT_NATIVE_PIXEL_GEMM=0 hands them back to oneDNN', async (t) => {
-  const cases: Array<ConvCase & { gemm: boolean }> = [
+nativeTest('convolutions with small output maps run as matrix products (forward, dx, dfilter) and match cpu; JOINTSHOT_NATIVE_SMALL_MAP_GEMM=0 hands them back to oneDNN', async (t) => {
+  const cases: Array<ConvCase & { gemm: boolean; pixels?: string }> = [
     { x: [5, 1, 1, 24], f: [3, 3, 24, 20], stride: 1, pad: 1, gemm: true }, // ResNet-18's last block on 32x32
     { x: [5, 2, 2, 24], f: [3, 3, 24, 36], stride: 2, pad: 1, gemm: true }, // the stride-2 convolution into it
-    { x: [4, 2, 3, 8], f: [3, 3, 8, 12], stride: 2, pad: 1, gemm: false }, // output 1x2
-    { x: [3, 1, 2, 8], f: [3, 3, 8, 12], stride: 2, pad: 1, gemm: true }, // 1x2 input rows, one GEMM per input row
+    { x: [2, 3, 3, 128], f: [3, 3, 128, 256], stride: 1, pad: 1, gemm: true }, // ResNet-18's last block on 84x84 (narrower)
+    { x: [2, 6, 6, 128], f: [3, 3, 128, 256], stride: 2, pad: 1, gemm: true }, // the stride-2 convolution into it
+    { x: [2, 2, 3, 128], f: [3, 3, 128, 256], stride: 2, pad: 1, gemm: true }, // output 1x2
+    { x: [3, 1, 2, 8], f: [3, 3, 8, 12], stride: 2, pad: 1, gemm: true },
     { x: [3, 1, 1, 6], f: [1, 1, 6, 10], stride: 1, pad: 0, gemm: true },
     { x: [3, 3, 3, 6], f: [3, 3, 6, 10], stride: 1, pad: 'valid', gemm: true },
-    { x: [3, 2, 2, 6], f: [1, 1, 6, 10], stride: 2, pad: 0, gemm: false }, // the 1x1 shortcut samples one pixel of 4
+    { x: [2, 1, 1, 128], f: [2, 2, 128, 256], stride: 2, pad: 2, gemm: true }, // output pixel (0, 0) sees only padding
+    { x: [3, 2, 2, 6], f: [1, 1, 6, 10], stride: 2, pad: 0, gemm: true }, // the 1x1 shortcut into a 1x1 map
+    { x: [2, 3, 3, 64], f: [3, 3, 64, 64], stride: 1, pad: 1, gemm: false }, // 9 pixels but few channels: oneDNN's
+    { x: [2, 4, 5, 128], f: [3, 3, 128, 256], stride: 1, pad: 'same', gemm: false }, // 20 pixels: over the default bound
+    { x: [2, 5, 4, 128], f: [3, 3, 128, 256], stride: 1, pad: 'same', gemm: true, pixels: '20' }, // ... and within a raised one
+    { x: [2, 6, 6, 128], f: [1, 1, 128, 256], stride: 2, pad: 0, gemm: false }, // 1x1 filters on larger maps: oneDNN's
   ];
-  for (const pixelGemm of ['1', '0']) {
-    process.env.JOINTSHOT_NATIVE_PIXEL_GEMM = pixelGemm;
+  for (const smallMapGemm of ['1', '0']) {
+    process.env.JOINTSHOT_NATIVE_SMALL_MAP_GEMM = smallMapGemm;
     try {
       for (const [i, c] of cases.entries()) {
-        const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad} (JOINTSHOT_NATIVE_PIXEL_GEMM=${pixelGemm})`;
+        if (c.pixels) process.env.JOINTSHOT_NATIVE_SMALL_MAP_PIXELS = c.pixels;
+        const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad} (JOINTSHOT_NATIVE_SMALL_MAP_GEMM=${smallMapGemm}, pixels ${c.pixels ?? 'default'})`;
         const calls = await countCalls(() => assertMatchesCpu(t, label, () => {
           const x = t4(c.x, 71 + i);
           const f = t4(c.f, 72 + i);
@@ -142,18 +150,42 @@ nativeTest('convolutions with a 1x1 output map that their filter covers run as m
           const [dx, df] = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).mul(r).sum())([x, f]);
           return [tf.conv2d(x, f, c.stride, c.pad), dx!, df!];
         }, 2e-5));
+        delete process.env.JOINTSHOT_NATIVE_SMALL_MAP_PIXELS;
         for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) t.true(calls[name]!.native > 0, `${label}: ${name} ran native`);
-        const rows = nativeConvImplementations().filter((r) => r.params.slice(0, 5).join() === [...c.x, c.f[3]!].join() && r.params[5] === c.f[0]);
-        const gemmKinds = rows.filter((r) => r.implementation === 'jointshot:gemm_single_pixel').map((r) => r.kind).sort();
-        if (c.gemm) t.deepEqual(gemmKinds, ['backwardData', 'backwardWeights', 'forward'], `${label}: ran as matrix products`);
-        else t.deepEqual(gemmKinds, [], `${label}: not a single-pixel convolution`);
-        if (pixelGemm === '1') continue;
-        const others = rows.filter((r) => r.implementation !== 'jointshot:gemm_single_pixel').map((r) => r.kind).sort();
+        const rows = nativeConvImplementations().filter((r) => r.params.slice(0, 5).join() === [...c.x, c.f[3]!].join() && r.params[5] === c.f[0] && r.params[9] === c.stride);
+        const gemmKinds = rows.filter((r) => r.implementation === 'jointshot:gemm_small_map').map((r) => r.kind).sort();
+        if (c.gemm && smallMapGemm === '1') t.deepEqual(gemmKinds, ['backwardData', 'backwardWeights', 'forward'], `${label}: ran as matrix products`);
+        else if (!c.gemm) t.deepEqual(gemmKinds, [], `${label}: not a small-map convolution`);
+        if (smallMapGemm === '1') continue;
+        const others = rows.filter((r) => !r.implementation.startsWith('jointshot:')).map((r) => r.kind).sort();
         t.deepEqual(others, ['backwardData', 'backwardWeights', 'forward'], `${label}: oneDNN made its primitives when switched off`);
       }
     } finally {
-      delete process.env.JOINTSHOT_NATIVE_PIXEL_GEMM;
+      delete process.env.JOINTSHOT_NATIVE_SMALL_MAP_GEMM;
+      delete process.env.JOINTSHOT_NATIVE_SMALL_MAP_PIXELS;
     }
+  }
+});
+
+nativeTest('small-map convolutions write every element of a recycled output (forward, dx, dfilter: padding-only pixels, first products, accumulations)', async (t) => {
+  const cases: ConvCase[] = [
+    { x: [4, 3, 3, 128], f: [3, 3, 128, 256], stride: 1, pad: 1 },
+    { x: [8, 1, 1, 128], f: [2, 2, 128, 256], stride: 2, pad: 2 }, // output pixel (0, 0) sees only padding
+  ];
+  for (const [i, c] of cases.entries()) {
+    const outSize = tf.tidy(() => tf.conv2d(t4(c.x, 0), t4(c.f, 0), c.stride, c.pad).size);
+    const sizes = [outSize, c.x.reduce((a, b) => a * b), c.f.reduce((a, b) => a * b)];
+    await assertMatchesCpu(t, `conv2d x${c.x} f${c.f} over recycled NaN buffers`, () => {
+      if (tf.getBackend() === 'native') {
+        // Native Multiply outputs come from the recycled pool: leave NaN buffers of each output's size in it.
+        for (const size of sizes) tf.tidy(() => tf.mul(tf.fill([size], NaN), 1)).dispose();
+      }
+      const x = t4(c.x, 91 + i);
+      const f = t4(c.f, 92 + i);
+      const r = tn(tf.conv2d(x, f, c.stride, c.pad).shape, 93 + i);
+      const [dx, df] = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).mul(r).sum())([x, f]);
+      return [tf.conv2d(x, f, c.stride, c.pad), dx!, df!];
+    }, 2e-5);
   }
 });
 
