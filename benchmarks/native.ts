@@ -5,7 +5,9 @@
  * at start and end: on a busy machine the absolute numbers mean little, the ratios a bit more.
  * Usage: npx tsx benchmarks/native.ts [--models conv4,resnet12] [--sizes 32,84] [--modes train,infer]
  *   [--backends native,wasm] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1]
- *   [--threads 2] [--torch auto|off] [--python python3] [--profile] [--bn-layer N,H,W,C] [--sgd-ab]
+ *   [--threads 2] [--stat mean|median] [--torch auto|off] [--python python3] [--profile] [--bn-layer N,H,W,C] [--sgd-ab]
+ * --stat: per-step times are averaged (mean, the default) or their median taken (median: one
+ * stalled step of a noisy machine does not move it), on both sides alike.
  * Asserts that the tensor count is the same before and after every measurement.
  * --profile: after each native measurement, one more step with the wall and CPU time and the minor page
  * faults of every kernel.
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '80' },
     'batch-resnet84': { type: 'string', default: '16' },
     steps: { type: 'string', default: '3' },
+    stat: { type: 'string', default: 'mean' },
     warmup: { type: 'string', default: '1' },
     threads: { type: 'string', default: '2' },
     torch: { type: 'string', default: 'auto' },
@@ -61,6 +64,8 @@ const { values } = parseArgs({
 
 const list = (s: string) => s.split(',').map((v) => v.trim()).filter(Boolean);
 const steps = Number(values.steps);
+const stat = values.stat!;
+if (stat !== 'mean' && stat !== 'median') throw new Error(`--stat: expected mean or median, found '${stat}'`);
 const warmup = Number(values.warmup);
 const threads = Number(values.threads);
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -70,14 +75,30 @@ type Mode = 'train' | 'infer';
 const results = new Map<string, Record<string, number | string>>();
 const record = (key: string, column: string, value: number | string) => results.set(key, { ...results.get(key), [column]: value });
 
-/** Runs `body` warmup + steps times; wall and process CPU (all threads) ms per timed step. */
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * Runs `body` warmup + steps times; wall and process CPU (all threads) ms per timed step: their
+ * means, or with `--stat median` each one's median over the steps (robust to a stalled step).
+ */
 function time(body: () => void): { ms: number; cpuMs: number } {
   for (let i = 0; i < warmup; i++) body();
-  const start = process.hrtime.bigint();
-  const cpu = process.cpuUsage();
-  for (let i = 0; i < steps; i++) body();
-  const used = process.cpuUsage(cpu);
-  return { ms: Number(process.hrtime.bigint() - start) / 1e6 / steps, cpuMs: (used.user + used.system) / 1000 / steps };
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    body();
+    const used = process.cpuUsage(cpu);
+    walls.push(Number(process.hrtime.bigint() - start) / 1e6);
+    cpus.push((used.user + used.system) / 1000);
+  }
+  if (stat === 'median') return { ms: median(walls), cpuMs: median(cpus) };
+  return { ms: walls.reduce((a, b) => a + b, 0) / steps, cpuMs: cpus.reduce((a, b) => a + b, 0) / steps };
 }
 
 /**
@@ -359,7 +380,7 @@ function measureTorch(model: string, size: number): void {
   const candidates = values.python ? [values.python] : ['python3', '/usr/bin/python3'];
   const script = new URL('./torch_reference.py', import.meta.url).pathname;
   const args = [script, '--models', model, '--sizes', String(size), '--modes', values.modes!, '--batch', values.batch!,
-    '--batch-resnet84', values['batch-resnet84']!, '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)];
+    '--batch-resnet84', values['batch-resnet84']!, '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--stat', stat];
   for (const python of candidates) {
     const run = spawnSync(python, args, { encoding: 'utf8', env: { ...TORCH_MALLOC, ...process.env } });
     const lines = (run.stdout ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);

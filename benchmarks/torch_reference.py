@@ -17,6 +17,7 @@ Usage: python3 benchmarks/torch_reference.py [--models conv4,resnet12,resnet20,r
 """
 import argparse
 import json
+import statistics
 import sys
 import time
 
@@ -141,14 +142,20 @@ def build(name, size):
     return ResNet(name)
 
 
-def timed(body, warmup, steps):
-    """Wall and process CPU (all threads) milliseconds per step."""
+def timed(body, warmup, steps, stat="mean"):
+    """Wall and process CPU (all threads) milliseconds per step: their means over the steps, or
+    with stat "median" each one's median over the steps (robust to a stalled step)."""
     for _ in range(warmup):
         body()
-    start, cpu = time.perf_counter(), time.process_time()
+    walls, cpus = [], []
     for _ in range(steps):
+        start, cpu = time.perf_counter(), time.process_time()
         body()
-    return (time.perf_counter() - start) * 1000 / steps, (time.process_time() - cpu) * 1000 / steps
+        walls.append((time.perf_counter() - start) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    if stat == "median":
+        return statistics.median(walls), statistics.median(cpus)
+    return sum(walls) / steps, sum(cpus) / steps
 
 
 def main():
@@ -161,6 +168,7 @@ def main():
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--stat", choices=["mean", "median"], default="mean")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -185,7 +193,7 @@ def main():
                     model(x).sum().item()
 
             for mode in args.modes.split(","):
-                ms, cpu_ms = timed(train if mode == "train" else infer, args.warmup, args.steps)
+                ms, cpu_ms = timed(train if mode == "train" else infer, args.warmup, args.steps, args.stat)
                 print(json.dumps({
                     "model": model_name, "size": size, "mode": mode, "batch": batch, "ms": round(ms, 1),
                     "cpu_ms": round(cpu_ms, 1),
