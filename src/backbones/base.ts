@@ -55,7 +55,7 @@ export abstract class BackboneBase implements Backbone {
     const context = { training, rng: options.rng ?? this.rng, trainingCalls: this.trainingCalls };
     return tf.tidy(() => {
       const map = this.features(x, context);
-      const pooled = this.config.pooling === 'avg' ? map.mean([1, 2]) : map;
+      const pooled = this.config.pooling === 'avg' ? globalAveragePool(map) : map;
       return pooled.reshape([x.shape[0], -1]) as tf.Tensor2D;
     });
   }
@@ -80,6 +80,16 @@ export abstract class BackboneBase implements Backbone {
       throw new UsageError(`${this.name}: images of ${x.shape[1]}x${x.shape[2]} are too small (need at least 16x16)`);
     }
   }
+}
+
+/**
+ * The mean over each channel's map, [N, h, w, C] -> [N, C], as one average pool over the whole
+ * map: its gradient spreads dy / (h w) in one pass, where mean's gradient builds a ones tensor the
+ * size of the map, multiplies it in and divides (three passes and a fresh allocation per step).
+ */
+export function globalAveragePool(map: tf.Tensor4D): tf.Tensor2D {
+  const [n, h, w, c] = map.shape;
+  return tf.tidy(() => tf.avgPool(map, [h, w], 1, 'valid').reshape([n, c]));
 }
 
 /** Side after `times` 2x2 VALID poolings. */
