@@ -649,23 +649,17 @@ std::shared_ptr<float> winogradFilterFor(const ConvShape& s, const float* w, con
 // made from content `id`: the caller's storage behind it is gone, so the id never repeats. Without
 // this, every evaluation after a training step left a whole model's copies behind until the caches'
 // byte bounds (768 MiB together) pushed them out.
+template <typename Entry>
+void eraseContent(std::list<Entry>& cache, size_t& bytes, double id) {
+  cache.remove_if([&](const Entry& e) {
+    if (e.id == id) bytes -= e.bytes;
+    return e.id == id;
+  });
+}
+
 void forgetContent(double id) {
-  for (auto it = weightsCache.begin(); it != weightsCache.end();) {
-    if (it->id != id) {
-      ++it;
-      continue;
-    }
-    weightsCacheBytes -= it->bytes;
-    it = weightsCache.erase(it);
-  }
-  for (auto it = winogradFilters.begin(); it != winogradFilters.end();) {
-    if (it->id != id) {
-      ++it;
-      continue;
-    }
-    winogradFiltersBytes -= it->bytes;
-    it = winogradFilters.erase(it);
-  }
+  eraseContent(weightsCache, weightsCacheBytes, id);
+  eraseContent(winogradFilters, winogradFiltersBytes, id);
 }
 
 // Strides of an activation with dims {n, c, h, w} in memory `desc` when it is NHWC or nChw16c.

@@ -13,6 +13,15 @@ interface ConvCase {
   stride: number | [number, number];
   pad: 'same' | 'valid' | number;
 }
+/** conv2d of case `c` on seeded inputs (seeds `seed`, +1, +2), with dx and dfilter of a seeded weighting of it. */
+function convAndGrads(c: ConvCase, seed: number): tf.Tensor[] {
+  const x = t4(c.x, seed);
+  const f = t4(c.f, seed + 1);
+  const y = tf.conv2d(x, f, c.stride, c.pad);
+  const r = tn(y.shape, seed + 2);
+  const [dx, df] = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).mul(r).sum())([x, f]);
+  return [y, dx!, df!];
+}
 const CONV_CASES: ConvCase[] = [
   { x: [2, 7, 9, 3], f: [3, 3, 3, 5], stride: 1, pad: 'same' },
   { x: [2, 7, 9, 3], f: [3, 3, 3, 5], stride: 2, pad: 'same' },
@@ -28,14 +37,7 @@ const CONV_CASES: ConvCase[] = [
 for (const [i, c] of CONV_CASES.entries()) {
   const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad}`;
   nativeTest(`${label}: forward, dx and dfilter match cpu`, async (t) => {
-    const calls = await countCalls(() => assertMatchesCpu(t, label, () => {
-      const x = t4(c.x, 1);
-      const f = t4(c.f, 2);
-      const y = tf.conv2d(x, f, c.stride, c.pad);
-      const r = tn(y.shape, 3);
-      const [dx, df] = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).mul(r).sum())([x, f]);
-      return [y, dx!, df!];
-    }, 2e-5));
+    const calls = await countCalls(() => assertMatchesCpu(t, label, () => convAndGrads(c, 1), 2e-5));
     const expected = i === 5 ? 'fallback' : 'native';
     for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) t.true(calls[name]![expected] > 0, `${name} ran ${expected}`);
   });
@@ -89,13 +91,7 @@ nativeTest('3x3 stride-1 training convolutions: same-padded ones of 16-256 chann
   ];
   for (const [i, c] of cases.entries()) {
     const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad}`;
-    await assertMatchesCpu(t, label, () => {
-      const x = t4(c.x, 31 + i);
-      const f = t4(c.f, 32 + i);
-      const r = tn(tf.conv2d(x, f, c.stride, c.pad).shape, 33 + i);
-      const [dx, df] = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).mul(r).sum())([x, f]);
-      return [tf.conv2d(x, f, c.stride, c.pad), dx!, df!];
-    }, 2e-5);
+    await assertMatchesCpu(t, label, () => convAndGrads(c, 31 + i), 2e-5);
     const kernels = kernelsOf(c.f[2]!, c.f[3]!, c.x[1]!);
     t.deepEqual(Object.keys(kernels).sort(), ['backwardData', 'backwardWeights', 'forward'], `${label}: primitives made`);
     const wino = winogradHere() && c.stride === 1 && c.f[2]! >= 32 && c.x[1]! >= 4;
@@ -143,13 +139,7 @@ nativeTest('convolutions with small output maps run as matrix products (forward,
       for (const [i, c] of cases.entries()) {
         if (c.pixels) process.env.JOINTSHOT_NATIVE_SMALL_MAP_PIXELS = c.pixels;
         const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad} (JOINTSHOT_NATIVE_SMALL_MAP_GEMM=${smallMapGemm}, pixels ${c.pixels ?? 'default'})`;
-        const calls = await countCalls(() => assertMatchesCpu(t, label, () => {
-          const x = t4(c.x, 71 + i);
-          const f = t4(c.f, 72 + i);
-          const r = tn(tf.conv2d(x, f, c.stride, c.pad).shape, 73 + i);
-          const [dx, df] = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).mul(r).sum())([x, f]);
-          return [tf.conv2d(x, f, c.stride, c.pad), dx!, df!];
-        }, 2e-5));
+        const calls = await countCalls(() => assertMatchesCpu(t, label, () => convAndGrads(c, 71 + i), 2e-5));
         delete process.env.JOINTSHOT_NATIVE_SMALL_MAP_PIXELS;
         for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) t.true(calls[name]!.native > 0, `${label}: ${name} ran native`);
         const rows = nativeConvImplementations().filter((r) => r.params.slice(0, 5).join() === [...c.x, c.f[3]!].join() && r.params[5] === c.f[0] && r.params[9] === c.stride);
@@ -180,11 +170,7 @@ nativeTest('small-map convolutions write every element of a recycled output (for
         // Native Multiply outputs come from the recycled pool: leave NaN buffers of each output's size in it.
         for (const size of sizes) tf.tidy(() => tf.mul(tf.fill([size], NaN), 1)).dispose();
       }
-      const x = t4(c.x, 91 + i);
-      const f = t4(c.f, 92 + i);
-      const r = tn(tf.conv2d(x, f, c.stride, c.pad).shape, 93 + i);
-      const [dx, df] = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).mul(r).sum())([x, f]);
-      return [tf.conv2d(x, f, c.stride, c.pad), dx!, df!];
+      return convAndGrads(c, 91 + i);
     }, 2e-5);
   }
 });
