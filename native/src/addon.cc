@@ -756,98 +756,111 @@ memory::dim smallMapPixels() {
 // larger than smallMapPixels(), on maps of more than one pixel where the filter is 1x1 (oneDNN's 1x1
 // kernels) or the channels are few (kSmallMapChannelProduct), where the convolution is dilated, or
 // with JOINTSHOT_NATIVE_SMALL_MAP_GEMM=0 (read per call).
+// sgemm on row-major matrices; throws on failure.
+void sgemm(char ta, char tb, dnnl_dim_t m, dnnl_dim_t n, dnnl_dim_t k, const float* a, dnnl_dim_t lda, const float* b, dnnl_dim_t ldb,
+           float beta, float* c, dnnl_dim_t ldc) {
+  const dnnl_status_t status = dnnl_sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+  if (status != dnnl_success) throw dnnl::error(status, "sgemm of a small-map convolution failed");
+}
+
+// Scratch of smallMapConv kept between calls (fresh pages cost first-touch faults).
+float* smallMapScratch(size_t floats) {
+  static std::vector<float> scratch;
+  if (scratch.size() < floats) scratch.resize(floats);
+  return scratch.data();
+}
+
+// Weight gradient of smallMapConv: per tap, the (input, output) pixel pairs it joins gathered into
+// rows over the batch, dw tap (ic x oc) = xg^T . dyg as one product (per output pixel, 80-row
+// products added into a 1.5 MB tap block ran at two thirds of the speed).
+void smallMapWeightGradient(const ConvShape& s, const float* x, const float* dy, float* dw) {
+  const dnnl_dim_t n = s.n, ic = s.ic, oc = s.oc, image = s.h * s.w * ic, outImage = s.oh * s.ow * oc;
+  const size_t pixels = static_cast<size_t>(s.oh * s.ow);
+  float* xg = smallMapScratch(static_cast<size_t>(n) * pixels * static_cast<size_t>(ic + oc));
+  float* dyg = xg + static_cast<size_t>(n) * pixels * ic;
+  for (memory::dim ky = 0; ky < s.kh; ky++)
+    for (memory::dim kx = 0; kx < s.kw; kx++) {
+      float* tap = dw + static_cast<size_t>((ky * s.kw + kx) * ic) * oc;
+      std::vector<std::pair<size_t, size_t>> rows;
+      for (memory::dim oy = 0; oy < s.oh; oy++)
+        for (memory::dim ox = 0; ox < s.ow; ox++) {
+          const memory::dim iy = oy * s.sh + ky - s.pt, ix = ox * s.sw + kx - s.pl;
+          if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) rows.emplace_back(static_cast<size_t>(iy * s.w + ix), static_cast<size_t>(oy * s.ow + ox));
+        }
+      if (rows.empty()) {
+        std::memset(tap, 0, static_cast<size_t>(ic * oc) * sizeof(float));
+        continue;
+      }
+      const long long count = static_cast<long long>(n);
+      const size_t r = rows.size();
+#pragma omp parallel for if (n * r * (ic + oc) >= (1 << 15)) schedule(static)
+      for (long long i = 0; i < count; i++)
+        for (size_t j = 0; j < r; j++) {
+          std::memcpy(xg + (i * r + j) * ic, x + i * image + rows[j].first * ic, static_cast<size_t>(ic) * sizeof(float));
+          std::memcpy(dyg + (i * r + j) * oc, dy + i * outImage + rows[j].second * oc, static_cast<size_t>(oc) * sizeof(float));
+        }
+      sgemm('T', 'N', ic, oc, n * static_cast<dnnl_dim_t>(r), xg, ic, dyg, oc, 0.0f, tap, oc);
+    }
+}
+
+// The filter of backward data as t[ky][o][kx][i] = w[ky][kx][i][o]: for filter row ky and output
+// channel o the taps kx0..kx1 - 1 are then one contiguous run of (kx1 - kx0) * ic values.
+const float* smallMapTransposedFilter(const ConvShape& s, const float* w) {
+  const dnnl_dim_t ic = s.ic, oc = s.oc, kw = s.kw, taps = s.kh * kw, icBlocks = (ic + 15) / 16;
+  float* t = smallMapScratch(static_cast<size_t>(taps * ic * oc));
+  const long long blocks = static_cast<long long>(taps * icBlocks);
+#pragma omp parallel for if (taps * ic * oc >= (1 << 15)) schedule(static)
+  for (long long blk = 0; blk < blocks; blk++) {
+    const dnnl_dim_t tap = blk / icBlocks, i0 = (blk % icBlocks) * 16, i1 = std::min(ic, i0 + 16);
+    const float* src = w + tap * ic * oc;
+    float* dst = t + (tap / kw) * oc * kw * ic + (tap % kw) * ic;
+    for (dnnl_dim_t o = 0; o < oc; o++)
+      for (dnnl_dim_t i = i0; i < i1; i++) dst[o * kw * ic + i] = src[i * oc + o];
+  }
+  return t;
+}
+
+// Forward (a = x, b = w, out = y) or backward data (a = dy, b = w, out = dx) of smallMapConv: one
+// sgemm per output pixel and filter row.
+void smallMapProducts(const ConvShape& s, const float* a, const float* b, float* out, bool forward) {
+  const dnnl_dim_t n = s.n, ic = s.ic, oc = s.oc, image = s.h * s.w * ic, outImage = s.oh * s.ow * oc;
+  if (!forward) std::memset(out, 0, static_cast<size_t>(n * image) * sizeof(float));
+  const float* t = forward ? b : smallMapTransposedFilter(s, b);
+  for (memory::dim oy = 0; oy < s.oh; oy++)
+    for (memory::dim ox = 0; ox < s.ow; ox++) {
+      const size_t pixel = static_cast<size_t>(oy * s.ow + ox) * oc;
+      const memory::dim ix0 = ox * s.sw - s.pl, kx0 = std::max<memory::dim>(0, -ix0), kx1 = std::min(s.kw, s.w - ix0);
+      bool first = true;
+      for (memory::dim ky = 0; ky < s.kh && kx1 > kx0; ky++) {
+        const memory::dim iy = oy * s.sh + ky - s.pt;
+        if (iy < 0 || iy >= s.h) continue;
+        const dnnl_dim_t run = (kx1 - kx0) * ic;
+        const size_t in = static_cast<size_t>(iy * s.w + ix0 + kx0) * ic;
+        if (forward)  // y pixel (n x oc) += x run (n x run) . filter rows (run x oc)
+          sgemm('N', 'N', n, oc, run, a + in, image, t + static_cast<size_t>((ky * s.kw + kx0) * ic) * oc, oc, first ? 0.0f : 1.0f,
+                out + pixel, outImage);
+        else  // dx run (n x run) += dy pixel (n x oc) . transposed filter rows (oc x run)
+          sgemm('N', 'N', n, run, oc, a + pixel, outImage, t + static_cast<size_t>(ky * oc * s.kw + kx0) * ic, s.kw * ic, 1.0f, out + in, image);
+        first = false;
+      }
+      if (first && forward)  // every tap in the padding
+        for (dnnl_dim_t i = 0; i < n; i++) std::memset(out + i * outImage + pixel, 0, static_cast<size_t>(oc) * sizeof(float));
+    }
+}
+
 bool smallMapConv(const int32_t* p, const float* a, const float* b, float* out, ConvPass pass) {
   const ConvShape s(p);
   if (s.dh != 1 || s.dw != 1 || s.oh * s.ow > smallMapPixels()) return false;
   if (s.oh * s.ow > 1 && (s.kh * s.kw == 1 || s.ic * s.oc < kSmallMapChannelProduct)) return false;
   if (switchedOff("JOINTSHOT_NATIVE_SMALL_MAP_GEMM")) return false;
-  const dnnl_dim_t n = s.n, ic = s.ic, oc = s.oc, image = s.h * s.w * ic, outImage = s.oh * s.ow * oc;
-  auto gemm = [](char ta, char tb, dnnl_dim_t m, dnnl_dim_t nn, dnnl_dim_t k, const float* A, dnnl_dim_t lda, const float* B,
-                 dnnl_dim_t ldb, float beta, float* C, dnnl_dim_t ldc) {
-    const dnnl_status_t status = dnnl_sgemm(ta, tb, m, nn, k, 1.0f, A, lda, B, ldb, beta, C, ldc);
-    if (status != dnnl_success) throw dnnl::error(status, "sgemm of a small-map convolution failed");
-  };
-  // Scratch kept between calls (fresh pages cost first-touch faults): the transposed filter of
-  // backward data, the gathered rows of the weight gradient.
-  static std::vector<float> scratch;
-  if (pass == ConvPass::backwardWeights) {
-    // Per tap, the pixels it reaches gathered into rows: dw tap (ic x oc) = xg^T . dyg, one product
-    // over batch x pixels (per output pixel, 80-row products added into the 1.5 MB tap block ran
-    // at two thirds of the speed).
-    const size_t pixels = static_cast<size_t>(s.oh * s.ow);
-    scratch.resize(static_cast<size_t>(n) * pixels * static_cast<size_t>(ic + oc));
-    float* xg = scratch.data();
-    float* dyg = xg + static_cast<size_t>(n) * pixels * ic;
-    for (memory::dim ky = 0; ky < s.kh; ky++)
-      for (memory::dim kx = 0; kx < s.kw; kx++) {
-        float* tap = out + static_cast<size_t>((ky * s.kw + kx) * ic) * oc;
-        std::vector<std::pair<size_t, size_t>> rows;  // (input pixel, output pixel) pairs the tap joins
-        for (memory::dim oy = 0; oy < s.oh; oy++)
-          for (memory::dim ox = 0; ox < s.ow; ox++) {
-            const memory::dim iy = oy * s.sh + ky - s.pt, ix = ox * s.sw + kx - s.pl;
-            if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) rows.emplace_back(static_cast<size_t>(iy * s.w + ix), static_cast<size_t>(oy * s.ow + ox));
-          }
-        if (rows.empty()) {
-          std::memset(tap, 0, static_cast<size_t>(ic * oc) * sizeof(float));
-          continue;
-        }
-        const long long count = static_cast<long long>(n);
-        const size_t r = rows.size();
-#pragma omp parallel for if (n * r * (ic + oc) >= (1 << 15)) schedule(static)
-        for (long long i = 0; i < count; i++)
-          for (size_t j = 0; j < r; j++) {
-            std::memcpy(xg + (i * r + j) * ic, a + i * image + rows[j].first * ic, static_cast<size_t>(ic) * sizeof(float));
-            std::memcpy(dyg + (i * r + j) * oc, b + i * outImage + rows[j].second * oc, static_cast<size_t>(oc) * sizeof(float));
-          }
-        gemm('T', 'N', ic, oc, n * static_cast<dnnl_dim_t>(r), xg, ic, dyg, oc, 0.0f, tap, oc);
-      }
-  } else {
-    const float* t = b;  // forward: the HWIO filter; backward data: t[ky][o][kx][i] = w[ky][kx][i][o]
-    dnnl_dim_t ldt = oc;
-    if (pass == ConvPass::backwardData) {
-      std::memset(out, 0, static_cast<size_t>(n * image) * sizeof(float));
-      const dnnl_dim_t kw = s.kw, taps = s.kh * kw;
-      scratch.resize(static_cast<size_t>(taps * ic * oc));
-      float* tr = scratch.data();
-      const long long blocks = static_cast<long long>(taps) * ((ic + 15) / 16);
-#pragma omp parallel for if (taps * ic * oc >= (1 << 15)) schedule(static)
-      for (long long blk = 0; blk < blocks; blk++) {
-        const dnnl_dim_t tap = blk / ((ic + 15) / 16), i0 = (blk % ((ic + 15) / 16)) * 16, i1 = std::min(ic, i0 + 16);
-        const dnnl_dim_t ky = tap / kw, kx = tap % kw;
-        const float* src = b + tap * ic * oc;
-        float* dst = tr + ky * oc * kw * ic + kx * ic;
-        for (dnnl_dim_t o = 0; o < oc; o++)
-          for (dnnl_dim_t i = i0; i < i1; i++) dst[o * kw * ic + i] = src[i * oc + o];
-      }
-      t = tr;
-      ldt = kw * ic;
-    }
-    for (memory::dim oy = 0; oy < s.oh; oy++)
-      for (memory::dim ox = 0; ox < s.ow; ox++) {
-        const size_t pixel = static_cast<size_t>(oy * s.ow + ox) * oc;
-        const memory::dim ix0 = ox * s.sw - s.pl, kx0 = std::max<memory::dim>(0, -ix0), kx1 = std::min(s.kw, s.w - ix0);
-        bool first = true;
-        for (memory::dim ky = 0; ky < s.kh && kx1 > kx0; ky++) {
-          const memory::dim iy = oy * s.sh + ky - s.pt;
-          if (iy < 0 || iy >= s.h) continue;
-          const dnnl_dim_t run = (kx1 - kx0) * ic;
-          const size_t in = static_cast<size_t>(iy * s.w + ix0 + kx0) * ic;
-          if (pass == ConvPass::forward)  // y pixel (n x oc) += x run (n x run) . filter rows (run x oc)
-            gemm('N', 'N', n, oc, run, a + in, image, t + static_cast<size_t>((ky * s.kw + kx0) * ic) * oc, ldt, first ? 0.0f : 1.0f,
-                 out + pixel, outImage);
-          else  // dx run (n x run) += dy pixel (n x oc) . transposed filter rows (oc x run)
-            gemm('N', 'N', n, run, oc, a + pixel, outImage, t + static_cast<size_t>(ky * oc * s.kw + kx0) * ic, ldt, 1.0f, out + in, image);
-          first = false;
-        }
-        if (first && pass == ConvPass::forward)  // every tap in the padding
-          for (dnnl_dim_t i = 0; i < n; i++) std::memset(out + i * outImage + pixel, 0, static_cast<size_t>(oc) * sizeof(float));
-      }
-  }
+  if (pass == ConvPass::backwardWeights) smallMapWeightGradient(s, a, b, out);
+  else smallMapProducts(s, a, b, out, pass == ConvPass::forward);
   static const char* kinds[] = {"forward", "backwardData", "backwardWeights"};
   const char* kind = kinds[static_cast<int>(pass)];
   ownKernelShapes[cacheKey("conv", p, 17) + "," + kind] = {kind, "jointshot:gemm_small_map"};
   return true;
 }
+
 
 // convBnActChain(params, x, weights, scales, shifts, weightIds, activations, alphas, residual, y):
 // k >= 1 fused stages in a row (params: 17 per stage; weights, scales, shifts, weightIds: JS
