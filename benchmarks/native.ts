@@ -5,9 +5,11 @@
  * at start and end: on a busy machine the absolute numbers mean little, the ratios a bit more.
  * Usage: npx tsx benchmarks/native.ts [--models conv4,resnet12] [--sizes 32,84] [--modes train,infer]
  *   [--backends native,wasm] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1]
- *   [--threads 2] [--stat mean|median] [--torch auto|off] [--python python3] [--profile] [--bn-layer N,H,W,C] [--sgd-ab]
+ *   [--threads 2] [--stat mean|median] [--rounds 1] [--torch auto|off] [--python python3] [--profile] [--bn-layer N,H,W,C] [--sgd-ab]
  * --stat: per-step times are averaged (mean, the default) or their median taken (median: one
  * stalled step of a noisy machine does not move it), on both sides alike.
+ * --rounds N: the whole measurement N times, backends and PyTorch alternating per model and size;
+ * then each cell's ratio per round with its median and lowest (the main table shows the last round).
  * Asserts that the tensor count is the same before and after every measurement.
  * --profile: after each native measurement, one more step with the wall and CPU time and the minor page
  * faults of every kernel.
@@ -50,6 +52,7 @@ const { values } = parseArgs({
     'batch-resnet84': { type: 'string', default: '16' },
     steps: { type: 'string', default: '3' },
     stat: { type: 'string', default: 'mean' },
+    rounds: { type: 'string', default: '1' },
     warmup: { type: 'string', default: '1' },
     threads: { type: 'string', default: '2' },
     torch: { type: 'string', default: 'auto' },
@@ -424,6 +427,31 @@ async function benchmarkPipeline(model: string, batch: number): Promise<void> {
   backbone.dispose();
 }
 
+/**
+ * With --rounds N: each backend's ratio to PyTorch per cell and round (by wall, by CPU in
+ * brackets), with the median and the lowest over the rounds. The rounds alternate the backends and
+ * PyTorch per model and size, so that a slow spell of the machine lands on both sides.
+ */
+function printRoundRatios(): void {
+  for (const backend of backends) {
+    console.log(`\n${backend}/torch per round, by wall (by CPU); median and lowest over ${rounds} rounds`);
+    console.log(`| model size mode | ${perRound.map((_, r) => `round ${r + 1}`).join(' | ')} | median | lowest |`);
+    console.log(`|---|${perRound.map(() => '---|').join('')}---|---|`);
+    for (const key of results.keys()) {
+      const pairs = perRound.map((round) => {
+        const row = round.get(key) ?? {};
+        const [a, b, ac, bc] = [row[backend], row.torch, row[`${backend} cpu`], row['torch cpu']];
+        return typeof a === 'number' && typeof b === 'number' && typeof ac === 'number' && typeof bc === 'number' ? [a / b, ac / bc] as const : undefined;
+      });
+      const got = pairs.filter((p) => p !== undefined) as Array<readonly [number, number]>;
+      const show = (w: number, c: number) => `${w.toFixed(2)}x (${c.toFixed(2)}x)`;
+      const summary = got.length === 0 ? ['-', '-']
+        : [show(median(got.map((p) => p[0])), median(got.map((p) => p[1]))), show(Math.min(...got.map((p) => p[0])), Math.min(...got.map((p) => p[1])))];
+      console.log(`| ${key} | ${pairs.map((p) => (p ? show(p[0], p[1]) : '-')).join(' | ')} | ${summary.join(' | ')} |`);
+    }
+  }
+}
+
 console.log(`load average at start: ${load()} (${os.availableParallelism()} cores)`);
 if (values.pipeline) {
   await benchmarkPipeline(list(values.models!)[0]!, Number(values.batch));
@@ -444,12 +472,19 @@ if (values['bn-layer']) {
   process.exit(0);
 }
 const backends = list(values.backends!);
-for (const model of list(values.models!)) {
-  for (const size of list(values.sizes!).map(Number)) {
-    const batch = Number(model === 'resnet12' && size >= 84 ? values['batch-resnet84'] : values.batch);
-    for (const backend of backends) await measureBackend(backend, model, size, batch);
-    measureTorch(model, size);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a whole number >= 1, found '${values.rounds}'`);
+const perRound: Array<Map<string, Record<string, number | string>>> = [];
+for (let round = 0; round < rounds; round++) {
+  if (rounds > 1) console.log(`round ${round + 1} of ${rounds} (load ${load()})`);
+  for (const model of list(values.models!)) {
+    for (const size of list(values.sizes!).map(Number)) {
+      const batch = Number(model === 'resnet12' && size >= 84 ? values['batch-resnet84'] : values.batch);
+      for (const backend of backends) await measureBackend(backend, model, size, batch);
+      measureTorch(model, size);
+    }
   }
+  perRound.push(new Map([...results].map(([key, row]) => [key, { ...row }])));
 }
 console.log(`load average at end: ${load()}`);
 
@@ -465,6 +500,7 @@ for (const [key, row] of results) {
   const ratios = backends.map((b) => `${ratio(row[b], row.torch)} (${ratio(row[`${b} cpu`], row['torch cpu'])})`);
   console.log(`| ${key} | ${backends.map((b) => cell(row, b)).join(' | ')} | ${cell(row, 'torch')} | ${ratios.join(' | ')} |`);
 }
+if (rounds > 1) printRoundRatios();
 const fallbacks = Object.entries(nativeKernelCounts()).filter(([, c]) => c.fallback > 0);
 if (fallbacks.length > 0) console.log(`\nnative kernels that fell back to cpu: ${fallbacks.map(([k, c]) => `${k} ${c.fallback}/${c.native + c.fallback}`).join(', ')}`);
 process.exit(0);
