@@ -14,6 +14,9 @@
  *   fused-bn-act training batch norm + residual + activation in one kernel (JOINTSHOT_NATIVE_FUSED_BN_ACT)
  * Usage: npx tsx benchmarks/switch-ab.ts --switch winograd [--models resnet12,resnet20] [--sizes 32,84]
  *   [--modes train,infer] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1] [--threads 2]
+ *   [--conv N,H,W,C:KH,KW,C,OC:STRIDE]
+ * --conv: only one 'same'-padded convolution, its three kernels (Conv2D, Conv2DBackpropInput,
+ * Conv2DBackpropFilter) each timed over 3 calls per round (outputs read back), off/on interleaved.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -34,6 +37,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '1' },
     threads: { type: 'string', default: '2' },
     switch: { type: 'string', default: 'winograd' },
+    conv: { type: 'string' },
   },
 });
 
@@ -71,12 +75,60 @@ function timed(body: () => void): { ms: number; cpuMs: number } {
   return { ms: Number(process.hrtime.bigint() - wall) / 1e6, cpuMs: (used.user + used.system) / 1000 };
 }
 
+/** --conv: the three kernels of one convolution, off/on interleaved, ms per call. */
+function timeConvolution(spec: string): void {
+  const parts = spec.split(':');
+  const [xShape, fShape] = parts.slice(0, 2).map((p) => list(p).map(Number));
+  const stride = Number(parts[2] ?? 1);
+  if (xShape?.length !== 4 || fShape?.length !== 4 || !Number.isInteger(stride) || stride < 1) {
+    console.error(`--conv: expected N,H,W,C:KH,KW,C,OC:STRIDE (e.g. 80,3,3,512:3,3,512,512:1), found '${spec}'`);
+    process.exit(2);
+  }
+  const rng = createRng(5);
+  const seeded = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1), shape as [number, number, number, number]) as tf.Tensor4D;
+  const x = seeded(xShape);
+  const f = seeded(fShape);
+  const dy = seeded(tf.tidy(() => tf.conv2d(x, f, stride, 'same').shape));
+  const attrs = { strides: stride, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+  const kernels: Record<string, () => tf.Tensor> = {
+    Conv2D: () => tf.engine().runKernel('Conv2D', { x, filter: f }, attrs) as tf.Tensor,
+    Conv2DBackpropInput: () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: xShape as [number, number, number, number] }) as tf.Tensor,
+    Conv2DBackpropFilter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: fShape }) as tf.Tensor,
+  };
+  const sums: Record<string, { off: number; on: number }> = {};
+  for (let round = 0; round < warmup + steps; round++) {
+    for (const setting of ['off', 'on'] as const) {
+      flip(setting === 'on');
+      for (const [name, run] of Object.entries(kernels)) {
+        const t = timed(() => {
+          for (let i = 0; i < 3; i++) {
+            const y = run();
+            y.dataSync();
+            y.dispose();
+          }
+        });
+        if (round >= warmup) (sums[name] ??= { off: 0, on: 0 })[setting] += t.ms / 3 / steps;
+      }
+    }
+  }
+  flip(true);
+  console.log(`native: ${probe.detail}; switch ${values.switch}; conv x ${xShape} filter ${fShape} stride ${stride}; ${steps} rounds after ${warmup} (load ${load()})`);
+  console.log(`| kernel | ${values.switch} off: ms per call | on | on / off |`);
+  console.log('|---|---|---|---|');
+  for (const [name, { off, on }] of Object.entries(sums)) console.log(`| ${name} | ${off.toFixed(2)} | ${on.toFixed(2)} | ${(on / off).toFixed(2)} |`);
+  tf.dispose([x, f, dy]);
+}
+
 const probe = registerNativeBackend(Number(values.threads));
 if (!probe.available) {
   console.log(`native: not available (${probe.detail})`);
   process.exit(1);
 }
 await tf.setBackend(NATIVE_BACKEND);
+if (values.conv) {
+  timeConvolution(values.conv);
+  process.exit(0);
+}
 console.log(`native: ${probe.detail}; switch ${values.switch}; load average at start ${load()}; ${steps} steps after ${warmup}, off/on interleaved`);
 console.log(`| model size mode | ${values.switch} off: ms wall (CPU) | on: ms wall (CPU) | on / off, wall (CPU) |`);
 console.log('|---|---|---|---|');

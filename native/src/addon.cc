@@ -728,34 +728,24 @@ bool trainingWinogradWeights(const int32_t* p, const float* x, const float* dy, 
   return true;
 }
 
-// Output maps of at most this many positions run as matrix products in training
-// (smallMapConv); JOINTSHOT_NATIVE_SMALL_MAP_PIXELS overrides it (read per call, for A/B timing).
+// Output maps of at most this many positions run as matrix products in training (smallMapConv) ...
 constexpr memory::dim kSmallMapPixels = 9;
 // ... and, on maps of more than one pixel, input x output channels of at least this (below it the
 // 21 small products of a 3x3 map cost more than oneDNN's one call: 128 -> 128 channels on 3x3 maps
 // at batch 80 took 1.0-1.2x oneDNN's time, 128 -> 256 into 2x2 0.57-0.73x; docs/performance.md).
+// JOINTSHOT_NATIVE_SMALL_MAP_PIXELS and JOINTSHOT_NATIVE_SMALL_MAP_CHANNELS override them (read
+// per call, for A/B timing).
 constexpr memory::dim kSmallMapChannelProduct = 128 * 256;
 
-memory::dim smallMapPixels() {
-  const char* v = std::getenv("JOINTSHOT_NATIVE_SMALL_MAP_PIXELS");
-  if (!v || !*v) return kSmallMapPixels;
+// Environment variable `name` as a whole number >= 0, else `fallback` (unset, empty or malformed).
+memory::dim envCount(const char* name, memory::dim fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
   char* end = nullptr;
-  const long n = std::strtol(v, &end, 10);
-  return end && *end == 0 && n >= 0 ? n : kSmallMapPixels;
+  const long long n = std::strtoll(v, &end, 10);
+  return end && *end == 0 && n >= 0 ? n : fallback;
 }
 
-// A training convolution on a small output map (ResNet-18's last stage: 3x3 maps of 512 channels
-// on 84x84 images, 1x1 on 32x32) as matrix products on the caller's NHWC and HWIO arrays. For
-// output pixel (oy, ox) and filter row ky, the input row iy = oy * sh + ky - pt holds the pixels
-// its filter columns kx0..kx1 - 1 see side by side, and HWIO stores those taps as one
-// (run * ic) x oc matrix: one sgemm over the batch per (pixel, filter row), taps in the padding
-// skipped (49 of 81 on a 3x3 map). oneDNN's direct kernels ran all taps and reordered the filter
-// to their layout (and the weight gradient back) at every call. Backward data and weights are the
-// same products with the filter transposed once per call (backward data), and per tap one product
-// over the gathered rows of the batch's pixels it joins (weight gradient). False where the map is
-// larger than smallMapPixels(), on maps of more than one pixel where the filter is 1x1 (oneDNN's 1x1
-// kernels) or the channels are few (kSmallMapChannelProduct), where the convolution is dilated, or
-// with JOINTSHOT_NATIVE_SMALL_MAP_GEMM=0 (read per call).
 // sgemm on row-major matrices; throws on failure.
 void sgemm(char ta, char tb, dnnl_dim_t m, dnnl_dim_t n, dnnl_dim_t k, const float* a, dnnl_dim_t lda, const float* b, dnnl_dim_t ldb,
            float beta, float* c, dnnl_dim_t ldc) {
@@ -848,10 +838,23 @@ void smallMapProducts(const ConvShape& s, const float* a, const float* b, float*
     }
 }
 
+// A training convolution on a small output map (ResNet-18's last stage: 3x3 maps of 512 channels
+// on 84x84 images, 1x1 on 32x32) as matrix products on the caller's NHWC and HWIO arrays. For
+// output pixel (oy, ox) and filter row ky, the input row iy = oy * sh + ky - pt holds the pixels
+// its filter columns kx0..kx1 - 1 see side by side, and HWIO stores those taps as one
+// (run * ic) x oc matrix: one sgemm over the batch per (pixel, filter row), taps in the padding
+// skipped (49 of 81 on a 3x3 map). oneDNN's direct kernels ran all taps and reordered the filter
+// to their layout (and the weight gradient back) at every call. Backward data and weights are the
+// same products with the filter transposed once per call (backward data), and per tap one product
+// over the gathered rows of the batch's pixels it joins (weight gradient). False where the map is
+// larger than kSmallMapPixels, on maps of more than one pixel where the filter is 1x1 (oneDNN's 1x1
+// kernels) or the channels are few (kSmallMapChannelProduct), where the convolution is dilated, or
+// with JOINTSHOT_NATIVE_SMALL_MAP_GEMM=0 (read per call).
 bool smallMapConv(const int32_t* p, const float* a, const float* b, float* out, ConvPass pass) {
   const ConvShape s(p);
-  if (s.dh != 1 || s.dw != 1 || s.oh * s.ow > smallMapPixels()) return false;
-  if (s.oh * s.ow > 1 && (s.kh * s.kw == 1 || s.ic * s.oc < kSmallMapChannelProduct)) return false;
+  if (s.dh != 1 || s.dw != 1 || s.oh * s.ow > envCount("JOINTSHOT_NATIVE_SMALL_MAP_PIXELS", kSmallMapPixels)) return false;
+  if (s.oh * s.ow > 1 && (s.kh * s.kw == 1 || s.ic * s.oc < envCount("JOINTSHOT_NATIVE_SMALL_MAP_CHANNELS", kSmallMapChannelProduct)))
+    return false;
   if (switchedOff("JOINTSHOT_NATIVE_SMALL_MAP_GEMM")) return false;
   if (pass == ConvPass::backwardWeights) smallMapWeightGradient(s, a, b, out);
   else smallMapProducts(s, a, b, out, pass == ConvPass::forward);
@@ -1188,21 +1191,16 @@ napi_value ConvImplementations(napi_env env, napi_callback_info) {
   return out;
 }
 
-// forgetContent(ids: number[]): forgets every cached copy made from these content ids.
+// forgetContent(id): forgets every cached copy made from content id `id`.
 napi_value ForgetContent(napi_env env, napi_callback_info info) {
   Args a;
   if (!readArgs(env, info, a, 1)) return nullptr;
-  uint32_t length = 0;
-  if (napi_get_array_length(env, a.values[0], &length) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "forgetContent: expected an array of content ids");
+  double id = 0;
+  if (napi_get_value_double(env, a.values[0], &id) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "forgetContent: expected a content id (number)");
     return nullptr;
   }
-  for (uint32_t i = 0; i < length; i++) {
-    napi_value v;
-    double id = 0;
-    napi_get_element(env, a.values[0], i, &v);
-    if (napi_get_value_double(env, v, &id) == napi_ok && id > 0) forgetContent(id);
-  }
+  forgetContent(id);
   return nullptr;
 }
 

@@ -117,7 +117,7 @@ nativeTest('3x3 stride-1 training convolutions: same-padded ones of 16-256 chann
 });
 
 nativeTest('convolutions with small output maps run as matrix products (forward, dx, dfilter) and match cpu; JOINTSHOT_NATIVE_SMALL_MAP_GEMM=0 hands them back to oneDNN', async (t) => {
-  const cases: Array<ConvCase & { gemm: boolean; pixels?: string }> = [
+  const cases: Array<ConvCase & { gemm: boolean; pixels?: string; channels?: string }> = [
     { x: [5, 1, 1, 24], f: [3, 3, 24, 20], stride: 1, pad: 1, gemm: true }, // ResNet-18's last block on 32x32
     { x: [5, 2, 2, 24], f: [3, 3, 24, 36], stride: 2, pad: 1, gemm: true }, // the stride-2 convolution into it
     { x: [2, 3, 3, 128], f: [3, 3, 128, 256], stride: 1, pad: 1, gemm: true }, // ResNet-18's last block on 84x84 (narrower)
@@ -129,6 +129,7 @@ nativeTest('convolutions with small output maps run as matrix products (forward,
     { x: [2, 1, 1, 128], f: [2, 2, 128, 256], stride: 2, pad: 2, gemm: true }, // output pixel (0, 0) sees only padding
     { x: [3, 2, 2, 6], f: [1, 1, 6, 10], stride: 2, pad: 0, gemm: true }, // the 1x1 shortcut into a 1x1 map
     { x: [2, 3, 3, 64], f: [3, 3, 64, 64], stride: 1, pad: 1, gemm: false }, // 9 pixels but few channels: oneDNN's
+    { x: [3, 3, 3, 64], f: [3, 3, 64, 64], stride: 1, pad: 1, gemm: true, channels: '4096' }, // ... unless the bound is lowered
     { x: [2, 4, 5, 128], f: [3, 3, 128, 256], stride: 1, pad: 'same', gemm: false }, // 20 pixels: over the default bound
     { x: [2, 5, 4, 128], f: [3, 3, 128, 256], stride: 1, pad: 'same', gemm: true, pixels: '20' }, // ... and within a raised one
     { x: [2, 6, 6, 128], f: [1, 1, 128, 256], stride: 2, pad: 0, gemm: false }, // 1x1 filters on larger maps: oneDNN's
@@ -138,9 +139,11 @@ nativeTest('convolutions with small output maps run as matrix products (forward,
     try {
       for (const [i, c] of cases.entries()) {
         if (c.pixels) process.env.JOINTSHOT_NATIVE_SMALL_MAP_PIXELS = c.pixels;
-        const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad} (JOINTSHOT_NATIVE_SMALL_MAP_GEMM=${smallMapGemm}, pixels ${c.pixels ?? 'default'})`;
+        if (c.channels) process.env.JOINTSHOT_NATIVE_SMALL_MAP_CHANNELS = c.channels;
+        const label = `conv2d x${c.x} f${c.f} stride ${c.stride} pad ${c.pad} (JOINTSHOT_NATIVE_SMALL_MAP_GEMM=${smallMapGemm}, pixels ${c.pixels ?? 'default'}, channels ${c.channels ?? 'default'})`;
         const calls = await countCalls(() => assertMatchesCpu(t, label, () => convAndGrads(c, 71 + i), 2e-5));
         delete process.env.JOINTSHOT_NATIVE_SMALL_MAP_PIXELS;
+        delete process.env.JOINTSHOT_NATIVE_SMALL_MAP_CHANNELS;
         for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) t.true(calls[name]!.native > 0, `${label}: ${name} ran native`);
         const rows = nativeConvImplementations().filter((r) => r.params.slice(0, 5).join() === [...c.x, c.f[3]!].join() && r.params[5] === c.f[0] && r.params[9] === c.stride);
         const gemmKinds = rows.filter((r) => r.implementation === 'jointshot:gemm_small_map').map((r) => r.kind).sort();
@@ -153,6 +156,7 @@ nativeTest('convolutions with small output maps run as matrix products (forward,
     } finally {
       delete process.env.JOINTSHOT_NATIVE_SMALL_MAP_GEMM;
       delete process.env.JOINTSHOT_NATIVE_SMALL_MAP_PIXELS;
+      delete process.env.JOINTSHOT_NATIVE_SMALL_MAP_CHANNELS;
     }
   }
 });

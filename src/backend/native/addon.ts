@@ -110,8 +110,8 @@ export interface NativeAddon {
   setWinograd(on?: boolean): boolean;
   /** Turns the addon's own fused Winograd inference kernel on or off when given a boolean; returns whether it runs. */
   setFusedWinograd(on?: boolean): boolean;
-  /** Drops the cached weight copies made from these content ids (their storage was disposed). */
-  forgetContent(ids: number[]): void;
+  /** Drops the cached weight copies made from content id `id` (its storage was disposed). */
+  forgetContent(id: number): void;
   /** Bytes held by content id: [inference weights, transformed Winograd filters]. */
   contentCacheBytes(): [number, number];
 }

@@ -105,5 +105,5 @@ export function forgetContent(addon: NativeAddon, values: unknown): void {
   const id = contentIds.get(values);
   if (id === undefined) return;
   contentIds.delete(values);
-  addon.forgetContent([id]);
+  addon.forgetContent(id);
 }
