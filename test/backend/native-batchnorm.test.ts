@@ -1,7 +1,7 @@
 /** The fused native batch norm against the backbones' batchNormTrain on the cpu backend. */
 import { tf } from '../../src/tf.js';
 import { batchNormTrain } from '../../src/backbones/index.js';
-import { nativeBatchNormActive, nativeBatchNormTrain } from '../../src/backend/native/index.js';
+import { nativeBatchNormActive, nativeBatchNormTrain, nativeThreadCount, setNativeThreads } from '../../src/backend/native/index.js';
 import { assertMatchesCpu, nativeTest, seededValues } from './native-helpers.js';
 
 for (const shape of [[4, 5, 3, 7], [24, 6, 6, 16]] as Array<[number, number, number, number]>) {
@@ -33,12 +33,13 @@ nativeTest('nativeBatchNormTrain refuses to run on another backend', async (t) =
 // y = act(bn(x) + residual) fused on native against batchNormTrain + Add + tfjs's own Relu /
 // LeakyRelu on cpu. Channels 0-2 have gamma 0 (bn(x) = beta exactly): channel 0 pre-activation
 // exactly 0 (beta 0, residual 0 there), 1 all negative, 2 exactly 0 as beta + residual = 0.3 - 0.3;
-// the gradients at 0 must be tfjs's (ReLU 0, leaky ReLU the slope).
-const SHAPE: [number, number, number, number] = [6, 4, 3, 9];
-for (const leak of [null, 0, 0.1]) {
+// the gradients at 0 must be tfjs's (ReLU 0, leaky ReLU the slope). 9 channels run the kernels'
+// scalar loops; 20 channels over 2,560 rows the vectorised sums of 16 channels (plus 4 scalar),
+// several blocks of rows with a short last one, on all threads.
+for (const SHAPE of [[6, 4, 3, 9], [10, 16, 16, 20]] as Array<[number, number, number, number]>) for (const leak of [null, 0, 0.1]) {
   for (const withResidual of [false, true]) {
-    nativeTest(`nativeBatchNormTrain leak ${leak}${withResidual ? ' + residual' : ''}: values, statistics and x/gamma/beta/residual gradients match the tfjs ops on cpu`, async (t) => {
-      await assertMatchesCpu(t, `bn-act ${leak} ${withResidual}`, () => {
+    nativeTest(`nativeBatchNormTrain ${SHAPE} leak ${leak}${withResidual ? ' + residual' : ''}: values, statistics and x/gamma/beta/residual gradients match the tfjs ops on cpu`, async (t) => {
+      await assertMatchesCpu(t, `bn-act ${SHAPE} ${leak} ${withResidual}`, () => {
         const size = SHAPE.reduce((p, d) => p * d, 1);
         const c = SHAPE[3];
         const x = tf.tensor4d(seededValues(size, 70), SHAPE).mul(2).add(0.3) as tf.Tensor4D;
@@ -83,5 +84,64 @@ nativeTest('nativeBatchNormTrain: exact zeros of the pre-activation get ReLU gra
   t.throws(() => tf.tidy(() => nativeBatchNormTrain(tf.zeros([1, 1, 1, 1]), tf.ones([1]), tf.zeros([1]), undefined, 1e-5, { leak: -0.1 })), { message: /leak must be/ });
   t.throws(() => tf.tidy(() => nativeBatchNormTrain(tf.zeros([1, 1, 1, 2]), tf.ones([2]), tf.zeros([2]), undefined, 1e-5, { residual: tf.zeros([1, 1, 1, 1]) })), { message: /residual shape/ });
   t.is(tf.memory().numTensors, before);
+  await tf.setBackend('cpu');
+});
+
+// Batch statistics and gradients the same bit for bit on 1, 2 and 3 threads (the sums go by fixed
+// blocks of rows, not by thread), over 16 and 32 channels (vectorised sums) and 64 (a loop per row).
+nativeTest('nativeBatchNormTrain: statistics and gradients do not depend on the thread count', async (t) => {
+  await tf.setBackend('native');
+  const before = tf.memory().numTensors;
+  const threads = nativeThreadCount();
+  const run = (shape: [number, number, number, number]) =>
+    tf.tidy(() => {
+      const size = shape.reduce((p, d) => p * d, 1);
+      const c = shape[3];
+      const x = tf.tensor4d(seededValues(size, 90), shape).mul(3).add(0.7) as tf.Tensor4D;
+      const r = tf.tensor4d(seededValues(size, 91), shape);
+      const stats: number[] = [];
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        nativeBatchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, (m, v) => void stats.push(...m.dataSync(), ...v.dataSync()), 1e-5, { leak: 0 }).mul(r).sum();
+      const grads = tf.grads(f)([x, tf.ones([c]), tf.zeros([c])]);
+      return [...stats, ...grads.flatMap((g) => [...g.dataSync()])];
+    });
+  try {
+    for (const shape of [[40, 16, 16, 16], [40, 8, 8, 32], [20, 8, 8, 64]] as Array<[number, number, number, number]>) {
+      setNativeThreads(1);
+      const one = run(shape);
+      for (const n of [2, 3]) {
+        setNativeThreads(n);
+        const other = run(shape);
+        t.is(other.length, one.length);
+        t.is(other.filter((v, i) => !Object.is(v, one[i])).length, 0, `${shape}: values that differ on ${n} threads from 1`);
+      }
+    }
+  } finally {
+    setNativeThreads(threads);
+  }
+  t.is(tf.memory().numTensors, before);
+  await tf.setBackend('cpu');
+});
+
+// A NaN in x makes its channel's statistics, output and gradients NaN (tfjs's ReLU gradient keeps
+// NaN); the other channels stay finite. 16 channels: the vectorised sums.
+nativeTest('nativeBatchNormTrain: a NaN stays in its channel, as on cpu', async (t) => {
+  const shape: [number, number, number, number] = [40, 8, 8, 16];
+  const pattern = async (backend: string) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const values = seededValues(shape.reduce((p, d) => p * d, 1), 95);
+      values[16 * 1000 + 5] = NaN;
+      const x = tf.tensor4d(values, shape);
+      const bn = backend === 'native' ? (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => nativeBatchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, undefined, 1e-5, { leak: 0 })
+        : (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.relu(batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D));
+      const grads = tf.grads((a, g, b) => bn(a, g, b).sum())([x, tf.ones([16]), tf.zeros([16])]);
+      return grads.slice(1).map((g) => [...g.dataSync()].map((v) => Number.isNaN(v)));
+    });
+  };
+  const cpu = await pattern('cpu');
+  const native = await pattern('native');
+  t.deepEqual(native, cpu);
+  t.deepEqual(native[1], Array.from({ length: 16 }, (_, j) => j === 5), 'dbeta NaN in channel 5 only');
   await tf.setBackend('cpu');
 });

@@ -1,7 +1,7 @@
 /** Every oneDNN/native kernel against the cpu backend: forward and gradients, odd shapes, fallbacks. */
 import type { ExecutionContext } from 'ava';
 import { tf } from '../../src/tf.js';
-import { nativeContentCacheBytes, nativeConvBnAct, nativeConvBnActChain, nativeConvImplementations, nativeFusedWinograd, nativeIsa, nativeWinograd } from '../../src/backend/native/index.js';
+import { loadNativeAddon, nativeContentCacheBytes, nativeConvBnAct, nativeConvBnActChain, nativeConvImplementations, nativeFusedWinograd, nativeIsa, nativeWinograd } from '../../src/backend/native/index.js';
 import { assertMatchesCpu, countCalls, nativeTest, seededValues } from './native-helpers.js';
 
 const t4 = (shape: number[], seed: number) => tf.tensor4d(seededValues(shape.reduce((p, d) => p * d, 1), seed), shape as [number, number, number, number]);
@@ -456,6 +456,18 @@ nativeTest('binary ops repeat an operand along one run of axes natively, and onl
   t.deepEqual(calls.Sub, { native: 1, fallback: 0 });
   const fallback = await countCalls(() => assertMatchesCpu(t, 'two runs', () => tn([1, 3, 1, 5], 34).add(tn([2, 3, 4, 5], 35))));
   t.deepEqual(fallback.Add, { native: 0, fallback: 1 });
+});
+
+// Same-shape operands (mode 0) ignore period and group: 0 there once divided by zero (SIGFPE).
+nativeTest('the addon\'s same-shape binary and compare take any period and group', (t) => {
+  const addon = loadNativeAddon().addon!;
+  const a = Float32Array.from([1, 2, 3]), b = Float32Array.from([4, 0, 3]);
+  const sum = new Float32Array(3), equal = new Uint8Array(3);
+  addon.binary(0, a, b, sum, 0, 0, 0);
+  addon.compare(0, a, b, equal, 0, 0, 0);
+  t.deepEqual([...sum], [5, 2, 6]);
+  t.deepEqual([...equal], [0, 0, 1]);
+  t.throws(() => addon.binary(0, a, b, sum, 1, 0, 0), { message: /broadcast sizes do not fit/ });
 });
 
 nativeTest('unary ops, activations and their gradients match cpu (NaN, 0 and negatives included)', async (t) => {
