@@ -5,14 +5,14 @@
  * at start and end: on a busy machine the absolute numbers mean little, the ratios a bit more.
  * Usage: npx tsx benchmarks/native.ts [--models conv4,resnet12] [--sizes 32,84] [--modes train,infer]
  *   [--backends native,wasm] [--batch 80] [--batch-resnet84 16] [--steps 3] [--warmup 1]
- *   [--threads 2] [--stat mean|median] [--rounds 1] [--torch auto|off] [--python python3] [--profile] [--bn-layer N,H,W,C] [--sgd-ab]
+ *   [--threads 2] [--stat mean|median] [--rounds 1] [--torch auto|off] [--python python3] [--profile [--profile-steps 1]] [--bn-layer N,H,W,C] [--sgd-ab]
  * --stat: per-step times are averaged (mean, the default) or their median taken (median: one
  * stalled step of a noisy machine does not move it), on both sides alike.
  * --rounds N: the whole measurement N times, backends and PyTorch alternating per model and size;
  * then each cell's ratio per round with its median and lowest (the main table shows the last round).
  * Asserts that the tensor count is the same before and after every measurement.
  * --profile: after each native measurement, one more step with the wall and CPU time and the minor page
- * faults of every kernel.
+ * faults of every kernel (with --profile-steps N, N more steps and their means per step).
  * --bn-layer: only times one batch-norm layer, forward + backward, on native: the backbones'
  * batchNormTrain (tfjs ops) against the fused nativeBatchNormTrain.
  * --pipeline: only times the whole-class input pipeline for one batch of `--batch` 32x32 images
@@ -53,6 +53,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '3' },
     stat: { type: 'string', default: 'mean' },
     rounds: { type: 'string', default: '1' },
+    'profile-steps': { type: 'string', default: '1' },
     warmup: { type: 'string', default: '1' },
     threads: { type: 'string', default: '2' },
     torch: { type: 'string', default: 'auto' },
@@ -224,8 +225,10 @@ function profileKernels(label: string, body: () => void): void {
   const wall = process.hrtime.bigint();
   const start = process.cpuUsage();
   const faults = process.resourceUsage().minorPageFault;
+  const steps = Number(values['profile-steps']);
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`--profile-steps: expected a whole number >= 1, found '${values['profile-steps']}'`);
   try {
-    body();
+    for (let i = 0; i < steps; i++) body();
   } finally {
     for (const kernel of originals) {
       tf.unregisterKernel(kernel.kernelName, NATIVE_BACKEND);
@@ -233,14 +236,20 @@ function profileKernels(label: string, body: () => void): void {
     }
   }
   const used = process.cpuUsage(start);
-  const totalFaults = process.resourceUsage().minorPageFault - faults;
-  const totalMs = Number(process.hrtime.bigint() - wall) / 1e6;
-  const totalCpu = (used.user + used.system) / 1000;
+  const totalFaults = (process.resourceUsage().minorPageFault - faults) / steps;
+  const totalMs = Number(process.hrtime.bigint() - wall) / 1e6 / steps;
+  const totalCpu = (used.user + used.system) / 1000 / steps;
+  for (const entry of spent.values()) {
+    entry.ms /= steps;
+    entry.cpuMs /= steps;
+    entry.faults /= steps;
+    entry.calls /= steps;
+  }
   const inKernels = [...spent.values()].reduce((a, e) => ({ ms: a.ms + e.ms, cpuMs: a.cpuMs + e.cpuMs }), { ms: 0, cpuMs: 0 });
   const top = [...spent].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20);
-  console.log(`  ${label}: ${totalMs.toFixed(0)} ms wall, ${totalCpu.toFixed(0)} ms CPU (${(used.system / 1000).toFixed(0)} in the kernel), ${totalFaults} minor page faults; outside kernels ` +
+  console.log(`  ${label}${steps > 1 ? ` (per step, mean of ${steps})` : ''}: ${totalMs.toFixed(0)} ms wall, ${totalCpu.toFixed(0)} ms CPU (${(used.system / 1000 / steps).toFixed(0)} in the kernel), ${totalFaults.toFixed(0)} minor page faults; outside kernels ` +
     `${(totalMs - inKernels.ms).toFixed(0)} ms wall (${(totalCpu - inKernels.cpuMs).toFixed(0)} CPU); by kernel, wall (CPU) [calls, page faults]: ` +
-    top.map(([name, e]) => `${name} ${e.ms.toFixed(0)} (${e.cpuMs.toFixed(0)}) [${e.calls}, ${e.faults}]`).join(', '));
+    top.map(([name, e]) => `${name} ${e.ms.toFixed(steps > 1 ? 1 : 0)} (${e.cpuMs.toFixed(steps > 1 ? 1 : 0)}) [${e.calls}, ${e.faults.toFixed(0)}]`).join(', '));
   const countsAfter = nativeKernelCounts();
   const fellBack = Object.entries(countsAfter)
     .map(([k, v]) => [k, v.fallback - (countsBefore[k]?.fallback ?? 0)] as const)

@@ -45,6 +45,22 @@ inline int teamSize() {
 #endif
 }
 
+// Adds this thread's a (and b, unless null) to sumA (sumB) in thread order: iteration i of the
+// ordered loop goes to thread i, so the sums are the same on every run (under `omp critical` their
+// order changed from run to run with three threads or more). Every thread of a parallel region
+// must call it; outside one it just adds.
+inline void addInThreadOrder(const double* a, const double* b, double* sumA, double* sumB, size_t n) {
+  const int team = teamSize();
+#pragma omp for ordered schedule(static, 1)
+  for (int i = 0; i < team; i++) {
+#pragma omp ordered
+    for (size_t j = 0; j < n; j++) {
+      sumA[j] += a[j];
+      if (b) sumB[j] += b[j];
+    }
+  }
+}
+
 // This thread's share [lo, hi) of n items (the whole range outside a parallel region or without OpenMP).
 inline void threadShare(size_t n, size_t* lo, size_t* hi) {
 #ifdef _OPENMP
@@ -257,12 +273,7 @@ void reduce(const float* x, float* out, size_t outer, size_t reduced, size_t inn
       double* acc = part + (q / reduced) * inner;
       for (size_t j = 0; j < inner; j++) acc[j] += row[j];
     }
-    const int team = teamSize();
-#pragma omp for ordered schedule(static, 1)
-    for (int i = 0; i < team; i++) {
-#pragma omp ordered
-      for (size_t k = 0; k < kept; k++) total[k] += part[k];  // in thread order, as in rowChannelSums
-    }
+    addInThreadOrder(part, nullptr, total, nullptr, kept);
     delete[] part;
   }
   for (size_t k = 0; k < kept; k++) out[k] = static_cast<float>(total[k] * scale);
@@ -348,8 +359,8 @@ double* blockScratch(size_t doubles) {
 
 // Per-channel sums of term's pair over the rows of [rows, c]: each block of rows summed on its own
 // (16 channels at a time, vectorised), the blocks' float64 sums then added in block order: the
-// same result for any number of threads. The per-row loop took 1.5-2.7x as long on 16 and 32
-// channels (docs/performance.md, "Batch-norm sums").
+// same result for any number of threads. With the per-row loop the batch-norm forward on 16
+// channels took 1.6x as long (docs/performance.md, "Batch-norm sums by blocks of rows").
 template <typename Term>
 void blockSums(size_t rows, size_t c, double* sum, double* sumProduct, const Term& term) {
   const size_t blockRows = kSumBlockElements / c > kSumBlockMinRows ? kSumBlockElements / c : kSumBlockMinRows;
@@ -412,16 +423,7 @@ void rowChannelSums(const float* x, const float* y, size_t rows, size_t c, doubl
         p[j] += static_cast<double>(xr[j]) * yr[j];
       }
     }
-    // In thread order (iteration i goes to thread i): the same sums on every run.
-    const int team = teamSize();
-#pragma omp for ordered schedule(static, 1)
-    for (int i = 0; i < team; i++) {
-#pragma omp ordered
-      for (size_t j = 0; j < c; j++) {
-        sum[j] += s[j];
-        sumProduct[j] += p[j];
-      }
-    }
+    addInThreadOrder(s, p, sum, sumProduct, c);
     delete[] s;
     delete[] p;
   }
@@ -529,16 +531,7 @@ void rowMaskedChannelSums(const float* dy, const float* y, const float* x, float
         p[j] += static_cast<double>(g) * xr[j];
       }
     }
-    // In thread order (iteration i goes to thread i): the same sums on every run.
-    const int team = teamSize();
-#pragma omp for ordered schedule(static, 1)
-    for (int i = 0; i < team; i++) {
-#pragma omp ordered
-      for (size_t j = 0; j < c; j++) {
-        sum[j] += s[j];
-        sumProduct[j] += p[j];
-      }
-    }
+    addInThreadOrder(s, p, sum, sumProduct, c);
     delete[] s;
     delete[] p;
   }

@@ -1,0 +1,75 @@
+/**
+ * Where a native training step's time goes by kernel and shape: the convolutions' three kernels
+ * and the training batch norm, each call timed (wall) and grouped by kernel, input shapes and
+ * strides; ms per step, calls per step and ms per call, largest first. The step is
+ * benchmarks/native.ts's (loss mean(embedding^2), Sgd Nesterov 0.9, weight decay 5e-4), on random
+ * inputs.
+ *
+ * Usage: npx tsx benchmarks/kernel-shapes.ts [--model resnet18] [--size 84] [--batch 80] [--steps 5] [--warmup 2] [--threads 2]
+ */
+import { parseArgs } from 'node:util';
+import { tf } from '../src/tf.js';
+import { NATIVE_BACKEND, registerNativeBackend } from '../src/backend/native/index.js';
+import { createBackbone } from '../src/backbones/index.js';
+import { Sgd } from '../src/train/index.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'resnet18' },
+    size: { type: 'string', default: '84' },
+    batch: { type: 'string', default: '80' },
+    steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    threads: { type: 'string', default: '2' },
+  },
+});
+const probe = registerNativeBackend(Number(values.threads));
+if (!probe.available) {
+  console.error(`native: not available (${probe.detail})`);
+  process.exit(1);
+}
+await tf.setBackend(NATIVE_BACKEND);
+
+const TIMED = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'JointshotBatchNormTrain', 'JointshotBatchNormTrainGrad'];
+const spent = new Map<string, { ms: number; calls: number }>();
+for (const name of TIMED) {
+  const kernel = tf.getKernel(name, NATIVE_BACKEND);
+  if (!kernel) continue;
+  tf.unregisterKernel(name, NATIVE_BACKEND);
+  tf.registerKernel({
+    ...kernel,
+    kernelFunc: (args) => {
+      const start = performance.now();
+      const out = kernel.kernelFunc(args);
+      const shapes = Object.values(args.inputs).map((t) => (t as tf.TensorInfo).shape.join('x'));
+      const strides = (args.attrs as { strides?: unknown } | undefined)?.strides;
+      const key = `${name} ${shapes.join(' ')}${strides === undefined ? '' : ` strides ${JSON.stringify(strides)}`}`;
+      const entry = spent.get(key) ?? { ms: 0, calls: 0 };
+      entry.ms += performance.now() - start;
+      entry.calls++;
+      spent.set(key, entry);
+      return out;
+    },
+  });
+}
+
+const size = Number(values.size);
+const backbone = createBackbone({ name: values.model!, seed: 1 });
+const sgd = new Sgd(backbone.trainable, { momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+const x = tf.randomUniform([Number(values.batch), size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+const step = (): void => {
+  const { value, grads } = tf.variableGrads(() => backbone.embed(x, { training: true }).square().mean() as tf.Scalar, backbone.variables);
+  sgd.step(Object.fromEntries(Object.entries(backbone.trainable).map(([name, v]) => [name, grads[v.name]!])), 0.01);
+  value.dataSync();
+  value.dispose();
+  tf.dispose(Object.values(grads));
+};
+for (let i = 0; i < Number(values.warmup); i++) step();
+spent.clear();
+const steps = Number(values.steps);
+const start = performance.now();
+for (let i = 0; i < steps; i++) step();
+console.log(`${values.model} ${size}x${size} batch ${values.batch}: ${((performance.now() - start) / steps).toFixed(1)} ms per step (mean of ${steps})`);
+for (const [key, { ms, calls }] of [...spent].sort((a, b) => b[1].ms - a[1].ms)) {
+  console.log(`${(ms / steps).toFixed(2)} ms/step  ${calls / steps} calls  ${(ms / calls).toFixed(3)} ms/call  ${key}`);
+}
