@@ -114,6 +114,8 @@ export interface TrainConfig {
   ldamScale: number;
   /** classify: 1-based epoch where DRW switches to the class-balanced weights (0: the first lr decay). */
   drwEpoch: number;
+  /** classify: learning-rate multiplier per classifier of the objective, e.g. `{ "transformation": 0.1 }` for mt's transformation head (the others 1). */
+  classifierLrScale: { [classifier: string]: number };
 }
 
 /** MetaOptNet's recipe (CIFAR-FS flavour: 5-shot training, no label smoothing). */
@@ -170,6 +172,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = {
   ldamMaxMargin: 0.5,
   ldamScale: 30,
   drwEpoch: 0,
+  classifierLrScale: {},
 };
 
 /** The SLA reference code's CIFAR augmentation: random crop 32 with padding 4 and horizontal flip, no colour jitter. */
@@ -467,6 +470,7 @@ export function validateTrainConfig(config: TrainConfig): TrainConfig {
   if (config.imbalanceProfile !== 'exp' && config.imbalanceProfile !== 'step') throw new UsageError(`imbalanceProfile must be exp or step, found ${JSON.stringify(config.imbalanceProfile)}`);
   integer('maxPerClass', config.maxPerClass, 0);
   checkLongTailSettings(config);
+  checkClassifierLrScale(config);
   if (config.task === 'episodic' && (config.loss !== 'ce' || config.imbalance > 0)) {
     throw new UsageError('--loss and --imbalance apply to whole-class training: add --task classify (or a classify preset such as cpu-imbalanced)');
   }
@@ -503,6 +507,18 @@ export function validateTrainConfig(config: TrainConfig): TrainConfig {
   if (!BN_GROUPINGS.includes(config.bnGrouping)) throw new UsageError(`bnGrouping must be one of ${BN_GROUPINGS.join(', ')}, found ${JSON.stringify(config.bnGrouping)}`);
   integer('seed', config.seed, Number.MIN_SAFE_INTEGER);
   return config;
+}
+
+/** classifierLrScale: an object of numbers > 0, whole-class runs only (the names are checked against the objective's classifiers when the model exists). */
+function checkClassifierLrScale(config: TrainConfig): void {
+  const scales = config.classifierLrScale;
+  if (!scales || typeof scales !== 'object' || Array.isArray(scales)) {
+    throw new UsageError(`classifierLrScale must be an object of classifier names and numbers > 0, e.g. {"transformation": 0.1}, found ${JSON.stringify(scales)}`);
+  }
+  for (const [name, scale] of Object.entries(scales)) real(`classifierLrScale.${name}`, scale, Number.MIN_VALUE);
+  if (config.task === 'episodic' && Object.keys(scales).length > 0) {
+    throw new UsageError('classifierLrScale applies to whole-class training (--task classify): episodic heads have no classifiers');
+  }
 }
 
 /** The learning rate of 1-based `epoch` under the step schedule. */

@@ -16,6 +16,8 @@ export interface SgdOptions {
   momentum: number;
   nesterov: boolean;
   weightDecay: number;
+  /** Learning-rate multipliers by parameter name (the others 1), e.g. a smaller rate for one head. */
+  lrScale?: Readonly<Record<string, number>>;
 }
 
 const BUFFER = 'momentum/';
@@ -31,16 +33,21 @@ export class Sgd {
     private readonly options: SgdOptions,
   ) {
     if (options.nesterov && !(options.momentum > 0)) throw new UsageError('Nesterov momentum needs momentum > 0');
+    for (const [name, scale] of Object.entries(options.lrScale ?? {})) {
+      if (!(name in params)) throw new UsageError(`sgd: lrScale names '${name}', which is not a parameter`);
+      if (!(Number.isFinite(scale) && scale > 0)) throw new UsageError(`sgd: lrScale of '${name}' must be a number > 0, found ${scale}`);
+    }
     for (const [name, p] of Object.entries(params)) {
       this.buffers[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
     }
   }
 
   /** Applies one update with gradients by parameter name (every parameter needs one) at rate `lr`. */
-  step(grads: Readonly<Record<string, tf.Tensor>>, lr: number): void {
-    const { momentum: mu, nesterov, weightDecay: wd } = this.options;
+  step(grads: Readonly<Record<string, tf.Tensor>>, baseLr: number): void {
+    const { momentum: mu, nesterov, weightDecay: wd, lrScale } = this.options;
     const fused = nativeSgdActive();
     for (const [name, p] of Object.entries(this.params)) {
+      const lr = baseLr * (lrScale?.[name] ?? 1);
       const grad = grads[name];
       if (!grad) throw new UsageError(`sgd: no gradient for parameter '${name}'`);
       const buf = this.buffers[name]!;

@@ -24,7 +24,7 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 import { summarizeAccuracies } from '../eval/report.js';
 import { createHead } from '../heads/registry.js';
 import type { Head } from '../heads/types.js';
-import { createClassifiers } from '../objectives/classifier.js';
+import { classifierVariableNames, createClassifiers } from '../objectives/classifier.js';
 import { classCounts } from '../data/class-pool.js';
 import { classLossSchedule, cosineScaleOf, drwStartStep } from '../objectives/long-tail/schedule.js';
 import { getObjective } from '../objectives/registry.js';
@@ -195,6 +195,12 @@ function checkClassifySetup(config: TrainConfig, data?: ClassificationData): voi
     throw new UsageError(`objective '${objective.name}' trains on the original images only: drop --transform ${transform.name} (or use --objective da, mt, sla or sla+sd)`);
   }
   transform.check([1, train.height, train.width, train.channels]);
+  const classifiers = Object.keys(objective.classifiers(data.classes.length, transform.count));
+  for (const name of Object.keys(config.classifierLrScale)) {
+    if (!classifiers.includes(name)) {
+      throw new UsageError(`classifierLrScale names '${name}', which objective '${objective.name}' does not have (its classifiers: ${classifiers.join(', ')})`);
+    }
+  }
   if (config.batchSize > train.labels.length) {
     throw new UsageError(`batchSize ${config.batchSize} is larger than the training set (${train.labels.length} images); lower --batch-size`);
   }
@@ -257,6 +263,17 @@ function namedParams(model: RunModel): Record<string, tf.Variable> {
   if (model.wholeClass) Object.assign(params, model.wholeClass.classifiers.variables);
   else model.head.variables.forEach((v, i) => (params[`head/${i}`] = v));
   return params;
+}
+
+/** config.classifierLrScale by parameter name: each named classifier's kernel and bias (names checked by checkClassifySetup). */
+function classifierLrScale(config: TrainConfig, model: RunModel): Record<string, number> {
+  const out: Record<string, number> = {};
+  const variables = model.wholeClass?.classifiers.variables ?? {};
+  for (const [name, scale] of Object.entries(config.classifierLrScale)) {
+    const { kernel, bias } = classifierVariableNames(name);
+    for (const param of [kernel, bias]) if (variables[param]) out[param] = scale;
+  }
+  return out;
 }
 
 function bundle(config: TrainConfig, model: RunModel, imageSize: ModelImageSize, info: JsonValue): TrainedModel {
@@ -365,7 +382,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainSummary> 
   if (!options.resume && (await exists(files.last))) {
     throw new UsageError(`${outDir} already holds a training run (${TRAIN_FILES.last}); pass --resume to continue it or choose another --out`);
   }
-  const sgdFor = (model: RunModel) => new Sgd(namedParams(model), config);
+  const sgdFor = (model: RunModel) => new Sgd(namedParams(model), { ...config, lrScale: classifierLrScale(config, model) });
   const resumed = options.resume ? await resumeFrom(files.last, config, sgdFor) : undefined;
   const model = resumed?.model ?? (await freshModel(config, options));
   const sgd = resumed?.sgd ?? sgdFor(model);

@@ -5,6 +5,7 @@ import type { ClassificationData, LabelledImages } from '../../src/data/classifi
 import { UsageError } from '../../src/errors.js';
 import { checkInferences, classifierLogits, ensembleLogits, scoreInferences } from '../../src/eval/classify.js';
 import { tf } from '../../src/tf.js';
+import { createClassifiers } from '../../src/objectives/classifier.js';
 import { createBatchSchedule } from '../../src/train/batches.js';
 import { TRAIN_FILES, disposeLoadedModel, loadModel, trainRun, type TrainConfig } from '../../src/train/index.js';
 import { createRng } from '../../src/util/rng.js';
@@ -146,6 +147,7 @@ test.serial('bad combinations are refused with one line before any work', async 
     [{ objective: 'baseline', transform: 'rotation' }, /objective 'baseline' trains on the original images only: drop --transform rotation/],
     [{ objective: 'nope' }, /unknown objective 'nope'/],
     [{ batchSize: 1000 }, /batchSize 1000 is larger than the training set \(48 images\)/],
+    [{ objective: 'sla', transform: 'rotation', classifierLrScale: { transformation: 0.1 } }, /classifierLrScale names 'transformation', which objective 'sla' does not have \(its classifiers: joint\)/],
   ];
   await withTempDir(async (dir) => {
     for (const [overrides, message] of cases) {
@@ -153,6 +155,34 @@ test.serial('bad combinations are refused with one line before any work', async 
       t.regex(error!.message, message);
       t.false(error!.message.includes('\n'));
     }
+  });
+});
+
+test.serial('classifierLrScale: mt\'s transformation head at a tiny rate barely moves while the class head trains as before', async (t) => {
+  const data = toyData();
+  await withTempDir(async (dir) => {
+    const moved: Record<string, number> = {};
+    for (const [name, scale] of [['plain', undefined], ['slow', 1e-6]] as const) {
+      const config = classifyConfig({ objective: 'mt', transform: 'rotation', epochs: 1, ...(scale ? { classifierLrScale: { transformation: scale } } : {}) });
+      await trainRun({ config, data, outDir: join(dir, name) });
+      const model = await loadModel(join(dir, name, TRAIN_FILES.last));
+      // the trainer's seeded initialisation of the classifiers, made again
+      const { classifiers } = model.wholeClass!;
+      const dim = classifiers.variables['classifier/class/kernel']!.shape[0]!;
+      const fresh = createClassifiers(classifiers.sizes, dim, createRng(`${config.seed}:classifiers`));
+      try {
+        for (const head of ['transformation', 'class']) {
+          const key = `classifier/${head}/kernel`;
+          moved[`${name}/${head}`] = tf.tidy(() => classifiers.variables[key]!.sub(fresh.variables[key]!).abs().max().dataSync()[0]!);
+        }
+      } finally {
+        fresh.dispose();
+        disposeLoadedModel(model);
+      }
+    }
+    t.true(moved['plain/transformation']! > 1e-3, `plain transformation head moved ${moved['plain/transformation']}`);
+    t.true(moved['slow/transformation']! < 1e-6 * 100 * moved['plain/transformation']!, `slow transformation head moved ${moved['slow/transformation']}`);
+    t.true(moved['slow/class']! > 1e-3, `class head still trains: ${moved['slow/class']}`);
   });
 });
 

@@ -49,6 +49,31 @@ for (const nesterov of [true, false]) {
   });
 }
 
+test.serial('Sgd lrScale: a scaled parameter takes the steps of lr x scale, the others of lr; bad names and scales are refused', async (t) => {
+  await withNoLeaks(t, () => {
+    const options = { momentum: 0.9, nesterov: true, weightDecay: 5e-4 };
+    const make = () => ({ a: tf.tidy(() => tf.variable(tf.tensor1d([0.5, -1]))), b: tf.tidy(() => tf.variable(tf.tensor1d([2, 0.25]))) });
+    const [scaled, plain, small] = [make(), make(), make()];
+    const sgdScaled = new Sgd(scaled, { ...options, lrScale: { a: 0.1 } });
+    const sgdPlain = new Sgd(plain, options);
+    const sgdSmall = new Sgd(small, options);
+    for (const [ga, gb] of [[[0.3, -0.7], [1.1, 0.2]], [[-0.4, 0.9], [0.05, -1.3]]] as const) {
+      const grads = { a: tf.tensor1d([...ga]), b: tf.tensor1d([...gb]) };
+      sgdScaled.step(grads, 0.5);
+      sgdPlain.step(grads, 0.5);
+      sgdSmall.step(grads, 0.05);
+      tf.dispose(Object.values(grads));
+    }
+    t.deepEqual(Array.from(scaled.a.dataSync()), Array.from(small.a.dataSync()), 'a moved as at lr 0.05');
+    t.deepEqual(Array.from(scaled.b.dataSync()), Array.from(plain.b.dataSync()), 'b moved as at lr 0.5');
+    t.notDeepEqual(Array.from(scaled.a.dataSync()), Array.from(plain.a.dataSync()));
+    t.throws(() => new Sgd(plain, { ...options, lrScale: { c: 0.1 } }), { message: /lrScale names 'c', which is not a parameter/ });
+    t.throws(() => new Sgd(plain, { ...options, lrScale: { a: 0 } }), { message: /lrScale of 'a' must be a number > 0/ });
+    for (const sgd of [sgdScaled, sgdPlain, sgdSmall]) sgd.dispose();
+    for (const set of [scaled, plain, small]) tf.dispose(Object.values(set));
+  });
+});
+
 test.serial('Sgd state round-trips: a restored optimizer continues exactly', async (t) => {
   await withNoLeaks(t, () => {
     const options = { momentum: 0.9, nesterov: true, weightDecay: 0.01 };
