@@ -6,7 +6,7 @@
  * baseline (the first run), several runs at once get Holm-adjusted p-values.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DataError, UsageError } from '../errors.js';
 import { summarizeAccuracies } from '../eval/report.js';
 import { RESULTS_FORMAT, type EvalResults } from '../eval/results.js';
@@ -31,6 +31,8 @@ export interface ClassificationRecord {
   testHash: string;
   inferences: Record<string, { accuracy: number; correct: number[] }>;
   backend?: { name: string; threads: number } | null;
+  /** The evaluated model files (several: their ensemble). */
+  models?: string[];
 }
 
 /** One run to compare: episode accuracies of one inference, or per-image correctness of one inference. */
@@ -58,6 +60,13 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** What a classification row is called besides its inference: its model file, "ensemble of K", or (no models recorded) the results folder. */
+function classificationModelLabel(models: unknown, path: string): string {
+  if (Array.isArray(models) && models.length === 1) return String(models[0]);
+  if (Array.isArray(models) && models.length > 1) return `ensemble of ${models.length}`;
+  return path.endsWith('.json') ? dirname(path) : path;
+}
+
 /**
  * Reads one run from `path[:inference]` (a results.json or its folder). Episode results: inference
  * `single` or `aggregated` (default: aggregated for SLA models, single for plain ones).
@@ -83,7 +92,7 @@ export async function readCompareRun(spec: string): Promise<CompareRun> {
     const record = results.inferences[chosen];
     if (!record) throw new UsageError(`${spec}: no inference '${chosen}'; this file has ${names.join(', ')}`);
     if (!Array.isArray(record.correct)) throw new DataError(`${path}: inference '${chosen}' has no per-image 'correct' list`);
-    return { kind: 'classification', label: chosen, source: path, inference: chosen, results, values: record.correct };
+    return { kind: 'classification', label: `${classificationModelLabel(results.models, path)} ${chosen}`, source: path, inference: chosen, results, values: record.correct };
   }
   throw new DataError(`${path}: not an evaluation or classification results file (format '${String(parsed.format)}', expected '${RESULTS_FORMAT}' or '${CLASSIFICATION_FORMAT}')`);
 }

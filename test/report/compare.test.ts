@@ -82,6 +82,12 @@ test('files: PATH[:inference] for episode and classification results; McNemar wi
     const cb = await write('cb', classification('h1', { single: b }));
     await t.throwsAsync(readCompareRun(ca), { message: /name one inference as .*:NAME; this file has single, aggregated/ });
     await t.throwsAsync(readCompareRun(`${ca}:ten`), { message: /no inference 'ten'; this file has single, aggregated/ });
+    // rows name their model file (or the results folder when none is recorded) beside the inference
+    t.is((await readCompareRun(`${ca}:single`)).label, `${ca} single`);
+    const named = await write('named', { ...classification('h1', { single: b }), models: ['runs/mt-s0/best.jsm'] });
+    t.is((await readCompareRun(named)).label, 'runs/mt-s0/best.jsm single');
+    const ensemble = await write('ensemble', { ...classification('h1', { single: b }), models: ['a.jsm', 'b.jsm', 'c.jsm'] });
+    t.is((await readCompareRun(ensemble)).label, 'ensemble of 3 single');
     const c = compareRuns([await readCompareRun(`${ca}:single`), await readCompareRun(cb)]);
     if (c.kind !== 'classification') return t.fail();
     const m = mcnemarTest(b, a);
