@@ -1,9 +1,8 @@
 /**
  * Where a native training step's time goes by kernel and shape: the convolutions' three kernels
  * and the training batch norm, each call timed (wall) and grouped by kernel, input shapes and
- * strides; ms per step, calls per step and ms per call, largest first. The step is
- * benchmarks/native.ts's (loss mean(embedding^2), Sgd Nesterov 0.9, weight decay 5e-4), on random
- * inputs.
+ * strides; ms per step, calls per step and ms per call, largest first. The step is the speed
+ * benchmarks' (benchmarks/lib/train-step.ts), on random inputs.
  *
  * Usage: npx tsx benchmarks/kernel-shapes.ts [--model resnet18] [--size 84] [--batch 80] [--steps 5] [--warmup 2] [--threads 2]
  */
@@ -11,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { tf } from '../src/tf.js';
 import { NATIVE_BACKEND, registerNativeBackend } from '../src/backend/native/index.js';
 import { createBackbone } from '../src/backbones/index.js';
-import { Sgd } from '../src/train/index.js';
+import { benchmarkTrainStep, createBenchmarkSgd } from './lib/train-step.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,15 +54,9 @@ for (const name of TIMED) {
 
 const size = Number(values.size);
 const backbone = createBackbone({ name: values.model!, seed: 1 });
-const sgd = new Sgd(backbone.trainable, { momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+const sgd = createBenchmarkSgd(backbone);
 const x = tf.randomUniform([Number(values.batch), size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
-const step = (): void => {
-  const { value, grads } = tf.variableGrads(() => backbone.embed(x, { training: true }).square().mean() as tf.Scalar, backbone.variables);
-  sgd.step(Object.fromEntries(Object.entries(backbone.trainable).map(([name, v]) => [name, grads[v.name]!])), 0.01);
-  value.dataSync();
-  value.dispose();
-  tf.dispose(Object.values(grads));
-};
+const step = (): void => benchmarkTrainStep(backbone, x, sgd);
 for (let i = 0; i < Number(values.warmup); i++) step();
 spent.clear();
 const steps = Number(values.steps);

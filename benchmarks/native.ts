@@ -37,7 +37,8 @@ import { initBackend } from '../src/backend/index.js';
 import { NATIVE_BACKEND, nativeBatchNormTrain, nativeIsa, nativeKernelCounts, registerNativeBackend } from '../src/backend/native/index.js';
 import { assertWasmHeapHealthy } from '../src/backend/wasm/index.js';
 import { batchNormTrain, createBackbone, type Backbone } from '../src/backbones/index.js';
-import { Sgd } from '../src/train/index.js';
+import type { Sgd } from '../src/train/index.js';
+import { benchmarkTrainStep, createBenchmarkSgd } from './lib/train-step.js';
 import { tf } from '../src/tf.js';
 import { getLabelTransform, prepareImages, recipeAugmentation } from '../src/transforms/index.js';
 import { createRng } from '../src/util/rng.js';
@@ -105,33 +106,17 @@ function time(body: () => void): { ms: number; cpuMs: number } {
   return { ms: walls.reduce((a, b) => a + b, 0) / steps, cpuMs: cpus.reduce((a, b) => a + b, 0) / steps };
 }
 
-/**
- * The optimizer training runs (src/train's Sgd: Nesterov 0.9, weight decay 5e-4; the fused native
- * update unless JOINTSHOT_NATIVE_FUSED_SGD=0), over the backbone's trainable variables by name.
- */
-function createSgd(backbone: Backbone): Sgd {
-  return new Sgd(backbone.trainable, { momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
-}
-
-/**
- * One training step: loss mean(embedding^2), gradients of every trainable variable, one Sgd
- * update at lr 0.01. Returns the wall and CPU ms of the update.
- */
+/** One benchmark training step (benchmarks/lib/train-step.ts); returns the wall and CPU ms of its Sgd update. */
 function trainStep(backbone: Backbone, x: tf.Tensor4D, sgd: Sgd): { ms: number; cpuMs: number } {
-  const { value, grads } = tf.variableGrads(() => backbone.embed(x, { training: true }).square().mean() as tf.Scalar, backbone.variables);
-  try {
-    const named = Object.fromEntries(Object.entries(backbone.trainable).map(([name, v]) => [name, grads[v.name]!]));
+  let update = { ms: 0, cpuMs: 0 };
+  benchmarkTrainStep(backbone, x, sgd, (run) => {
     const wall = process.hrtime.bigint();
     const cpu = process.cpuUsage();
-    sgd.step(named, 0.01);
+    run();
     const used = process.cpuUsage(cpu);
-    const update = { ms: Number(process.hrtime.bigint() - wall) / 1e6, cpuMs: (used.user + used.system) / 1000 };
-    value.dataSync();
-    return update;
-  } finally {
-    value.dispose();
-    tf.dispose(Object.values(grads));
-  }
+    update = { ms: Number(process.hrtime.bigint() - wall) / 1e6, cpuMs: (used.user + used.system) / 1000 };
+  });
+  return update;
 }
 
 async function activate(backend: string): Promise<boolean> {
@@ -157,7 +142,7 @@ async function measureBackend(backend: string, model: string, size: number, batc
   if (!(await activate(backend))) return;
   const backbone = createBackbone({ name: model, seed: 1 });
   const x = tf.randomUniform([batch, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
-  const sgd = createSgd(backbone);
+  const sgd = createBenchmarkSgd(backbone);
   try {
     for (const mode of list(values.modes!) as Mode[]) {
       const key = `${model} ${size} ${mode}`;
@@ -322,7 +307,7 @@ async function benchmarkSgd(model: string, size: number, batch: number): Promise
   if (!(await activate(NATIVE_BACKEND))) return;
   const backbone = createBackbone({ name: model, seed: 1 });
   const x = tf.randomUniform([batch, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
-  const sgd = createSgd(backbone);
+  const sgd = createBenchmarkSgd(backbone);
   const grads = tf.tidy(() => Object.fromEntries(Object.entries(backbone.trainable).map(([name, v], i) => [name, tf.randomNormal(v.shape, 0, 1e-3, 'float32', 10 + i)])));
   const variants = [['tfjs ops', '0'], ['fused', '1']] as const;
   const spent = new Map<string, { ms: number; cpuMs: number }>();
@@ -427,7 +412,7 @@ async function benchmarkPipeline(model: string, batch: number): Promise<void> {
   const input = time(() => prepare().dispose());
   const backbone = createBackbone({ name: model, seed: 1 });
   const x = prepare();
-  const sgd = createSgd(backbone);
+  const sgd = createBenchmarkSgd(backbone);
   const step = time(() => trainStep(backbone, x, sgd));
   console.log(`input pipeline, ${batch} images x ${rotation.count} copies (${x.shape.join('x')}): ${input.ms.toFixed(1)} ms wall (CPU ${input.cpuMs.toFixed(1)} ms)`);
   console.log(`${model} training step on it: ${step.ms.toFixed(0)} ms wall (CPU ${step.cpuMs.toFixed(0)} ms): pipeline / step = ${(input.cpuMs / step.cpuMs).toFixed(4)} by CPU, ${(input.ms / step.ms).toFixed(4)} by wall (load ${load()})`);

@@ -11,7 +11,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { NATIVE_BACKEND, registerNativeBackend } from '../src/backend/native/index.js';
 import { createBackbone } from '../src/backbones/index.js';
-import { Sgd } from '../src/train/index.js';
+import { benchmarkTrainStep, createBenchmarkSgd } from './lib/train-step.js';
 import { tf } from '../src/tf.js';
 
 const { values } = parseArgs({
@@ -76,15 +76,8 @@ async function main(): Promise<void> {
   const batch = Number(values.batch);
   const backbone = createBackbone({ name: values.model!, seed: 1 });
   const x = tf.randomUniform([batch, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
-  const sgd = new Sgd(backbone.trainable, { momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
-  const train = () => {
-    const { value, grads } = tf.variableGrads(() => backbone.embed(x, { training: true }).square().mean() as tf.Scalar, backbone.variables);
-    const named = Object.fromEntries(Object.entries(backbone.trainable).map(([name, v]) => [name, grads[v.name]!]));
-    sgd.step(named, 0.01);
-    value.dataSync();
-    value.dispose();
-    tf.dispose(Object.values(grads));
-  };
+  const sgd = createBenchmarkSgd(backbone);
+  const train = () => benchmarkTrainStep(backbone, x, sgd);
   const infer = () => tf.tidy(() => void backbone.embed(x).dataSync());
   const variants = { js: '1', addon: '0' } as const;
   const sums: Record<string, { step: Times; copies: Times }> = {};

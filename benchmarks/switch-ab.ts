@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { NATIVE_BACKEND, nativeFusedWinograd, nativeWinograd, registerNativeBackend } from '../src/backend/native/index.js';
 import { createBackbone } from '../src/backbones/index.js';
 import { tf } from '../src/tf.js';
-import { Sgd } from '../src/train/sgd.js';
+import { benchmarkTrainStep, createBenchmarkSgd } from './lib/train-step.js';
 import { createRng } from '../src/util/rng.js';
 
 const { values } = parseArgs({
@@ -138,15 +138,10 @@ for (const model of list(values.models!)) {
     const rng = createRng(3);
     const backbone = createBackbone({ name: model, seed: 1 });
     const x = tf.tensor4d(Float32Array.from({ length: batch * size * size * 3 }, () => rng() * 2 - 1), [batch, size, size, 3]);
-    const sgd = new Sgd(backbone.trainable, { momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+    const sgd = createBenchmarkSgd(backbone);
     const before = tf.memory().numTensors;
     const bodies: Record<string, () => void> = {
-      train: () => {
-        const { value, grads } = tf.variableGrads(() => backbone.embed(x, { training: true }).square().mean() as tf.Scalar, backbone.variables);
-        sgd.step(Object.fromEntries(Object.entries(backbone.trainable).map(([name, v]) => [name, grads[v.name]!])), 0.01);
-        value.dataSync();
-        tf.dispose([value, ...Object.values(grads)]);
-      },
+      train: () => benchmarkTrainStep(backbone, x, sgd),
       infer: () => tf.tidy(() => backbone.embed(x, { training: false }).dataSync()),
     };
     for (const mode of list(values.modes!)) {
