@@ -509,13 +509,15 @@ export function validateTrainConfig(config: TrainConfig): TrainConfig {
   return config;
 }
 
-/** classifierLrScale: an object of numbers > 0, whole-class runs only (the names are checked against the objective's classifiers when the model exists). */
+/** classifierLrScale: an object of numbers > 0, whole-class runs only (its names are checked against the objective's classifiers with the data, in checkTrainSetup). */
 function checkClassifierLrScale(config: TrainConfig): void {
   const scales = config.classifierLrScale;
   if (!scales || typeof scales !== 'object' || Array.isArray(scales)) {
     throw new UsageError(`classifierLrScale must be an object of classifier names and numbers > 0, e.g. {"transformation": 0.1}, found ${JSON.stringify(scales)}`);
   }
-  for (const [name, scale] of Object.entries(scales)) real(`classifierLrScale.${name}`, scale, Number.MIN_VALUE);
+  for (const [name, scale] of Object.entries(scales)) {
+    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) throw new UsageError(`classifierLrScale.${name} must be a number > 0, found ${JSON.stringify(scale)}`);
+  }
   if (config.task === 'episodic' && Object.keys(scales).length > 0) {
     throw new UsageError('classifierLrScale applies to whole-class training (--task classify): episodic heads have no classifiers');
   }

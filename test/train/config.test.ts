@@ -50,7 +50,7 @@ test('bad configs give one-line usage errors', async (t) => {
     [{ augmentation: 'heavy' }, /augmentation must be/],
     [{ learningRate: 0.1 }, /unknown training option 'learningRate'/],
     [{ heapBudgetMiB: 5000 }, /heapBudgetMiB/],
-    [{ task: 'classify', classifierLrScale: { transformation: 0 } }, /classifierLrScale.transformation must be a number >= /],
+    [{ task: 'classify', classifierLrScale: { transformation: 0 } }, /classifierLrScale\.transformation must be a number > 0, found 0/],
     [{ task: 'classify', classifierLrScale: [0.1] }, /classifierLrScale must be an object of classifier names and numbers > 0/],
     [{ classifierLrScale: { transformation: 0.1 } }, /classifierLrScale applies to whole-class training \(--task classify\)/],
   ];
