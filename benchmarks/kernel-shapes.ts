@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { tf } from '../src/tf.js';
 import { NATIVE_BACKEND, registerNativeBackend } from '../src/backend/native/index.js';
 import { createBackbone } from '../src/backbones/index.js';
+import { timeNativeKernels } from './lib/kernel-timer.js';
 import { benchmarkTrainStep, createBenchmarkSgd } from './lib/train-step.js';
 
 const { values } = parseArgs({
@@ -31,26 +32,15 @@ await tf.setBackend(NATIVE_BACKEND);
 
 const TIMED = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'JointshotBatchNormTrain', 'JointshotBatchNormTrainGrad'];
 const spent = new Map<string, { ms: number; calls: number }>();
-for (const name of TIMED) {
-  const kernel = tf.getKernel(name, NATIVE_BACKEND);
-  if (!kernel) continue;
-  tf.unregisterKernel(name, NATIVE_BACKEND);
-  tf.registerKernel({
-    ...kernel,
-    kernelFunc: (args) => {
-      const start = performance.now();
-      const out = kernel.kernelFunc(args);
-      const shapes = Object.values(args.inputs).map((t) => (t as tf.TensorInfo).shape.join('x'));
-      const strides = (args.attrs as { strides?: unknown } | undefined)?.strides;
-      const key = `${name} ${shapes.join(' ')}${strides === undefined ? '' : ` strides ${JSON.stringify(strides)}`}`;
-      const entry = spent.get(key) ?? { ms: 0, calls: 0 };
-      entry.ms += performance.now() - start;
-      entry.calls++;
-      spent.set(key, entry);
-      return out;
-    },
-  });
-}
+timeNativeKernels((name) => TIMED.includes(name), (name, args, sample) => {
+  const shapes = Object.values(args.inputs).map((t) => (t as tf.TensorInfo).shape.join('x'));
+  const strides = (args.attrs as { strides?: unknown } | undefined)?.strides;
+  const key = `${name} ${shapes.join(' ')}${strides === undefined ? '' : ` strides ${JSON.stringify(strides)}`}`;
+  const entry = spent.get(key) ?? { ms: 0, calls: 0 };
+  entry.ms += sample.ms;
+  entry.calls++;
+  spent.set(key, entry);
+});
 
 const size = Number(values.size);
 const backbone = createBackbone({ name: values.model!, seed: 1 });

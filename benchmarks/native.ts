@@ -38,6 +38,7 @@ import { NATIVE_BACKEND, nativeBatchNormTrain, nativeIsa, nativeKernelCounts, re
 import { assertWasmHeapHealthy } from '../src/backend/wasm/index.js';
 import { batchNormTrain, createBackbone, type Backbone } from '../src/backbones/index.js';
 import type { Sgd } from '../src/train/index.js';
+import { timeNativeKernels } from './lib/kernel-timer.js';
 import { benchmarkTrainStep, createBenchmarkSgd } from './lib/train-step.js';
 import { tf } from '../src/tf.js';
 import { getLabelTransform, prepareImages, recipeAugmentation } from '../src/transforms/index.js';
@@ -176,49 +177,24 @@ async function measureBackend(backend: string, model: string, size: number, batc
  * the top ones, the time outside kernels, and the calls that fell back to the cpu kernels.
  */
 function profileKernels(label: string, body: () => void): void {
-  const originals = tf.getKernelsForBackend(NATIVE_BACKEND);
   const spent = new Map<string, { ms: number; cpuMs: number; faults: number; calls: number }>();
-  let depth = 0;
-  for (const kernel of originals) {
-    tf.unregisterKernel(kernel.kernelName, NATIVE_BACKEND);
-    tf.registerKernel({
-      ...kernel,
-      kernelFunc: (args) => {
-        depth++;
-        const wall = process.hrtime.bigint();
-        const start = process.cpuUsage();
-        const faults = process.resourceUsage().minorPageFault;
-        try {
-          return kernel.kernelFunc(args);
-        } finally {
-          depth--;
-          const used = process.cpuUsage(start);
-          // Only outermost kernels count (a kernel may call others through the engine).
-          if (depth === 0) {
-            const entry = spent.get(kernel.kernelName) ?? { ms: 0, cpuMs: 0, faults: 0, calls: 0 };
-            entry.ms += Number(process.hrtime.bigint() - wall) / 1e6;
-            entry.faults += process.resourceUsage().minorPageFault - faults;
-            entry.cpuMs += (used.user + used.system) / 1000;
-            entry.calls++;
-            spent.set(kernel.kernelName, entry);
-          }
-        }
-      },
-    });
-  }
+  const restore = timeNativeKernels(() => true, (name, _args, sample) => {
+    const entry = spent.get(name) ?? { ms: 0, cpuMs: 0, faults: 0, calls: 0 };
+    entry.ms += sample.ms;
+    entry.cpuMs += sample.cpuMs;
+    entry.faults += sample.faults;
+    entry.calls++;
+    spent.set(name, entry);
+  });
   const countsBefore = nativeKernelCounts();
   const wall = process.hrtime.bigint();
   const start = process.cpuUsage();
   const faults = process.resourceUsage().minorPageFault;
-  const steps = Number(values['profile-steps']);
-  if (!Number.isInteger(steps) || steps < 1) throw new Error(`--profile-steps: expected a whole number >= 1, found '${values['profile-steps']}'`);
+  const steps = profileSteps;
   try {
     for (let i = 0; i < steps; i++) body();
   } finally {
-    for (const kernel of originals) {
-      tf.unregisterKernel(kernel.kernelName, NATIVE_BACKEND);
-      tf.registerKernel(kernel);
-    }
+    restore();
   }
   const used = process.cpuUsage(start);
   const totalFaults = (process.resourceUsage().minorPageFault - faults) / steps;
@@ -446,6 +422,16 @@ function printRoundRatios(): void {
   }
 }
 
+/** A whole-number option >= 1, or a one-line message and exit 2. */
+function countOption(name: 'rounds' | 'profile-steps'): number {
+  const n = Number(values[name]);
+  if (Number.isInteger(n) && n >= 1) return n;
+  console.error(`--${name}: expected a whole number >= 1, found '${values[name]}'`);
+  process.exit(2);
+}
+const rounds = countOption('rounds');
+const profileSteps = countOption('profile-steps');
+
 console.log(`load average at start: ${load()} (${os.availableParallelism()} cores)`);
 if (values.pipeline) {
   await benchmarkPipeline(list(values.models!)[0]!, Number(values.batch));
@@ -466,8 +452,6 @@ if (values['bn-layer']) {
   process.exit(0);
 }
 const backends = list(values.backends!);
-const rounds = Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a whole number >= 1, found '${values.rounds}'`);
 const perRound: Array<Map<string, Record<string, number | string>>> = [];
 for (let round = 0; round < rounds; round++) {
   if (rounds > 1) console.log(`round ${round + 1} of ${rounds} (load ${load()})`);

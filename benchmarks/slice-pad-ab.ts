@@ -11,6 +11,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { NATIVE_BACKEND, registerNativeBackend } from '../src/backend/native/index.js';
 import { createBackbone } from '../src/backbones/index.js';
+import { timeNativeKernels } from './lib/kernel-timer.js';
 import { benchmarkTrainStep, createBenchmarkSgd } from './lib/train-step.js';
 import { tf } from '../src/tf.js';
 
@@ -34,25 +35,12 @@ const inCopies = new Map<string, Times>(COPY_KERNELS.map((k) => [k, zero()]));
 
 /** Wraps the native Slice and PadV2 kernels to add their wall and CPU time to `inCopies`. */
 function instrument(): void {
-  for (const kernel of tf.getKernelsForBackend(NATIVE_BACKEND).filter((k) => COPY_KERNELS.includes(k.kernelName))) {
-    tf.unregisterKernel(kernel.kernelName, NATIVE_BACKEND);
-    tf.registerKernel({
-      ...kernel,
-      kernelFunc: (args) => {
-        const wall = process.hrtime.bigint();
-        const cpu = process.cpuUsage();
-        try {
-          return kernel.kernelFunc(args);
-        } finally {
-          const used = process.cpuUsage(cpu);
-          const entry = inCopies.get(kernel.kernelName)!;
-          entry.ms += Number(process.hrtime.bigint() - wall) / 1e6;
-          entry.cpuMs += (used.user + used.system) / 1000;
-          entry.calls++;
-        }
-      },
-    });
-  }
+  timeNativeKernels((name) => COPY_KERNELS.includes(name), (name, _args, sample) => {
+    const entry = inCopies.get(name)!;
+    entry.ms += sample.ms;
+    entry.cpuMs += sample.cpuMs;
+    entry.calls++;
+  });
 }
 
 /** Runs `body`; its wall and CPU ms, and the Slice + PadV2 share of them. */
